@@ -1,0 +1,209 @@
+//! Test-only builders: TCP segments in any link layer, and whole conversations.
+
+use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
+
+use crate::wire::{Decoded, FrameMeta, LinkType, Segment, decode};
+
+pub const CLIENT: ([u8; 4], u16) = ([10, 0, 0, 1], 40000);
+pub const SERVER: ([u8; 4], u16) = ([10, 0, 0, 2], 80);
+const CLIENT6: [u8; 16] = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const SERVER6: [u8; 16] = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+/// A TCP segment under construction.
+#[derive(Clone, Debug)]
+pub struct Pkt {
+    from_client: bool,
+    header: TcpHeader,
+    options: Vec<TcpOptionElement>,
+    payload: Vec<u8>,
+}
+
+impl Pkt {
+    fn new(from_client: bool, seq: u32, payload: &[u8]) -> Pkt {
+        let (sp, dp) = if from_client {
+            (CLIENT.1, SERVER.1)
+        } else {
+            (SERVER.1, CLIENT.1)
+        };
+        Pkt {
+            from_client,
+            header: TcpHeader::new(sp, dp, seq, 65535),
+            options: Vec::new(),
+            payload: payload.to_vec(),
+        }
+    }
+
+    /// Client to server.
+    pub fn c2s(seq: u32, payload: &[u8]) -> Pkt {
+        Pkt::new(true, seq, payload)
+    }
+
+    /// Server to client.
+    pub fn s2c(seq: u32, payload: &[u8]) -> Pkt {
+        Pkt::new(false, seq, payload)
+    }
+
+    pub fn ack(mut self, n: u32) -> Pkt {
+        self.header.ack = true;
+        self.header.acknowledgment_number = n;
+        self
+    }
+    pub fn window(mut self, w: u16) -> Pkt {
+        self.header.window_size = w;
+        self
+    }
+    pub fn syn(mut self) -> Pkt {
+        self.header.syn = true;
+        self
+    }
+    pub fn fin(mut self) -> Pkt {
+        self.header.fin = true;
+        self
+    }
+    pub fn rst(mut self) -> Pkt {
+        self.header.rst = true;
+        self
+    }
+    pub fn psh(mut self) -> Pkt {
+        self.header.psh = true;
+        self
+    }
+    pub fn mss(mut self, v: u16) -> Pkt {
+        self.options.push(TcpOptionElement::MaximumSegmentSize(v));
+        self
+    }
+    pub fn wscale(mut self, v: u8) -> Pkt {
+        self.options.push(TcpOptionElement::WindowScale(v));
+        self
+    }
+    pub fn sack_perm(mut self) -> Pkt {
+        self.options
+            .push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+        self
+    }
+    pub fn sack(mut self, left: u32, right: u32) -> Pkt {
+        self.options.push(TcpOptionElement::SelectiveAcknowledgement(
+            (left, right),
+            [None; 3],
+        ));
+        self
+    }
+
+    fn header(&self) -> TcpHeader {
+        let mut h = self.header.clone();
+        h.set_options(&self.options).expect("options fit");
+        h
+    }
+
+    /// The segment as a raw IPv4 packet.
+    pub fn ipv4(&self) -> Vec<u8> {
+        let (s, d) = if self.from_client {
+            (CLIENT.0, SERVER.0)
+        } else {
+            (SERVER.0, CLIENT.0)
+        };
+        let mut out = Vec::new();
+        PacketBuilder::ipv4(s, d, 64)
+            .tcp_header(self.header())
+            .write(&mut out, &self.payload)
+            .expect("write");
+        out
+    }
+
+    /// The segment as a raw IPv6 packet.
+    pub fn ipv6(&self) -> Vec<u8> {
+        let (s, d) = if self.from_client {
+            (CLIENT6, SERVER6)
+        } else {
+            (SERVER6, CLIENT6)
+        };
+        let mut out = Vec::new();
+        PacketBuilder::ipv6(s, d, 64)
+            .tcp_header(self.header())
+            .write(&mut out, &self.payload)
+            .expect("write");
+        out
+    }
+}
+
+/// Link-layer wrappers around a raw IP packet.
+pub mod wrap {
+    pub fn ethernet(ip: &[u8], ether_type: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(ip);
+        f
+    }
+    pub fn vlan(ip: &[u8], ether_type: u16, id: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&0x8100u16.to_be_bytes());
+        f.extend_from_slice(&id.to_be_bytes());
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(ip);
+        f
+    }
+    pub fn null_le(ip: &[u8], af: u32) -> Vec<u8> {
+        let mut f = af.to_le_bytes().to_vec();
+        f.extend_from_slice(ip);
+        f
+    }
+    pub fn loop_be(ip: &[u8], af: u32) -> Vec<u8> {
+        let mut f = af.to_be_bytes().to_vec();
+        f.extend_from_slice(ip);
+        f
+    }
+    pub fn sll(ip: &[u8], proto: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 14];
+        f.extend_from_slice(&proto.to_be_bytes());
+        f.extend_from_slice(ip);
+        f
+    }
+    pub fn sll2(ip: &[u8], proto: u16) -> Vec<u8> {
+        let mut f = proto.to_be_bytes().to_vec();
+        f.extend_from_slice(&[0u8; 18]);
+        f.extend_from_slice(ip);
+        f
+    }
+}
+
+/// Frames of a conversation, numbered and stamped 1 ms apart unless told.
+#[derive(Default)]
+pub struct Trace {
+    pub frames: Vec<(FrameMeta, Vec<u8>)>,
+    next_ts: i64,
+}
+
+impl Trace {
+    pub fn new() -> Trace {
+        Trace::default()
+    }
+
+    /// Appends a segment `gap_us` microseconds after the previous one.
+    pub fn at(&mut self, gap_us: i64, p: Pkt) -> &mut Trace {
+        self.next_ts += gap_us * 1000;
+        let bytes = p.ipv4();
+        let meta = FrameMeta {
+            number: self.frames.len() as u64 + 1,
+            ts_ns: self.next_ts,
+            orig_len: bytes.len() as u32,
+        };
+        self.frames.push((meta, bytes));
+        self
+    }
+
+    /// Appends a segment 1 ms after the previous one.
+    pub fn push(&mut self, p: Pkt) -> &mut Trace {
+        self.at(1000, p)
+    }
+
+    /// Decoded segments, in order.
+    pub fn segments(&self) -> Vec<Segment<'_>> {
+        self.frames
+            .iter()
+            .map(|(m, b)| match decode(LinkType::Raw, b, *m) {
+                Decoded::Tcp(s) => s,
+                other => panic!("not TCP: {other:?}"),
+            })
+            .collect()
+    }
+}
