@@ -1,5 +1,13 @@
 //! recvscope: TCP flow control on the wire next to what the application sees.
 
+pub mod analyze;
+pub mod capture;
+pub mod cli;
+pub mod extract;
+pub mod http;
+pub mod replay;
+pub mod report;
+pub mod tcp;
 pub mod wire;
 
 #[cfg(test)]

@@ -64,10 +64,6 @@ impl Pkt {
         self.header.rst = true;
         self
     }
-    pub fn psh(mut self) -> Pkt {
-        self.header.psh = true;
-        self
-    }
     pub fn mss(mut self, v: u16) -> Pkt {
         self.options.push(TcpOptionElement::MaximumSegmentSize(v));
         self
@@ -79,13 +75,6 @@ impl Pkt {
     pub fn sack_perm(mut self) -> Pkt {
         self.options
             .push(TcpOptionElement::SelectiveAcknowledgementPermitted);
-        self
-    }
-    pub fn sack(mut self, left: u32, right: u32) -> Pkt {
-        self.options.push(TcpOptionElement::SelectiveAcknowledgement(
-            (left, right),
-            [None; 3],
-        ));
         self
     }
 

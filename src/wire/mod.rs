@@ -120,7 +120,12 @@ mod tests {
 
     #[test]
     fn syn_options_are_decoded() {
-        let frame = Pkt::c2s(0, b"").syn().mss(1460).wscale(7).sack_perm().ipv4();
+        let frame = Pkt::c2s(0, b"")
+            .syn()
+            .mss(1460)
+            .wscale(7)
+            .sack_perm()
+            .ipv4();
         let s = tcp_of(LinkType::Raw, &frame);
         assert!(s.flags.syn() && !s.flags.ack());
         assert_eq!(s.options.mss, Some(1460));

@@ -150,12 +150,14 @@ pub fn decode(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
     };
     let payload = tcp.payload();
     let payload_offset = offset(frame, payload.as_ptr());
+    // The frame's length on the wire bounds what the IP header may claim.
+    let wire_end = (meta.orig_len as usize).max(frame.len());
     let claimed_end = match ip_payload.len_source {
         LenSource::Ipv4HeaderTotalLen | LenSource::Ipv6HeaderPayloadLen => {
-            offset(frame, ip_start) + ip_claimed_len
+            (offset(frame, ip_start) + ip_claimed_len).min(wire_end)
         }
         // A zero IPv4 total length (TSO) or a jumbogram: trust the wire length.
-        _ => (meta.orig_len as usize).max(payload_offset + payload.len()),
+        _ => wire_end,
     };
     let payload_len = claimed_end.saturating_sub(payload_offset);
     Decoded::Tcp(Segment {

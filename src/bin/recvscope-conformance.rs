@@ -1,0 +1,197 @@
+//! Conformance check: recvscope's analysis-flag counts against tshark's.
+//!
+//! For every capture in a directory, runs tshark once (`-T fields` with all
+//! fourteen `tcp.analysis.*` fields) and recvscope's analysis, and prints one
+//! row per capture and flag. Exits non-zero when a count differs and the
+//! difference is not listed, with its reason, in the exceptions file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, bail};
+use recvscope::replay::analyse_file;
+use recvscope::tcp::{Flag, NoBodies};
+
+struct Exception {
+    ours: u64,
+    tshark: u64,
+    reason: String,
+}
+
+fn usage() -> &'static str {
+    "usage: recvscope-conformance DIR [--exceptions FILE] [--tshark PATH]"
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("recvscope-conformance: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<bool> {
+    let mut args = std::env::args().skip(1);
+    let mut dir = None;
+    let mut exceptions_file = None;
+    let mut tshark = PathBuf::from("tshark");
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--exceptions" => exceptions_file = Some(PathBuf::from(args.next().context(usage())?)),
+            "--tshark" => tshark = PathBuf::from(args.next().context(usage())?),
+            "-h" | "--help" => {
+                println!("{}", usage());
+                return Ok(true);
+            }
+            _ if dir.is_none() => dir = Some(PathBuf::from(a)),
+            _ => bail!("{}", usage()),
+        }
+    }
+    let dir = dir.context(usage())?;
+    let exceptions = match &exceptions_file {
+        Some(f) => read_exceptions(f)?,
+        None => HashMap::new(),
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "pcap" || e == "pcapng" || e == "cap")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no .pcap/.pcapng files in {}", dir.display());
+    }
+
+    println!(
+        "{:<58} {:<24} {:>9} {:>7}  status",
+        "capture", "flag", "recvscope", "tshark"
+    );
+    let (mut compared, mut mismatches, mut excused, mut stale) = (0u64, 0u64, 0u64, 0u64);
+    let mut seen_exceptions = 0usize;
+    for file in &files {
+        let name = file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let theirs = tshark_counts(&tshark, file)?;
+        let ours: HashMap<Flag, u64> = match analyse_file(file, None, &mut NoBodies) {
+            Ok((report, _)) => Flag::WIRESHARK
+                .iter()
+                .map(|f| (*f, report.flags.get(*f)))
+                .collect(),
+            Err(_) => HashMap::new(),
+        };
+        for flag in Flag::WIRESHARK {
+            compared += 1;
+            let o = ours.get(&flag).copied().unwrap_or(0);
+            let t = theirs.get(&flag).copied().unwrap_or(0);
+            let status = match exceptions.get(&(name.clone(), flag.name().to_string())) {
+                Some(ex) => {
+                    seen_exceptions += 1;
+                    if ex.ours == o && ex.tshark == t {
+                        excused += 1;
+                        format!("EXCEPTION: {}", ex.reason)
+                    } else {
+                        stale += 1;
+                        format!(
+                            "STALE EXCEPTION (listed {} vs {}): {}",
+                            ex.ours, ex.tshark, ex.reason
+                        )
+                    }
+                }
+                None if o == t => "ok".to_string(),
+                None => {
+                    mismatches += 1;
+                    "MISMATCH".to_string()
+                }
+            };
+            if o != 0 || t != 0 || status != "ok" {
+                println!("{name:<58} {:<24} {o:>9} {t:>7}  {status}", flag.name());
+            }
+        }
+    }
+    println!(
+        "\n{} captures, {compared} flag counts compared (rows with both counts 0 omitted), \
+         {mismatches} unlisted mismatch(es), {excused} listed exception(s), {stale} stale exception(s)",
+        files.len()
+    );
+    if seen_exceptions < exceptions.len() {
+        println!(
+            "note: {} exception(s) name captures or flags not in {}",
+            exceptions.len() - seen_exceptions,
+            dir.display()
+        );
+    }
+    Ok(mismatches == 0 && stale == 0)
+}
+
+/// Frames carrying each flag, as `tshark -T fields` reports them.
+fn tshark_counts(tshark: &Path, file: &Path) -> anyhow::Result<HashMap<Flag, u64>> {
+    let mut cmd = Command::new(tshark);
+    cmd.arg("-n").arg("-r").arg(file).args([
+        "-T",
+        "fields",
+        "-E",
+        "separator=/t",
+        "-E",
+        "occurrence=f",
+    ]);
+    for f in Flag::WIRESHARK {
+        cmd.arg("-e").arg(format!("tcp.analysis.{}", f.name()));
+    }
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {} (install tshark)", tshark.display()))?;
+    let mut counts = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        for (flag, field) in Flag::WIRESHARK.iter().zip(line.split('\t')) {
+            if !field.is_empty() {
+                *counts.entry(*flag).or_insert(0) += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// Reads `capture<TAB>flag<TAB>recvscope<TAB>tshark<TAB>reason` lines.
+fn read_exceptions(path: &Path) -> anyhow::Result<HashMap<(String, String), Exception>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read exceptions file {}", path.display()))?;
+    let mut map = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.splitn(5, '\t').collect();
+        let [file, flag, ours, theirs, reason] = cols[..] else {
+            bail!(
+                "{}:{}: expected 5 tab-separated columns",
+                path.display(),
+                n + 1
+            );
+        };
+        if Flag::from_name(flag).is_none() {
+            bail!("{}:{}: unknown flag {flag}", path.display(), n + 1);
+        }
+        let parse = |s: &str| {
+            s.parse::<u64>()
+                .with_context(|| format!("{}:{}: bad count {s}", path.display(), n + 1))
+        };
+        map.insert(
+            (file.to_string(), flag.to_string()),
+            Exception {
+                ours: parse(ours)?,
+                tshark: parse(theirs)?,
+                reason: reason.to_string(),
+            },
+        );
+    }
+    Ok(map)
+}

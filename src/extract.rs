@@ -1,0 +1,168 @@
+//! `--extract DIR`: HTTP bodies written to files named by recvscope, like
+//! Wireshark's Export Objects > HTTP. A body is written under a temporary
+//! name and renamed when it ends; an incomplete one says so in its name.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::http::Side;
+use crate::tcp::BodySink;
+
+/// One body written to disk.
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedBody {
+    pub connection: u64,
+    pub transaction: usize,
+    pub side: Side,
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub complete: bool,
+}
+
+struct Open {
+    out: BufWriter<File>,
+    tmp: PathBuf,
+    bytes: u64,
+    head: Vec<u8>,
+}
+
+/// Writes bodies into one directory.
+pub struct Extractor {
+    dir: PathBuf,
+    open: HashMap<(u64, usize, Side), Open>,
+    saved: Vec<SavedBody>,
+    error: Option<anyhow::Error>,
+}
+
+impl Extractor {
+    /// Creates `dir` if needed and checks it can be written.
+    pub fn new(dir: &Path) -> anyhow::Result<Extractor> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create extraction directory {}", dir.display()))?;
+        let probe = dir.join(".recvscope-write-test");
+        File::create(&probe)
+            .with_context(|| format!("cannot write in extraction directory {}", dir.display()))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(Extractor {
+            dir: dir.to_owned(),
+            open: HashMap::new(),
+            saved: Vec::new(),
+            error: None,
+        })
+    }
+
+    /// Closes what is still open (as incomplete) and lists what was saved.
+    pub fn finish(mut self) -> anyhow::Result<Vec<SavedBody>> {
+        let keys: Vec<_> = self.open.keys().copied().collect();
+        for (c, t, s) in keys {
+            self.close(c, t, s, false);
+        }
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.saved
+            .sort_by_key(|b| (b.connection, b.transaction, b.side == Side::Server));
+        Ok(self.saved)
+    }
+
+    fn close(&mut self, conn: u64, txn: usize, side: Side, complete: bool) {
+        let Some(mut o) = self.open.remove(&(conn, txn, side)) else {
+            return;
+        };
+        let name = format!(
+            "conn{conn:04}-txn{txn:03}-{}{}.{}",
+            match side {
+                Side::Client => "request",
+                Side::Server => "response",
+            },
+            if complete { "" } else { "-partial" },
+            extension(&o.head)
+        );
+        let path = self.dir.join(name);
+        let result = o
+            .out
+            .flush()
+            .and_then(|()| std::fs::rename(&o.tmp, &path))
+            .with_context(|| format!("cannot save {}", path.display()));
+        match result {
+            Ok(()) => self.saved.push(SavedBody {
+                connection: conn,
+                transaction: txn,
+                side,
+                path,
+                bytes: o.bytes,
+                complete,
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&o.tmp);
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+}
+
+impl BodySink for Extractor {
+    fn body(&mut self, conn: u64, txn: usize, side: Side, bytes: &[u8]) {
+        if self.error.is_some() || bytes.is_empty() {
+            return;
+        }
+        let key = (conn, txn, side);
+        if !self.open.contains_key(&key) {
+            let tmp = self
+                .dir
+                .join(format!(".conn{conn:04}-txn{txn:03}-{side:?}.tmp"));
+            match File::create(&tmp) {
+                Ok(f) => {
+                    self.open.insert(
+                        key,
+                        Open {
+                            out: BufWriter::new(f),
+                            tmp,
+                            bytes: 0,
+                            head: Vec::new(),
+                        },
+                    );
+                }
+                Err(e) => {
+                    self.error = Some(
+                        anyhow::Error::new(e).context(format!("cannot create {}", tmp.display())),
+                    );
+                    return;
+                }
+            }
+        }
+        if let Some(o) = self.open.get_mut(&key) {
+            if o.head.len() < 8 {
+                let take = (8 - o.head.len()).min(bytes.len());
+                o.head.extend_from_slice(&bytes[..take]);
+            }
+            o.bytes += bytes.len() as u64;
+            if let Err(e) = o.out.write_all(bytes) {
+                self.error = Some(anyhow::Error::new(e).context("writing an extracted body"));
+            }
+        }
+    }
+
+    fn end(&mut self, conn: u64, txn: usize, side: Side, complete: bool) {
+        self.close(conn, txn, side, complete);
+    }
+}
+
+/// A file extension from the body's first bytes.
+fn extension(head: &[u8]) -> &'static str {
+    match head {
+        [0xff, 0xd8, 0xff, ..] => "jpg",
+        [0x89, b'P', b'N', b'G', ..] => "png",
+        [b'G', b'I', b'F', b'8', ..] => "gif",
+        [0x1f, 0x8b, ..] => "gz",
+        [b'%', b'P', b'D', b'F', ..] => "pdf",
+        [b'<', ..] => "html",
+        [b'{', ..] | [b'[', ..] => "json",
+        _ => "bin",
+    }
+}

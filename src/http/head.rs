@@ -1,0 +1,252 @@
+//! Parsing of one buffered message head (start line + header fields).
+//!
+//! Everything here is lenient and total: any byte sequence yields a value,
+//! with `ok` flags / `Err` strings telling the caller what was malformed.
+
+/// A message head split into its start line and its header fields.
+#[derive(Debug, Default)]
+pub(super) struct Head {
+    /// The start line, without its line ending, lossily decoded.
+    pub start: String,
+    /// Header fields in order: (lower-cased name, trimmed value).
+    pub fields: Vec<(String, String)>,
+}
+
+/// Optional whitespace around field values (RFC 9110 OWS).
+fn is_ows(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches(is_ows)
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// At most 64 characters of `s`, for quoting input in warnings.
+pub(super) fn short(s: &str) -> String {
+    let mut out: String = s.chars().take(64).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+impl Head {
+    /// Splits `buf` into start line and fields. With `complete` false the
+    /// head was cut short: a trailing partial field line is ignored (a
+    /// partial start line is kept, it is all there is).
+    pub fn parse(buf: &[u8], complete: bool) -> Head {
+        let mut lines = buf.split(|&b| b == b'\n');
+        let start =
+            String::from_utf8_lossy(strip_cr(lines.next().unwrap_or_default())).into_owned();
+        let mut rest: Vec<&[u8]> = lines.collect();
+        if !complete {
+            rest.pop();
+        }
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in rest {
+            let line = strip_cr(line);
+            if line.is_empty() {
+                break;
+            }
+            let text = String::from_utf8_lossy(line);
+            if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+                // obs-fold: continuation of the previous field's value.
+                if let Some((_, value)) = fields.last_mut() {
+                    let more = trim_ows(&text);
+                    if !more.is_empty() {
+                        if !value.is_empty() {
+                            value.push(' ');
+                        }
+                        value.push_str(more);
+                    }
+                }
+                continue;
+            }
+            if let Some((name, value)) = text.split_once(':') {
+                let name = trim_ows(name);
+                if !name.is_empty() {
+                    fields.push((name.to_ascii_lowercase(), trim_ows(value).to_string()));
+                }
+            }
+        }
+        Head { start, fields }
+    }
+
+    /// Values of every field called `name` (lower-case).
+    fn all<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+        self.fields
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// First value of field `name` (lower-case), if present and non-empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.all(name).next().filter(|v| !v.is_empty())
+    }
+
+    /// Whether a field called `name` (lower-case) is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.all(name).next().is_some()
+    }
+
+    /// Comma-separated list elements of every `name` field, trimmed, non-empty.
+    fn list<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+        self.all(name)
+            .flat_map(|v| v.split(','))
+            .map(trim_ows)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The Content-Length, checking every occurrence: `Ok(None)` when absent,
+    /// `Err` for a non-numeric, overflowing or conflicting value. Repeated
+    /// identical values (`42, 42`) are accepted (RFC 9110 §8.6).
+    pub fn content_length(&self) -> Result<Option<u64>, String> {
+        let mut found: Option<u64> = None;
+        for raw in self.all("content-length") {
+            for part in raw.split(',').map(trim_ows) {
+                if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!("invalid Content-Length {:?}", short(raw)));
+                }
+                let Ok(value) = part.parse::<u64>() else {
+                    return Err(format!("Content-Length {} overflows u64", short(part)));
+                };
+                match found {
+                    Some(prev) if prev != value => {
+                        return Err(format!(
+                            "conflicting Content-Length values {prev} and {value}"
+                        ));
+                    }
+                    _ => found = Some(value),
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// `None` without a Transfer-Encoding (obsolete `identity` codings are
+    /// ignored); otherwise whether the last coding is `chunked`.
+    pub fn chunked(&self) -> Option<bool> {
+        let mut last: Option<String> = None;
+        for coding in self.list("transfer-encoding") {
+            let name = trim_ows(coding.split(';').next().unwrap_or_default()).to_ascii_lowercase();
+            if name != "identity" {
+                last = Some(name);
+            }
+        }
+        last.map(|name| name == "chunked")
+    }
+
+    /// Persistence per RFC 9112 §9.3: `close` wins; HTTP/1.0 needs an
+    /// explicit `keep-alive`; later versions persist by default.
+    pub fn keep_alive(&self, version: &str) -> bool {
+        let mut close = false;
+        let mut keep = false;
+        for token in self.list("connection") {
+            close |= token.eq_ignore_ascii_case("close");
+            keep |= token.eq_ignore_ascii_case("keep-alive");
+        }
+        if close {
+            false
+        } else if version == "HTTP/1.0" {
+            keep
+        } else {
+            true
+        }
+    }
+
+    /// Whether the request carries `Expect: 100-continue`.
+    pub fn expect_continue(&self) -> bool {
+        self.list("expect")
+            .any(|v| v.eq_ignore_ascii_case("100-continue"))
+    }
+}
+
+/// `HTTP/1.` followed by one digit.
+pub(super) fn valid_version(v: &str) -> bool {
+    v.len() == 8 && v.starts_with("HTTP/1.") && v.as_bytes().get(7).is_some_and(u8::is_ascii_digit)
+}
+
+/// A request line split leniently; `ok` when it is well formed.
+#[derive(Debug)]
+pub(super) struct RequestLine {
+    pub method: String,
+    pub uri: String,
+    pub version: String,
+    pub ok: bool,
+}
+
+/// Splits `METHOD SP request-target SP HTTP-version`. The target is taken
+/// as everything between the first and the last space, so a target with
+/// stray spaces still yields something.
+pub(super) fn request_line(line: &str) -> RequestLine {
+    let line = trim_ows(line);
+    let (method, rest) = line.split_once(is_ows).unwrap_or((line, ""));
+    let rest = trim_ows(rest);
+    let (uri, version) = match rest.rsplit_once(is_ows) {
+        Some((uri, version)) if version.starts_with("HTTP/") => (trim_ows(uri), version),
+        _ => (rest, ""),
+    };
+    let ok = !method.is_empty()
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+        && !uri.is_empty()
+        && valid_version(version);
+    RequestLine {
+        method: method.to_string(),
+        uri: uri.to_string(),
+        version: version.to_string(),
+        ok,
+    }
+}
+
+/// A status line split leniently; `status` is 0 when unreadable.
+#[derive(Debug)]
+pub(super) struct StatusLine {
+    pub version: String,
+    pub status: u16,
+    pub reason: String,
+    pub ok: bool,
+}
+
+/// Splits `HTTP-version SP 3DIGIT [SP reason]` (the reason may be absent).
+pub(super) fn status_line(line: &str) -> StatusLine {
+    let (version, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let rest = rest.trim_start_matches(' ');
+    let status = rest
+        .get(..3)
+        .filter(|code| code.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|code| code.parse::<u16>().ok());
+    let after = rest.get(3..).unwrap_or_default();
+    let ok = status.is_some_and(|s| s >= 100)
+        && (after.is_empty() || after.starts_with(is_ows))
+        && valid_version(version);
+    StatusLine {
+        version: version.to_string(),
+        status: status.unwrap_or(0),
+        reason: trim_ows(after).to_string(),
+        ok,
+    }
+}
+
+/// The host a request is for: the authority of an absolute-form target
+/// (which RFC 9112 §3.2.2 says overrides Host), the target of CONNECT
+/// (authority-form), else the Host field.
+pub(super) fn request_host(method: &str, uri: &str, head: &Head) -> Option<String> {
+    if let Some((_, after)) = uri.split_once("://").filter(|_| !uri.starts_with('/')) {
+        let authority = after.split(['/', '?', '#']).next().unwrap_or_default();
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        if !authority.is_empty() {
+            return Some(authority.to_string());
+        }
+    }
+    if method == "CONNECT" && !uri.is_empty() {
+        return Some(uri.to_string());
+    }
+    head.get("host").map(str::to_string)
+}

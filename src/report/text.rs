@@ -1,0 +1,200 @@
+//! The terminal report: connections, their HTTP, flow control, flags.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::analyze::Report;
+use crate::extract::SavedBody;
+use crate::tcp::{ConnectionSummary, Flag};
+
+fn secs(ns: i64) -> String {
+    format!("{:.6}", ns as f64 / 1e9)
+}
+
+fn ms(ns: i64) -> String {
+    format!("{:.3} ms", ns as f64 / 1e6)
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// Writes the report for one capture.
+pub fn write(
+    out: &mut dyn Write,
+    file: &Path,
+    r: &Report,
+    list: Option<u64>,
+    saved: Option<&[SavedBody]>,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: {} packets ({} TCP), link type {}, {} TCP connection(s)",
+        file.display(),
+        r.packets,
+        r.tcp_packets,
+        r.link_type,
+        r.connections.len()
+    )?;
+    for w in &r.warnings {
+        writeln!(out, "  warning: {w}")?;
+    }
+    for c in &r.connections {
+        connection(out, c, r.first_ts_ns.unwrap_or(0))?;
+    }
+    flag_totals(out, r)?;
+    if let Some(saved) = saved {
+        writeln!(out, "\nExtracted {} HTTP bod(ies):", saved.len())?;
+        for b in saved {
+            writeln!(
+                out,
+                "  {}  {} bytes{}",
+                b.path.display(),
+                b.bytes,
+                if b.complete { "" } else { "  (incomplete)" }
+            )?;
+        }
+    }
+    if let Some(n) = list {
+        match r.connections.iter().find(|c| c.id == n) {
+            Some(c) => packets(out, c, r.first_ts_ns.unwrap_or(0))?,
+            None => writeln!(out, "\nno connection {n} in this capture")?,
+        }
+    }
+    Ok(())
+}
+
+fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n#{}  {} -> {}  start {} s, {} s, packets {}/{}",
+        c.id,
+        c.client,
+        c.server,
+        secs(c.start_ns - t0),
+        secs(c.duration_ns),
+        c.packets.client,
+        c.packets.server
+    )?;
+    let h = &c.handshake;
+    if h.seen {
+        writeln!(
+            out,
+            "  handshake: RTT {}, MSS {}, window scale client {} / server {}, SACK {}",
+            opt(h.rtt_ns.map(ms)),
+            opt(h.mss),
+            opt(h.client_wscale),
+            opt(h.server_wscale),
+            if h.sack_permitted { "yes" } else { "no" }
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  handshake: not fully captured; window scaling {}",
+            h.window_scaling
+        )?;
+    }
+    writeln!(
+        out,
+        "  bytes: client->server {}, server->client {}{}",
+        c.bytes.client_to_server,
+        c.bytes.server_to_client,
+        if c.missing_bytes.client_to_server + c.missing_bytes.server_to_client > 0 {
+            format!(
+                " (missing from capture: {} / {})",
+                c.missing_bytes.client_to_server, c.missing_bytes.server_to_client
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        out,
+        "  receive window: client {}..{}, server {}..{} bytes",
+        opt(c.receiver_window.client.min),
+        opt(c.receiver_window.client.max),
+        opt(c.receiver_window.server.min),
+        opt(c.receiver_window.server.max)
+    )?;
+    writeln!(out, "  flow control: {}", c.flow_control.verdict)?;
+    if !c.flow_control.evidence_frames.is_empty() {
+        let frames: Vec<String> = c
+            .flow_control
+            .evidence_frames
+            .iter()
+            .take(12)
+            .map(u64::to_string)
+            .collect();
+        writeln!(out, "    shown by frames {}", frames.join(", "))?;
+    }
+    let flags: Vec<String> = Flag::ALL
+        .iter()
+        .filter(|f| c.flags.get(**f) > 0)
+        .map(|f| format!("{} {}", f.name(), c.flags.get(*f)))
+        .collect();
+    if !flags.is_empty() {
+        writeln!(out, "  flags: {}", flags.join(", "))?;
+    }
+    for x in &c.http {
+        writeln!(
+            out,
+            "  HTTP {} {} {} -> {} {}  header {} B, body {} B{}{}{}",
+            opt(x.method.as_deref()),
+            opt(x.uri.as_deref()),
+            opt(x.version.as_deref()),
+            opt(x.status),
+            opt(x.content_type.as_deref()),
+            opt(x.header_length),
+            x.body_bytes,
+            x.content_length
+                .map_or(String::new(), |n| format!(" (Content-Length {n})")),
+            if x.chunked { ", chunked" } else { "" },
+            if x.complete { "" } else { ", INCOMPLETE" }
+        )?;
+    }
+    for w in &c.warnings {
+        writeln!(out, "  warning: {w}")?;
+    }
+    Ok(())
+}
+
+fn flag_totals(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+    writeln!(out, "\nAnalysis flags (Wireshark's tcp.analysis.*):")?;
+    for f in Flag::ALL {
+        writeln!(out, "  {:<24} {}", f.name(), r.flags.get(f))?;
+    }
+    Ok(())
+}
+
+fn packets(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()> {
+    let Some(rows) = &c.packet_list else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "\nConnection #{} packet by packet (relative seq/ack; window in bytes):",
+        c.id
+    )?;
+    writeln!(
+        out,
+        "{:>7} {:>12} {:<6} {:<5} {:>10} {:>10} {:>6} {:>9}  analysis",
+        "frame", "time", "from", "flags", "seq", "ack", "len", "window"
+    )?;
+    for p in rows {
+        writeln!(
+            out,
+            "{:>7} {:>12} {:<6} {:<5} {:>10} {:>10} {:>6} {:>9}{}  {}",
+            p.frame,
+            secs(p.ts_ns - t0),
+            p.from,
+            p.flags,
+            p.rel_seq,
+            opt(p.rel_ack),
+            p.len,
+            p.window,
+            if p.scale_known { " " } else { "?" },
+            p.analysis.join(" ")
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,381 @@
+//! Bounded in-order reassembly of one direction of a TCP connection.
+//!
+//! Bytes come out in stream order exactly once; what the capture never held
+//! (lost segments, payload cut by snaplen, data overflowing the out-of-order
+//! buffer) comes out as a gap of known length, so the byte offsets of
+//! everything after it stay true.
+
+use std::collections::BTreeMap;
+
+/// What reassembly hands on, in stream order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Chunk<'a> {
+    /// Captured bytes at the current stream offset.
+    Data(&'a [u8]),
+    /// This many bytes of the stream are not in the capture.
+    Gap(u64),
+}
+
+/// Default cap on out-of-order bytes held per direction.
+pub const DEFAULT_LIMIT: usize = 4 << 20;
+
+#[derive(Debug)]
+struct Pending {
+    bytes: Vec<u8>,
+    /// Stream length the segment claims (its captured bytes may be fewer).
+    len: u64,
+}
+
+/// Reassembly state for one direction.
+#[derive(Debug)]
+pub struct Reassembler {
+    /// Sequence number of the next byte expected, once anything was seen.
+    next_seq: Option<u32>,
+    /// Stream offset of that byte: how much was handed on so far.
+    next_off: u64,
+    /// Stream offset of the FIN, once seen.
+    fin_off: Option<u64>,
+    pending: BTreeMap<u64, Pending>,
+    pending_bytes: usize,
+    limit: usize,
+    gap_bytes: u64,
+    overflowed: bool,
+}
+
+impl Reassembler {
+    pub fn new(limit: usize) -> Reassembler {
+        Reassembler {
+            next_seq: None,
+            next_off: 0,
+            fin_off: None,
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            limit,
+            gap_bytes: 0,
+            overflowed: false,
+        }
+    }
+
+    /// Bytes handed on so far, gaps included: the stream offset reached.
+    pub fn offset(&self) -> u64 {
+        self.next_off
+    }
+
+    /// Bytes reported as gaps so far.
+    pub fn gap_bytes(&self) -> u64 {
+        self.gap_bytes
+    }
+
+    /// True once the out-of-order buffer had to be cut to stay in its limit.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Stream offset of `seq`, relative to the next expected byte.
+    fn offset_of(&self, seq: u32, next_seq: u32) -> i128 {
+        i128::from(self.next_off) + i128::from(seq.wrapping_sub(next_seq) as i32)
+    }
+
+    /// A SYN: the stream starts after its sequence number.
+    pub fn syn(&mut self, seq: u32) {
+        if self.next_seq.is_none() {
+            self.next_seq = Some(seq.wrapping_add(1));
+        }
+    }
+
+    /// A segment carrying `payload_len` bytes from `seq`, of which `captured`
+    /// are in the capture; `fin` when it also closes the stream.
+    pub fn segment(
+        &mut self,
+        seq: u32,
+        captured: &[u8],
+        payload_len: u32,
+        fin: bool,
+        out: &mut dyn FnMut(Chunk<'_>),
+    ) {
+        let next_seq = *self.next_seq.get_or_insert(seq);
+        let Ok(off) = u64::try_from(self.offset_of(seq, next_seq)) else {
+            return; // entirely before the stream we track
+        };
+        let len = u64::from(payload_len);
+        if fin {
+            self.fin_off.get_or_insert(off + len);
+        }
+        if len == 0 || off + len <= self.next_off {
+            return;
+        }
+        let captured = &captured[..captured.len().min(payload_len as usize)];
+        if off <= self.next_off {
+            self.emit(off, captured, len, out);
+            self.drain(out);
+        } else {
+            self.hold(off, captured, len, out);
+        }
+    }
+
+    /// The peer acknowledged up to `ack`: anything before it that never
+    /// arrived was lost from the capture, so it becomes a gap now.
+    pub fn acked(&mut self, ack: u32, out: &mut dyn FnMut(Chunk<'_>)) {
+        let Some(next_seq) = self.next_seq else {
+            return;
+        };
+        let Ok(mut ack_off) = u64::try_from(self.offset_of(ack, next_seq)) else {
+            return;
+        };
+        if self.fin_off.is_some_and(|f| ack_off == f + 1) {
+            ack_off -= 1;
+        }
+        if ack_off <= self.next_off {
+            return;
+        }
+        let until = self
+            .pending
+            .keys()
+            .next()
+            .map_or(ack_off, |&first| first.min(ack_off));
+        self.gap_to(until, out);
+        self.drain(out);
+    }
+
+    /// End of capture: hands on everything held, with gaps where bytes are missing.
+    pub fn finish(&mut self, out: &mut dyn FnMut(Chunk<'_>)) {
+        while let Some(&first) = self.pending.keys().next() {
+            self.gap_to(first, out);
+            self.drain(out);
+        }
+    }
+
+    fn gap_to(&mut self, until: u64, out: &mut dyn FnMut(Chunk<'_>)) {
+        if until > self.next_off {
+            let len = until - self.next_off;
+            out(Chunk::Gap(len));
+            self.gap_bytes += len;
+            self.advance(len);
+        }
+    }
+
+    fn advance(&mut self, by: u64) {
+        self.next_off += by;
+        if let Some(s) = self.next_seq.as_mut() {
+            *s = s.wrapping_add(by as u32);
+        }
+    }
+
+    /// Hands on the part of a segment at `off` that lies at or beyond `next_off`.
+    fn emit(&mut self, off: u64, captured: &[u8], len: u64, out: &mut dyn FnMut(Chunk<'_>)) {
+        let skip = self.next_off - off;
+        let end = off + len;
+        if let Some(fresh) = usize::try_from(skip)
+            .ok()
+            .and_then(|skip| captured.get(skip..))
+            .filter(|b| !b.is_empty())
+        {
+            out(Chunk::Data(fresh));
+            self.advance(fresh.len() as u64);
+        }
+        self.gap_to(end, out);
+    }
+
+    fn drain(&mut self, out: &mut dyn FnMut(Chunk<'_>)) {
+        while let Some(entry) = self.pending.first_entry() {
+            let off = *entry.key();
+            if off > self.next_off {
+                break;
+            }
+            let p = entry.remove();
+            self.pending_bytes -= p.bytes.len();
+            if off + p.len > self.next_off {
+                self.emit(off, &p.bytes, p.len, out);
+            }
+        }
+    }
+
+    fn hold(&mut self, off: u64, captured: &[u8], len: u64, out: &mut dyn FnMut(Chunk<'_>)) {
+        while self.pending_bytes + captured.len() > self.limit {
+            self.overflowed = true;
+            let Some(&first) = self.pending.keys().next() else {
+                break;
+            };
+            if first > off {
+                break;
+            }
+            self.gap_to(first, out);
+            self.drain(out);
+        }
+        if off <= self.next_off {
+            self.emit(off, captured, len, out);
+            self.drain(out);
+            return;
+        }
+        if self.pending_bytes + captured.len() > self.limit {
+            self.overflowed = true;
+            self.gap_to(off, out);
+            self.emit(off, captured, len, out);
+            self.drain(out);
+            return;
+        }
+        let keep = self.pending.get(&off).is_none_or(|p| p.len < len);
+        if keep {
+            if let Some(old) = self.pending.insert(
+                off,
+                Pending {
+                    bytes: captured.to_vec(),
+                    len,
+                },
+            ) {
+                self.pending_bytes -= old.bytes.len();
+            }
+            self.pending_bytes += captured.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum Out {
+        D(Vec<u8>),
+        G(u64),
+    }
+
+    fn run(
+        r: &mut Reassembler,
+        f: impl FnOnce(&mut Reassembler, &mut dyn FnMut(Chunk<'_>)),
+    ) -> Vec<Out> {
+        let mut got = Vec::new();
+        f(r, &mut |c| {
+            got.push(match c {
+                Chunk::Data(d) => Out::D(d.to_vec()),
+                Chunk::Gap(n) => Out::G(n),
+            })
+        });
+        got
+    }
+
+    #[test]
+    fn in_order_segments_pass_straight_through() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(99);
+        let got = run(&mut r, |r, o| {
+            r.segment(100, b"abc", 3, false, o);
+            r.segment(103, b"de", 2, false, o);
+        });
+        assert_eq!(got, vec![Out::D(b"abc".to_vec()), Out::D(b"de".to_vec())]);
+        assert_eq!(r.offset(), 5);
+    }
+
+    #[test]
+    fn out_of_order_segment_waits_for_the_hole() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(0);
+        let got = run(&mut r, |r, o| {
+            r.segment(4, b"def", 3, false, o);
+            r.segment(1, b"abc", 3, false, o);
+        });
+        assert_eq!(got, vec![Out::D(b"abc".to_vec()), Out::D(b"def".to_vec())]);
+    }
+
+    #[test]
+    fn retransmitted_overlap_is_trimmed() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(0);
+        let got = run(&mut r, |r, o| {
+            r.segment(1, b"abcd", 4, false, o);
+            r.segment(3, b"cdef", 4, false, o);
+            r.segment(1, b"abcd", 4, false, o);
+        });
+        assert_eq!(got, vec![Out::D(b"abcd".to_vec()), Out::D(b"ef".to_vec())]);
+    }
+
+    #[test]
+    fn snaplen_cut_payload_becomes_a_gap() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(0);
+        let got = run(&mut r, |r, o| r.segment(1, b"ab", 10, false, o));
+        assert_eq!(got, vec![Out::D(b"ab".to_vec()), Out::G(8)]);
+        assert_eq!(r.gap_bytes(), 8);
+    }
+
+    #[test]
+    fn acked_but_unseen_bytes_become_a_gap() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(0);
+        let got = run(&mut r, |r, o| {
+            r.segment(1, b"ab", 2, false, o);
+            r.segment(8, b"hi", 2, false, o);
+            r.acked(10, o);
+        });
+        assert_eq!(
+            got,
+            vec![Out::D(b"ab".to_vec()), Out::G(5), Out::D(b"hi".to_vec())]
+        );
+    }
+
+    #[test]
+    fn ack_of_fin_is_not_a_gap() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(0);
+        let got = run(&mut r, |r, o| {
+            r.segment(1, b"ab", 2, true, o);
+            r.acked(4, o);
+        });
+        assert_eq!(got, vec![Out::D(b"ab".to_vec())]);
+    }
+
+    #[test]
+    fn finish_flushes_held_segments_after_a_gap() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(0);
+        let got = run(&mut r, |r, o| {
+            r.segment(5, b"ef", 2, false, o);
+            r.finish(o);
+        });
+        assert_eq!(got, vec![Out::G(4), Out::D(b"ef".to_vec())]);
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_without_losing_offsets() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(u32::MAX - 2);
+        let got = run(&mut r, |r, o| {
+            r.segment(u32::MAX - 1, b"ab", 2, false, o);
+            r.segment(0, b"cd", 2, false, o);
+        });
+        assert_eq!(got, vec![Out::D(b"ab".to_vec()), Out::D(b"cd".to_vec())]);
+        assert_eq!(r.offset(), 4);
+    }
+
+    #[test]
+    fn buffer_limit_forces_gaps_instead_of_growing() {
+        let mut r = Reassembler::new(8);
+        r.syn(0);
+        let got = run(&mut r, |r, o| {
+            r.segment(11, b"12345", 5, false, o);
+            r.segment(21, b"abcde", 5, false, o);
+            r.finish(o);
+        });
+        assert_eq!(
+            got,
+            vec![
+                Out::G(10),
+                Out::D(b"12345".to_vec()),
+                Out::G(5),
+                Out::D(b"abcde".to_vec())
+            ]
+        );
+        assert!(r.overflowed());
+        assert!(r.pending_bytes <= 8);
+    }
+
+    #[test]
+    fn capture_starting_mid_stream_starts_at_the_first_segment() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        let got = run(&mut r, |r, o| {
+            r.segment(5000, b"xy", 2, false, o);
+            r.segment(4000, b"old", 3, false, o);
+        });
+        assert_eq!(got, vec![Out::D(b"xy".to_vec())]);
+    }
+}

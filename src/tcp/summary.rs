@@ -1,0 +1,290 @@
+//! The finished figures of one connection, shaped for the reports.
+
+use serde::Serialize;
+
+use crate::http::{HttpSummary, Transaction};
+
+use super::analysis::WindowScale;
+use super::conn::{Connection, Direction, PacketRow};
+use super::flags::{Flag, FlagCounts};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Handshake {
+    /// SYN, SYN-ACK and the client's first ACK were all captured.
+    pub seen: bool,
+    pub client_isn: Option<u32>,
+    pub server_isn: Option<u32>,
+    /// Shift each side announced; `null` when not announced or not seen.
+    pub client_wscale: Option<u8>,
+    pub server_wscale: Option<u8>,
+    /// "known", "not used" or "unknown" (no handshake: windows are raw).
+    pub window_scaling: &'static str,
+    /// The smaller of the MSS values the two sides announced.
+    pub mss: Option<u16>,
+    pub client_mss: Option<u16>,
+    pub server_mss: Option<u16>,
+    pub sack_permitted: bool,
+    /// SYN to the client's ACK of the SYN-ACK.
+    pub rtt_ns: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Bytes {
+    /// Stream bytes (unique, by sequence space) each way.
+    pub client_to_server: u64,
+    pub server_to_client: u64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MinMax {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ByDirection<T> {
+    pub client: T,
+    pub server: T,
+}
+
+/// Was the sender held back by the receiver's window?
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowControl {
+    /// True when the server's sending was limited by the client's window
+    /// (window full or zero window from the client), or the other way round.
+    pub receiver_limited: bool,
+    /// Plain-language verdict.
+    pub verdict: String,
+    /// Times the client (as receiver) closed its window to zero.
+    pub client_zero_windows: u64,
+    pub server_zero_windows: u64,
+    /// Segments that filled the receiving side's window exactly.
+    pub window_full_to_client: u64,
+    pub window_full_to_server: u64,
+    /// Frames that show it (the first few of each kind).
+    pub evidence_frames: Vec<u64>,
+}
+
+/// One HTTP request/response pair, flattened for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpExchange {
+    pub index: usize,
+    pub method: Option<String>,
+    pub uri: Option<String>,
+    pub version: Option<String>,
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    pub response_version: Option<String>,
+    /// Offset of the first blank line in the response, as the book prints it.
+    pub header_length: Option<u64>,
+    pub content_length: Option<u64>,
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub chunked: bool,
+    pub body_bytes: u64,
+    pub complete: bool,
+    pub request_ts_ns: Option<i64>,
+    /// Request's first byte to the response's first byte.
+    pub time_to_first_byte_ns: Option<i64>,
+    /// Response's first byte to its last byte.
+    pub transfer_ns: Option<i64>,
+    pub request: Option<crate::http::Request>,
+    pub response: Option<crate::http::Response>,
+}
+
+impl From<Transaction> for HttpExchange {
+    fn from(t: Transaction) -> Self {
+        let req = t.request.as_ref();
+        let resp = t.response.as_ref();
+        HttpExchange {
+            index: t.index,
+            method: req.map(|r| r.method.clone()),
+            uri: req.map(|r| r.uri.clone()),
+            version: req.map(|r| r.version.clone()),
+            status: resp.map(|r| r.status),
+            reason: resp.map(|r| r.reason.clone()),
+            response_version: resp.map(|r| r.version.clone()),
+            header_length: resp.map(|r| r.header_length),
+            content_length: resp.and_then(|r| r.content_length),
+            content_type: resp.and_then(|r| r.content_type.clone()),
+            content_encoding: resp.and_then(|r| r.content_encoding.clone()),
+            chunked: resp.is_some_and(|r| r.chunked),
+            body_bytes: resp.map_or(0, |r| r.body_bytes),
+            complete: req.is_none_or(|r| r.complete) && resp.is_some_and(|r| r.complete),
+            request_ts_ns: req.map(|r| r.ts_start_ns),
+            time_to_first_byte_ns: req
+                .zip(resp)
+                .map(|(q, r)| r.ts_first_byte_ns - q.ts_start_ns),
+            transfer_ns: resp.map(|r| r.ts_last_byte_ns - r.ts_first_byte_ns),
+            request: t.request,
+            response: t.response,
+        }
+    }
+}
+
+/// Everything reported about one connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionSummary {
+    pub id: u64,
+    pub client: String,
+    pub server: String,
+    pub first_frame: u64,
+    pub start_ns: i64,
+    pub duration_ns: i64,
+    pub packets: ByDirection<u64>,
+    pub handshake: Handshake,
+    pub bytes: Bytes,
+    /// Bytes of each stream the capture did not hold.
+    pub missing_bytes: Bytes,
+    pub flags: FlagCounts,
+    pub flags_by_direction: ByDirection<FlagCounts>,
+    /// Window each side advertised as a receiver, in bytes.
+    pub receiver_window: ByDirection<MinMax>,
+    pub max_bytes_in_flight: ByDirection<u64>,
+    pub zero_window_stall_ns: i64,
+    pub flow_control: FlowControl,
+    pub http: Vec<HttpExchange>,
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packet_list: Option<Vec<PacketRow>>,
+}
+
+impl ConnectionSummary {
+    pub(super) fn new(
+        conn: Connection,
+        http: HttpSummary,
+        stream_bytes: [u64; 2],
+        gap_bytes: [u64; 2],
+        overflowed: bool,
+    ) -> ConnectionSummary {
+        let c = conn.client_dir();
+        let s = 1 - c;
+        let (cd, sd): (&Direction, &Direction) = (&conn.dirs[c], &conn.dirs[s]);
+        let scaling = match (conn.analysis.scale(c), conn.analysis.scale(s)) {
+            (WindowScale::Unknown, _) | (_, WindowScale::Unknown) => "unknown",
+            (WindowScale::NotUsed, _) | (_, WindowScale::NotUsed) => "not used",
+            _ => "known",
+        };
+        let mss = match (cd.mss, sd.mss) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let flow_control = flow_control(cd, sd);
+        let mut warnings = http.warnings;
+        if overflowed {
+            warnings.push(
+                "reassembly buffer limit reached: some out-of-order data was reported as missing"
+                    .into(),
+            );
+        }
+        if scaling == "unknown" {
+            warnings.push(
+                "handshake not captured: window scale unknown, windows shown unscaled (as Wireshark)"
+                    .into(),
+            );
+        }
+        ConnectionSummary {
+            id: conn.id,
+            client: conn.addrs[c].to_string(),
+            server: conn.addrs[s].to_string(),
+            first_frame: conn.first_frame,
+            start_ns: conn.first_ts,
+            duration_ns: conn.last_ts - conn.first_ts,
+            packets: ByDirection {
+                client: cd.packets,
+                server: sd.packets,
+            },
+            handshake: Handshake {
+                seen: cd.syn && sd.syn && conn.handshake_rtt_ns.is_some(),
+                client_isn: cd.isn,
+                server_isn: sd.isn,
+                client_wscale: cd.wscale,
+                server_wscale: sd.wscale,
+                window_scaling: scaling,
+                mss,
+                client_mss: cd.mss,
+                server_mss: sd.mss,
+                sack_permitted: cd.sack_permitted && sd.sack_permitted,
+                rtt_ns: conn.handshake_rtt_ns,
+            },
+            bytes: Bytes {
+                client_to_server: stream_bytes[c],
+                server_to_client: stream_bytes[s],
+            },
+            missing_bytes: Bytes {
+                client_to_server: gap_bytes[c],
+                server_to_client: gap_bytes[s],
+            },
+            flags: cd.flags.merged(&sd.flags),
+            flags_by_direction: ByDirection {
+                client: cd.flags,
+                server: sd.flags,
+            },
+            receiver_window: ByDirection {
+                client: MinMax {
+                    min: cd.win_min,
+                    max: cd.win_max,
+                },
+                server: MinMax {
+                    min: sd.win_min,
+                    max: sd.win_max,
+                },
+            },
+            max_bytes_in_flight: ByDirection {
+                client: cd.max_in_flight,
+                server: sd.max_in_flight,
+            },
+            zero_window_stall_ns: cd.zero_window_stall_ns + sd.zero_window_stall_ns,
+            flow_control,
+            http: http
+                .transactions
+                .into_iter()
+                .map(HttpExchange::from)
+                .collect(),
+            warnings,
+            packet_list: conn.rows,
+        }
+    }
+}
+
+fn flow_control(client: &Direction, server: &Direction) -> FlowControl {
+    let full_to_client = server.flags.get(Flag::WindowFull);
+    let full_to_server = client.flags.get(Flag::WindowFull);
+    let limited = |zw: u64, full: u64| zw > 0 || full > 0;
+    let client_limits = limited(client.zero_window_stalls, full_to_client);
+    let server_limits = limited(server.zero_window_stalls, full_to_server);
+    let describe = |who: &str, other: &str, d: &Direction, full: u64| {
+        format!(
+            "the {other} was limited by the {who}'s receive window: {full} window-full segment(s), \
+             {} zero-window stall(s) lasting {:.3} s in total",
+            d.zero_window_stalls,
+            d.zero_window_stall_ns as f64 / 1e9
+        )
+    };
+    let verdict = match (client_limits, server_limits) {
+        (false, false) => "never limited by a receive window".to_string(),
+        (true, false) => describe("client", "server", client, full_to_client),
+        (false, true) => describe("server", "client", server, full_to_server),
+        (true, true) => format!(
+            "{}; {}",
+            describe("client", "server", client, full_to_client),
+            describe("server", "client", server, full_to_server)
+        ),
+    };
+    let mut evidence: Vec<u64> = client
+        .evidence
+        .iter()
+        .chain(&server.evidence)
+        .copied()
+        .collect();
+    evidence.sort_unstable();
+    FlowControl {
+        receiver_limited: client_limits || server_limits,
+        verdict,
+        client_zero_windows: client.zero_window_stalls,
+        server_zero_windows: server.zero_window_stalls,
+        window_full_to_client: full_to_client,
+        window_full_to_server: full_to_server,
+        evidence_frames: evidence,
+    }
+}
