@@ -6,7 +6,7 @@
 //! zero-window probe looks like a keep-alive) the extra flag
 //! [`Flag::PersistProbe`] says so without changing Wireshark's count.
 
-use crate::wire::{Segment, TcpFlags, seq};
+use crate::wire::{HeaderState, Segment, TcpFlags, seq};
 
 use super::flags::{Flag, FlagSet};
 
@@ -158,10 +158,26 @@ impl Analysis {
     }
 
     /// Analyses a segment travelling in direction `dir` (0 or 1).
+    /// Segments whose header is not whole are analysed as Wireshark does,
+    /// but their flags stay hidden as Wireshark hides them.
     pub fn segment(&mut self, dir: usize, seg: &Segment<'_>) -> FlagSet {
-        let ta = self.sequence(dir, seg);
-        self.after(dir, seg);
-        ta
+        match seg.header {
+            HeaderState::Short => FlagSet::default(),
+            HeaderState::BogusLength => {
+                self.sequence(dir, seg);
+                FlagSet::default()
+            }
+            HeaderState::OptionsCut => {
+                self.sequence(dir, seg);
+                self.after(dir, seg);
+                FlagSet::default()
+            }
+            HeaderState::Complete => {
+                let ta = self.sequence(dir, seg);
+                self.after(dir, seg);
+                ta
+            }
+        }
     }
 
     /// `tcp_analyze_sequence_number()`.
@@ -334,6 +350,9 @@ impl Analysis {
             }
             self.flows[dir].first_ack = false;
         }
+        if seg.header != HeaderState::Complete {
+            return;
+        }
         if let Some(shift) = seg.options.window_scale {
             self.flows[dir].scale = WindowScale::Shift(shift.min(14));
         }
@@ -381,9 +400,13 @@ mod tests {
     fn a_clean_exchange_has_no_flags() {
         let mut t = Trace::new();
         handshake(&mut t);
-        t.push(Pkt::c2s(1001, b"GET / HTTP/1.0\r\n\r\n").ack(5001).window(8192))
-            .push(Pkt::s2c(5001, &[1; 100]).ack(1019).window(8192))
-            .push(Pkt::c2s(1019, b"").ack(5101).window(8192));
+        t.push(
+            Pkt::c2s(1001, b"GET / HTTP/1.0\r\n\r\n")
+                .ack(5001)
+                .window(8192),
+        )
+        .push(Pkt::s2c(5001, &[1; 100]).ack(1019).window(8192))
+        .push(Pkt::c2s(1019, b"").ack(5101).window(8192));
         assert!(analyse(&t).iter().all(|f| f.is_empty()));
     }
 

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::http::{self, Conversation, Side};
-use crate::wire::{Segment, TcpFlags};
+use crate::wire::{HeaderState, Segment, TcpFlags};
 
 use super::analysis::{Analysis, WindowScale};
 use super::flags::{Flag, FlagCounts, FlagSet};
@@ -174,6 +174,11 @@ impl Connection {
         let dir = self.dir_of(seg);
         let ts = seg.meta.ts_ns;
         self.last_ts = ts;
+        self.reused_isn(dir, seg);
+        if seg.header == HeaderState::Short {
+            self.dirs[dir].packets += 1;
+            return FlagSet::default();
+        }
         self.handshake(dir, seg);
         self.base_seqs(dir, seg);
 
@@ -223,8 +228,9 @@ impl Connection {
         flags
     }
 
-    /// Bases of relative sequence numbers, set as Wireshark sets them.
-    fn base_seqs(&mut self, dir: usize, seg: &Segment<'_>) {
+    /// A SYN repeating the known ISN, or a SYN-ACK with a new one: Wireshark
+    /// handles these before anything else, even for a short segment.
+    fn reused_isn(&mut self, dir: usize, seg: &Segment<'_>) {
         let f = seg.flags;
         let fwd = &mut self.dirs[dir];
         match fwd.base_seq {
@@ -232,14 +238,20 @@ impl Connection {
                 self.analysis.syn_repeated(dir);
             }
             Some(base) if f.syn() && f.ack() && base != seg.seq => fwd.base_seq = Some(seg.seq),
-            Some(_) => {}
-            None => {
-                fwd.base_seq = Some(if f.syn() {
-                    seg.seq
-                } else {
-                    seg.seq.wrapping_sub(1)
-                });
-            }
+            _ => {}
+        }
+    }
+
+    /// Bases of relative sequence numbers, set as Wireshark sets them.
+    fn base_seqs(&mut self, dir: usize, seg: &Segment<'_>) {
+        let f = seg.flags;
+        let fwd = &mut self.dirs[dir];
+        if fwd.base_seq.is_none() {
+            fwd.base_seq = Some(if f.syn() {
+                seg.seq
+            } else {
+                seg.seq.wrapping_sub(1)
+            });
         }
         let rev = &mut self.dirs[1 - dir];
         if rev.base_seq.is_none() && f.ack() {
@@ -331,7 +343,7 @@ impl Connection {
         }
         if seg.flags.syn() {
             self.reasm[dir].syn(seg.seq);
-        } else if seg.payload_len > 0 || seg.flags.fin() {
+        } else if seg.header == HeaderState::Complete && (seg.payload_len > 0 || seg.flags.fin()) {
             self.reasm[dir].segment(
                 seg.seq,
                 seg.payload,

@@ -117,7 +117,11 @@ mod tests {
             .push(Pkt::s2c(9000, b"").syn().ack(isn + 1))
             .push(Pkt::c2s(isn + 1, b"").ack(9001))
             .push(Pkt::c2s(isn + 1, b"GET / HTTP/1.0\r\n\r\n").ack(9001))
-            .push(Pkt::s2c(9001, b"HTTP/1.0 200 OK\r\n\r\nhi").ack(isn + 19).fin())
+            .push(
+                Pkt::s2c(9001, b"HTTP/1.0 200 OK\r\n\r\nhi")
+                    .ack(isn + 19)
+                    .fin(),
+            )
             .push(Pkt::c2s(isn + 19, b"").ack(9023).fin());
     }
 

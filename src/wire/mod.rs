@@ -9,7 +9,7 @@ pub mod seq;
 pub mod tcp_options;
 
 pub use link::LinkType;
-pub use segment::{Decoded, FrameMeta, Segment, TcpFlags, decode};
+pub use segment::{Decoded, FrameMeta, HeaderState, Segment, TcpFlags, decode};
 
 #[cfg(test)]
 mod tests {
@@ -86,13 +86,46 @@ mod tests {
     }
 
     #[test]
-    fn header_cut_mid_tcp_is_truncated() {
+    fn header_cut_before_the_window_is_truncated() {
         let frame = wrap::ethernet(&Pkt::c2s(1, b"x").ipv4(), 0x0800);
         let cut = &frame[..14 + 20 + 10];
         assert!(matches!(
             decode(LinkType::Ethernet, cut, meta(frame.len())),
             Decoded::Truncated
         ));
+    }
+
+    #[test]
+    fn options_cut_by_snaplen_keep_the_fixed_header() {
+        let frame = Pkt::c2s(7, &[1; 100]).mss(1460).wscale(3).ipv4();
+        let cut = &frame[..20 + 22];
+        let s = match decode(LinkType::Raw, cut, meta(frame.len())) {
+            Decoded::Tcp(s) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(s.header, HeaderState::OptionsCut);
+        assert_eq!(s.seq, 7);
+        assert_eq!(s.payload_len, 100);
+        assert_eq!(s.options.window_scale, None);
+    }
+
+    #[test]
+    fn a_data_offset_beyond_the_ip_length_is_a_short_segment() {
+        let mut ip = Pkt::c2s(7, b"").ipv4();
+        ip[20 + 12] = 0xf0; // 60-byte header in a 40-byte packet
+        let s = match decode(LinkType::Raw, &ip, meta(ip.len())) {
+            Decoded::Tcp(s) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(s.header, HeaderState::Short);
+        assert_eq!(s.payload_len, 0);
+        ip[20 + 12] = 0x30; // 12 bytes: impossible
+        let s = match decode(LinkType::Raw, &ip, meta(ip.len())) {
+            Decoded::Tcp(s) => s,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(s.header, HeaderState::BogusLength);
+        assert_eq!(s.payload_len, 8);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use etherparse::{LaxNetSlice, LenSource, TransportSlice};
+use etherparse::{LaxNetSlice, LenSource};
 
 use super::link::{self, LinkType};
 use super::tcp_options::TcpOptions;
@@ -70,6 +70,20 @@ pub struct FrameMeta {
     pub orig_len: u32,
 }
 
+/// How much of the TCP header the frame holds, which decides how much of
+/// Wireshark's processing the segment gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderState {
+    /// The whole header, options included, is present.
+    Complete,
+    /// The options were cut by snaplen: analysed, but its flags are not shown.
+    OptionsCut,
+    /// The data offset says fewer than 20 bytes: analysed, nothing shown.
+    BogusLength,
+    /// The IP packet is shorter than the TCP header claims: not analysed.
+    Short,
+}
+
 /// One TCP segment: the header facts and a view of the captured payload.
 #[derive(Clone, Copy, Debug)]
 pub struct Segment<'a> {
@@ -82,6 +96,7 @@ pub struct Segment<'a> {
     /// The raw 16-bit window field; scaling is the tracker's job.
     pub window: u16,
     pub options: TcpOptions,
+    pub header: HeaderState,
     /// The payload bytes present in the capture (may be cut short by snaplen).
     pub payload: &'a [u8],
     /// The payload length the IP header claims: the true segment length.
@@ -145,11 +160,10 @@ pub fn decode(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
     if ip_payload.fragmented {
         return Decoded::Fragment;
     }
-    let Some(TransportSlice::Tcp(tcp)) = packet.transport.as_ref() else {
+    let tcp = ip_payload.payload;
+    if tcp.len() < 16 {
         return Decoded::Truncated;
-    };
-    let payload = tcp.payload();
-    let payload_offset = offset(frame, payload.as_ptr());
+    }
     // The frame's length on the wire bounds what the IP header may claim.
     let wire_end = (meta.orig_len as usize).max(frame.len());
     let claimed_end = match ip_payload.len_source {
@@ -159,16 +173,45 @@ pub fn decode(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
         // A zero IPv4 total length (TSO) or a jumbogram: trust the wire length.
         _ => wire_end,
     };
-    let payload_len = claimed_end.saturating_sub(payload_offset);
+    let reported = claimed_end.saturating_sub(offset(frame, tcp.as_ptr()));
+    let hlen = usize::from(tcp[12] >> 4) * 4;
+    let header = if reported < hlen {
+        HeaderState::Short
+    } else if hlen < 20 {
+        HeaderState::BogusLength
+    } else if tcp.len() < hlen {
+        HeaderState::OptionsCut
+    } else {
+        HeaderState::Complete
+    };
+    let payload_len = if header == HeaderState::Short {
+        0
+    } else {
+        reported - hlen
+    };
+    let payload = match header {
+        HeaderState::Complete => {
+            let end = tcp.len().min(hlen + payload_len);
+            &tcp[hlen..end]
+        }
+        _ => &[],
+    };
+    let options = match header {
+        HeaderState::Complete => TcpOptions::parse(&tcp[20..hlen]),
+        _ => TcpOptions::default(),
+    };
+    let be16 = |i: usize| u16::from_be_bytes([tcp[i], tcp[i + 1]]);
+    let be32 = |i: usize| u32::from_be_bytes([tcp[i], tcp[i + 1], tcp[i + 2], tcp[i + 3]]);
     Decoded::Tcp(Segment {
         meta,
-        src: SocketAddr::new(src_ip, tcp.source_port()),
-        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
-        seq: tcp.sequence_number(),
-        ack: tcp.acknowledgment_number(),
-        flags: TcpFlags(u16::from(tcp.slice()[13]) | (u16::from(tcp.ns()) << 8)),
-        window: tcp.window_size(),
-        options: TcpOptions::parse(tcp.options()),
+        src: SocketAddr::new(src_ip, be16(0)),
+        dst: SocketAddr::new(dst_ip, be16(2)),
+        seq: be32(4),
+        ack: be32(8),
+        flags: TcpFlags(be16(12) & 0x0fff),
+        window: be16(14),
+        options,
+        header,
         payload,
         payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
     })

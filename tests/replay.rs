@@ -1,0 +1,320 @@
+//! Replay of the project's own loopback captures, and the CLI on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use recvscope::capture::file::ReadEnd;
+use recvscope::replay::analyse_file;
+use recvscope::tcp::{Flag, NoBodies};
+
+fn capture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
+fn recvscope(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args(args)
+        .output()
+        .expect("run recvscope")
+}
+
+#[test]
+fn flag_counts_equal_tsharks_on_every_sample_capture() {
+    let table = std::fs::read_to_string(capture("expected-flags.tsv")).expect("expected-flags.tsv");
+    let mut checked = 0;
+    for line in table.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [file, flag, count] = cols[..] else {
+            panic!("bad row {line:?}");
+        };
+        let (report, end) = analyse_file(&capture(file), None, &mut NoBodies).expect(file);
+        assert_eq!(end, ReadEnd::Complete);
+        let flag = Flag::from_name(flag).expect("flag name");
+        assert_eq!(
+            report.flags.get(flag),
+            count.parse::<u64>().expect("count"),
+            "{file} {}",
+            flag.name()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5 * 14);
+}
+
+#[test]
+fn the_book_download_has_the_books_header_arithmetic() {
+    let (r, _) = analyse_file(&capture("book-nodelay.pcap"), None, &mut NoBodies).expect("replay");
+    assert_eq!(r.connections.len(), 1);
+    let c = &r.connections[0];
+    assert!(c.handshake.seen);
+    assert_eq!(c.http.len(), 1);
+    let h = &c.http[0];
+    assert_eq!(h.method.as_deref(), Some("GET"));
+    assert!(
+        h.uri
+            .as_deref()
+            .is_some_and(|u| u.starts_with("http://127.0.0.1:"))
+    );
+    assert_eq!(h.version.as_deref(), Some("HTTP/1.0"));
+    assert_eq!(h.status, Some(200));
+    assert_eq!(h.header_length, Some(247));
+    assert_eq!(h.content_length, Some(70057));
+    assert_eq!(h.body_bytes, 70057);
+    assert!(h.complete);
+    // header length + blank line + body = every byte the server sent.
+    assert_eq!(c.bytes.server_to_client, 247 + 4 + 70057);
+    assert!(!c.flow_control.receiver_limited);
+}
+
+#[test]
+fn the_slow_reader_is_receiver_limited_with_zero_window_stalls() {
+    let (r, _) =
+        analyse_file(&capture("book-slow-reader.pcap"), None, &mut NoBodies).expect("replay");
+    let c = &r.connections[0];
+    assert!(c.flow_control.receiver_limited);
+    assert_eq!(c.flow_control.client_zero_windows, 11);
+    assert_eq!(c.flow_control.window_full_to_client, 24);
+    assert!(c.zero_window_stall_ns > 1_000_000_000);
+    assert_eq!(c.receiver_window.client.min, Some(0));
+    assert_eq!(c.handshake.client_wscale, Some(0));
+    assert_eq!(c.flags.get(Flag::PersistProbe), 10);
+    assert_eq!(c.http[0].body_bytes, 70057);
+}
+
+#[test]
+fn keep_alive_pipelining_chunked_and_head_are_paired() {
+    let (r, _) =
+        analyse_file(&capture("keepalive-chunked.pcap"), None, &mut NoBodies).expect("replay");
+    assert_eq!(r.connections.len(), 2);
+    let first: Vec<_> = r.connections[0]
+        .http
+        .iter()
+        .map(|h| (h.method.clone(), h.status, h.chunked, h.complete))
+        .collect();
+    assert_eq!(first.len(), 3);
+    assert_eq!(first[1].2, true, "second response is chunked");
+    assert_eq!(first[2].1, Some(304));
+    assert!(first.iter().all(|t| t.3));
+    let head = &r.connections[1].http[0];
+    assert_eq!(head.method.as_deref(), Some("HEAD"));
+    assert_eq!(head.body_bytes, 0);
+    assert!(head.complete);
+}
+
+#[test]
+fn ipv6_close_delimited_body_ends_at_the_close() {
+    let (r, _) =
+        analyse_file(&capture("ipv6-close-delimited.pcap"), None, &mut NoBodies).expect("replay");
+    let c = &r.connections[0];
+    assert!(c.client.starts_with("[::1]"));
+    let h = &c.http[0];
+    assert_eq!(h.content_length, None);
+    assert_eq!(h.header_length, Some(108));
+    assert_eq!(h.body_bytes, 20000);
+    assert!(h.complete);
+}
+
+#[test]
+fn linux_cooked_v2_captures_replay() {
+    let (r, _) = analyse_file(&capture("sll2-any.pcap"), None, &mut NoBodies).expect("replay");
+    assert_eq!(r.link_type, "LINUX_SLL2");
+    assert_eq!(r.connections[0].http[0].body_bytes, 10240);
+}
+
+/// The server's TCP payload in frame order, read straight from the file
+/// (no reassembly): valid for a capture without loss or retransmission.
+fn server_payload(file: &Path) -> Vec<u8> {
+    let mut cap = pcap::Capture::from_file(file).expect("open");
+    let mut out = Vec::new();
+    while let Ok(p) = cap.next_packet() {
+        let ip = &p.data[14..];
+        let ihl = usize::from(ip[0] & 0x0f) * 4;
+        let tcp = &ip[ihl..];
+        let sport = u16::from_be_bytes([tcp[0], tcp[1]]);
+        let off = usize::from(tcp[12] >> 4) * 4;
+        if sport == 18080 || sport == 18081 {
+            out.extend_from_slice(&tcp[off..]);
+        }
+    }
+    out
+}
+
+#[test]
+fn extract_writes_the_body_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = capture("book-nodelay.pcap");
+    let out = recvscope(&[
+        "replay",
+        "--extract",
+        dir.path().to_str().expect("utf8"),
+        file.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let response = saved
+        .iter()
+        .find(|p| p.to_string_lossy().contains("response"))
+        .expect("a response body");
+    assert!(response.to_string_lossy().ends_with(".jpg"));
+    let body = std::fs::read(response).expect("read body");
+    let wire = server_payload(&file);
+    assert_eq!(body.len(), 70057);
+    assert_eq!(body, wire[247 + 4..]);
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let out = recvscope(&[
+        "replay",
+        "--json",
+        capture("book-slow-reader.pcap").to_str().expect("utf8"),
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["packets"], 87);
+    assert_eq!(v["link_type"], "EN10MB");
+    let c = &v["connections"][0];
+    for key in [
+        "id",
+        "client",
+        "server",
+        "handshake",
+        "bytes",
+        "flags",
+        "flags_by_direction",
+        "receiver_window",
+        "zero_window_stall_ns",
+        "http",
+    ] {
+        assert!(!c[key].is_null(), "missing {key}");
+    }
+    for key in [
+        "seen",
+        "client_wscale",
+        "server_wscale",
+        "mss",
+        "sack_permitted",
+        "rtt_ns",
+    ] {
+        assert!(c["handshake"].get(key).is_some(), "missing handshake.{key}");
+    }
+    for f in Flag::WIRESHARK {
+        assert!(c["flags"][f.name()].is_u64(), "flags.{}", f.name());
+        assert!(c["flags_by_direction"]["client"][f.name()].is_u64());
+    }
+    assert_eq!(c["flags"]["zero_window"], 20);
+    assert_eq!(c["flags_by_direction"]["client"]["zero_window"], 20);
+    assert!(c["receiver_window"]["client"]["min"].is_u64());
+    let h = &c["http"][0];
+    for key in [
+        "method",
+        "uri",
+        "version",
+        "status",
+        "header_length",
+        "content_length",
+        "content_type",
+        "body_bytes",
+        "complete",
+    ] {
+        assert!(h.get(key).is_some(), "missing http.{key}");
+    }
+    assert!(v["warnings"].is_array());
+}
+
+#[test]
+fn conn_lists_one_connection_packet_by_packet() {
+    let out = recvscope(&[
+        "replay",
+        "--conn",
+        "0",
+        capture("book-slow-reader.pcap").to_str().expect("utf8"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    let rows = text
+        .lines()
+        .skip_while(|l| !l.contains("packet by packet"))
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .count();
+    assert_eq!(rows, 87);
+    assert!(text.contains("ZeroWindow"));
+}
+
+fn one_line_error(out: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "expected one line, got {err:?}");
+    assert!(!err.contains("panicked"));
+    err
+}
+
+#[test]
+fn a_missing_file_is_one_line_and_exit_1() {
+    let out = recvscope(&["replay", "/nonexistent/x.pcap"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(one_line_error(&out).contains("No such file"));
+}
+
+#[test]
+fn a_file_that_is_not_a_capture_is_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("notes.pcap");
+    std::fs::write(&f, "this is a text file, not a capture\n".repeat(10)).expect("write");
+    let out = recvscope(&["replay", f.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_error(&out).contains("not a pcap or pcapng capture"));
+    let empty = dir.path().join("empty.pcap");
+    std::fs::write(&empty, b"").expect("write");
+    let out = recvscope(&["replay", empty.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_error(&out).contains("empty"));
+}
+
+#[test]
+fn an_unknown_link_type_names_it_and_lists_the_supported_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("wifi.pcap");
+    let mut header = Vec::new();
+    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&4u16.to_le_bytes());
+    header.extend_from_slice(&[0; 8]);
+    header.extend_from_slice(&65535u32.to_le_bytes());
+    header.extend_from_slice(&105u32.to_le_bytes()); // IEEE 802.11
+    std::fs::write(&f, header).expect("write");
+    let out = recvscope(&["replay", f.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_error(&out);
+    assert!(err.contains("link type 105"), "{err}");
+    assert!(err.contains("LINUX_SLL2"), "{err}");
+}
+
+#[test]
+fn a_capture_cut_mid_record_reports_what_was_read_and_exits_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let whole = std::fs::read(capture("book-slow-reader.pcap")).expect("read");
+    let f = dir.path().join("cut.pcap");
+    std::fs::write(&f, &whole[..whole.len() / 2]).expect("write");
+    let out = recvscope(&["replay", "--json", f.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = one_line_error(&out);
+    assert!(err.contains("damaged"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let packets = v["packets"].as_u64().expect("packets");
+    assert!(packets > 10 && packets < 87, "{packets}");
+    assert!(v["warnings"].to_string().contains("damaged"));
+}
