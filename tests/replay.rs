@@ -94,7 +94,7 @@ fn keep_alive_pipelining_chunked_and_head_are_paired() {
         .map(|h| (h.method.clone(), h.status, h.chunked, h.complete))
         .collect();
     assert_eq!(first.len(), 3);
-    assert_eq!(first[1].2, true, "second response is chunked");
+    assert!(first[1].2, "second response is chunked");
     assert_eq!(first[2].1, Some(304));
     assert!(first.iter().all(|t| t.3));
     let head = &r.connections[1].http[0];
