@@ -318,3 +318,64 @@ fn a_capture_cut_mid_record_reports_what_was_read_and_exits_3() {
     assert!(packets > 10 && packets < 87, "{packets}");
     assert!(v["warnings"].to_string().contains("damaged"));
 }
+
+fn pcapng_block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let mut body = body.to_vec();
+    while body.len() % 4 != 0 {
+        body.push(0);
+    }
+    let len = (12 + body.len()) as u32;
+    let mut b = kind.to_le_bytes().to_vec();
+    b.extend_from_slice(&len.to_le_bytes());
+    b.extend_from_slice(&body);
+    b.extend_from_slice(&len.to_le_bytes());
+    b
+}
+
+fn interface(link: u16) -> Vec<u8> {
+    let mut body = link.to_le_bytes().to_vec();
+    body.extend_from_slice(&[0, 0]);
+    body.extend_from_slice(&65535u32.to_le_bytes());
+    pcapng_block(1, &body)
+}
+
+fn packet(iface: u32, frame: &[u8]) -> Vec<u8> {
+    let mut body = iface.to_le_bytes().to_vec();
+    body.extend_from_slice(&[0; 8]);
+    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    body.extend_from_slice(frame);
+    pcapng_block(6, &body)
+}
+
+#[test]
+fn a_pcapng_mixing_link_types_reports_the_first_part_and_says_how_to_split() {
+    let mut ip = Vec::new();
+    etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .tcp(40000, 80, 1, 1000)
+        .write(&mut ip, b"x")
+        .expect("build");
+    let mut ether = vec![0u8; 12];
+    ether.extend_from_slice(&[0x08, 0x00]);
+    ether.extend_from_slice(&ip);
+
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut file = pcapng_block(0x0a0d_0d0a, &shb);
+    file.extend(interface(1));
+    file.extend(packet(0, &ether));
+    file.extend(interface(101));
+    file.extend(packet(1, &ip));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("mixed.pcapng");
+    std::fs::write(&f, file).expect("write");
+    let out = recvscope(&["replay", "--json", f.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = one_line_error(&out);
+    assert!(err.contains("mixes link types"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["packets"], 1);
+}

@@ -9,7 +9,7 @@ use crate::wire::{FrameMeta, LinkType, link::SUPPORTED};
 /// Why a capture file cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

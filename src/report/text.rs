@@ -78,13 +78,20 @@ fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result
     )?;
     let h = &c.handshake;
     if h.seen {
+        let scale = if h.window_scaling == "known" {
+            format!(
+                "window scale client {} / server {}",
+                opt(h.client_wscale),
+                opt(h.server_wscale)
+            )
+        } else {
+            "window scaling not used".to_string()
+        };
         writeln!(
             out,
-            "  handshake: RTT {}, MSS {}, window scale client {} / server {}, SACK {}",
+            "  handshake: RTT {}, MSS {}, {scale}, SACK {}",
             opt(h.rtt_ns.map(ms)),
             opt(h.mss),
-            opt(h.client_wscale),
-            opt(h.server_wscale),
             if h.sack_permitted { "yes" } else { "no" }
         )?;
     } else {
