@@ -321,7 +321,7 @@ fn a_capture_cut_mid_record_reports_what_was_read_and_exits_3() {
 
 fn pcapng_block(kind: u32, body: &[u8]) -> Vec<u8> {
     let mut body = body.to_vec();
-    while body.len() % 4 != 0 {
+    while !body.len().is_multiple_of(4) {
         body.push(0);
     }
     let len = (12 + body.len()) as u32;
