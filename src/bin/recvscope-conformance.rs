@@ -89,8 +89,8 @@ fn run() -> anyhow::Result<bool> {
         };
         for flag in Flag::WIRESHARK {
             compared += 1;
-            let o = ours.get(&flag).copied().unwrap_or(0);
-            let t = theirs.get(&flag).copied().unwrap_or(0);
+            let o = ours.get(flag).copied().unwrap_or(0);
+            let t = theirs.get(flag).copied().unwrap_or(0);
             let status = match exceptions.get(&(name.clone(), flag.name().to_string())) {
                 Some(ex) => {
                     seen_exceptions += 1;

@@ -27,24 +27,6 @@ pub enum Flag {
 }
 
 impl Flag {
-    /// Wireshark's fourteen flags, in the order reports list them.
-    pub const WIRESHARK: [Flag; 14] = [
-        Flag::ZeroWindow,
-        Flag::ZeroWindowProbe,
-        Flag::ZeroWindowProbeAck,
-        Flag::WindowFull,
-        Flag::WindowUpdate,
-        Flag::KeepAlive,
-        Flag::KeepAliveAck,
-        Flag::Retransmission,
-        Flag::FastRetransmission,
-        Flag::SpuriousRetransmission,
-        Flag::OutOfOrder,
-        Flag::LostSegment,
-        Flag::DuplicateAck,
-        Flag::AckLostSegment,
-    ];
-
     /// Every flag, Wireshark's first.
     pub const ALL: [Flag; 15] = [
         Flag::ZeroWindow,
@@ -63,6 +45,9 @@ impl Flag {
         Flag::AckLostSegment,
         Flag::PersistProbe,
     ];
+
+    /// Wireshark's fourteen flags, in the order reports list them.
+    pub const WIRESHARK: &'static [Flag] = Flag::ALL.split_at(14).0;
 
     /// The name after `tcp.analysis.` (Wireshark's) or our own.
     pub fn name(self) -> &'static str {
