@@ -123,3 +123,65 @@ impl Analyzer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcp::NoBodies;
+    use crate::testkit::Pkt;
+
+    /// xorshift64: deterministic bytes without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn mutated_frames_never_panic_on_any_link_type() {
+        let mut rng = Rng(0x5eed_1234_abcd_9876);
+        let base: Vec<Vec<u8>> = vec![
+            Pkt::c2s(1000, b"")
+                .syn()
+                .mss(1460)
+                .wscale(7)
+                .sack_perm()
+                .ipv4(),
+            Pkt::s2c(5000, b"").syn().ack(1001).wscale(3).ipv6(),
+            Pkt::c2s(1001, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .ack(5001)
+                .ipv4(),
+            Pkt::s2c(
+                5001,
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            )
+            .ack(1028)
+            .ipv4(),
+        ];
+        for code in [0, 1, 101, 108, 113, 228, 229, 276] {
+            let link = LinkType::from_code(code).expect("supported");
+            let mut a = Analyzer::new(link, Limits::default(), Some(0));
+            for n in 0..20_000u64 {
+                let mut frame = vec![0u8; (rng.next() % 24) as usize];
+                frame.extend_from_slice(&base[(rng.next() % 4) as usize]);
+                for _ in 0..(rng.next() % 6) {
+                    let i = (rng.next() as usize) % frame.len();
+                    frame[i] = rng.next() as u8;
+                }
+                frame.truncate((rng.next() as usize) % (frame.len() + 1));
+                let meta = FrameMeta {
+                    number: n + 1,
+                    ts_ns: (rng.next() % 1_000_000) as i64,
+                    orig_len: (rng.next() % 2000) as u32,
+                };
+                a.frame(meta, &frame, &mut NoBodies);
+            }
+            let r = a.finish(&mut NoBodies);
+            assert_eq!(r.packets, 20_000);
+        }
+    }
+}
