@@ -284,18 +284,32 @@ fn a_file_that_is_not_a_capture_is_exit_2() {
     assert!(one_line_error(&out).contains("empty"));
 }
 
-#[test]
-fn an_unknown_link_type_names_it_and_lists_the_supported_ones() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let f = dir.path().join("wifi.pcap");
+fn pcap_header(link_field: u32) -> Vec<u8> {
     let mut header = Vec::new();
     header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     header.extend_from_slice(&2u16.to_le_bytes());
     header.extend_from_slice(&4u16.to_le_bytes());
     header.extend_from_slice(&[0; 8]);
     header.extend_from_slice(&65535u32.to_le_bytes());
-    header.extend_from_slice(&105u32.to_le_bytes()); // IEEE 802.11
-    std::fs::write(&f, header).expect("write");
+    header.extend_from_slice(&link_field.to_le_bytes());
+    header
+}
+
+#[test]
+fn reserved_link_type_bits_mean_a_corrupt_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("reserved.pcap");
+    std::fs::write(&f, pcap_header(0x0030_0000)).expect("write");
+    let out = recvscope(&["replay", f.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_error(&out).contains("reserved bits 0x00300000"));
+}
+
+#[test]
+fn an_unknown_link_type_names_it_and_lists_the_supported_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("wifi.pcap");
+    std::fs::write(&f, pcap_header(105)).expect("write"); // IEEE 802.11
     let out = recvscope(&["replay", f.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(2));
     let err = one_line_error(&out);

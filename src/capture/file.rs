@@ -67,6 +67,15 @@ impl CaptureFile {
             }
         })?;
         let dl = cap.get_datalink();
+        let reserved = dl.0 as u32 & 0x03ff_0000;
+        if reserved != 0 {
+            return Err(OpenError::NotACapture {
+                path: path.to_owned(),
+                reason: format!(
+                    "reserved bits {reserved:#010x} of the link-type field are set: the file header is corrupt"
+                ),
+            });
+        }
         let link = LinkType::from_code(dl.0).ok_or_else(|| OpenError::UnknownLinkType {
             path: path.to_owned(),
             code: dl.0,
