@@ -1,6 +1,7 @@
 //! Command-line arguments, as close to the flags as possible.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -14,8 +15,89 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Download a URL like the book's program, capturing the wire under every recv().
+    Fetch(FetchArgs),
     /// Explain every TCP connection (and its HTTP) in saved captures.
     Replay(ReplayArgs),
+}
+
+/// `recvscope fetch`: the book's downloader with a capture thread beside it.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The http:// URL to download.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// HTTP version of the request: 1.0 is the book's absolute-form request.
+    #[arg(
+        long = "http",
+        value_enum,
+        default_value = "1.0",
+        value_name = "VERSION"
+    )]
+    pub http: crate::fetch::request::HttpVersion,
+    /// Bytes asked of each recv().
+    #[arg(long, default_value_t = 5120, value_parser = clap::value_parser!(u32).range(1..=(64 << 20)), value_name = "BYTES")]
+    pub recv_size: u32,
+    /// Sleep between recv() calls, e.g. 250ms or 0.25s.
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    pub delay: Option<Duration>,
+    /// SO_RCVBUF to set before connecting (Linux doubles it).
+    #[arg(long, value_name = "BYTES")]
+    pub rcvbuf: Option<u64>,
+    /// Give up connecting, or waiting for data, after this long.
+    #[arg(long, value_parser = duration, default_value = "30s", value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Where to save the body (default: the URL's file name).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Save the capture and recv log as DIR/NAME.pcap and DIR/NAME.recv.jsonl.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_save")]
+    pub save: Option<String>,
+    /// Do not save the capture and recv log.
+    #[arg(long)]
+    pub no_save: bool,
+    /// Directory for saved runs.
+    #[arg(long, default_value = "captures", value_name = "DIR")]
+    pub captures: PathBuf,
+    /// Download without capturing (no privileges needed): socket-side columns only.
+    #[arg(long)]
+    pub no_capture: bool,
+    /// Capture on this interface instead of the one the connection uses.
+    #[arg(long, value_name = "NAME")]
+    pub interface: Option<String>,
+    /// Bytes kept per captured frame; 0 keeps whole frames (default: headers only).
+    #[arg(long, default_value_t = crate::capture::live::DEFAULT_SNAPLEN, value_name = "BYTES")]
+    pub snaplen: u32,
+    /// Kernel capture buffer.
+    #[arg(long, default_value_t = crate::capture::live::DEFAULT_BUFFER, value_name = "BYTES")]
+    pub capture_buffer: u32,
+    /// Print one JSON document instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `250ms`, `0.25s`, `2s`, `1m` or a plain number of seconds.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 250ms or 2s"))?;
+    let scale = match unit {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use ms, s or m)")),
+    };
+    Duration::try_from_secs_f64(value * scale).map_err(|e| format!("{text:?}: {e}"))
 }
 
 #[derive(Debug, Args)]
@@ -32,4 +114,20 @@ pub struct ReplayArgs {
     /// Write every HTTP body to DIR, under names recvscope makes.
     #[arg(long, value_name = "DIR")]
     pub extract: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_the_book_writes_them() {
+        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(duration("0.25s"), Ok(Duration::from_millis(250)));
+        assert_eq!(duration("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(duration("fast").is_err());
+        assert!(duration("3h").is_err());
+        assert!(duration("-1s").is_err());
+    }
 }

@@ -3,8 +3,12 @@
 pub mod analyze;
 pub mod capture;
 pub mod cli;
+pub mod correlate;
 pub mod extract;
+pub mod fetch;
 pub mod http;
+pub mod interrupt;
+pub mod recvlog;
 pub mod replay;
 pub mod report;
 pub mod tcp;

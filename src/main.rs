@@ -10,6 +10,7 @@ use recvscope::replay::{self, Outcome};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Fetch(args) => recvscope::fetch::run(args).map(|()| Outcome::Ok),
         Command::Replay(args) => replay::run(args),
     };
     match result {
@@ -21,6 +22,10 @@ fn main() -> ExitCode {
                     .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
+            }
+            if e.downcast_ref::<recvscope::fetch::Interrupted>().is_some() {
+                eprintln!("recvscope: {}", e.root_cause());
+                return ExitCode::from(recvscope::interrupt::EXIT_INTERRUPTED);
             }
             let bad_input = e.downcast_ref::<OpenError>().is_some_and(|o| {
                 matches!(

@@ -1,14 +1,17 @@
 //! `recvscope replay`: the shell around the analysis of saved captures.
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Context;
 
 use crate::analyze::{Analyzer, Report};
 use crate::capture::file::{CaptureFile, OpenError, ReadEnd};
 use crate::cli::ReplayArgs;
+use crate::correlate;
 use crate::extract::Extractor;
-use crate::report;
+use crate::recvlog;
+use crate::report::{self, Recvs};
 use crate::tcp::{BodySink, Limits, NoBodies};
 
 /// Exit status when the capture was damaged but what was read got reported.
@@ -43,7 +46,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for file in &args.files {
-        let (report, end, saved) = match &args.extract {
+        let (mut report, end, saved) = match &args.extract {
             Some(dir) => {
                 let mut ex = Extractor::new(dir)?;
                 let (report, end) = analyse_file(file, args.conn, &mut ex)?;
@@ -59,14 +62,74 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
             eprintln!("recvscope: warning: {why}");
             outcome = Outcome::Damaged;
         }
+        let recvs = recvs_beside(file, &mut report);
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &report::json(file, &report, saved.as_deref()))
-                .context("writing JSON")?;
+            let doc = report::json(file, &report, saved.as_deref(), recvs.as_ref());
+            serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
             writeln!(out)?;
         } else {
             report::text::write(&mut out, file, &report, args.conn, saved.as_deref())?;
+            if let Some(r) = &recvs {
+                writeln!(
+                    out,
+                    "\nrecv log {} (connection #{}):",
+                    r.recv_log,
+                    r.recv_connection
+                        .map_or_else(|| "not in this capture".into(), |c| c.to_string())
+                )?;
+                report::recvs::write(&mut out, &r.recvs, None, &r.explanation)?;
+            }
         }
     }
     out.flush()?;
     Ok(outcome)
+}
+
+/// Correlates the recv log saved beside `file`, if there is one. The
+/// connection it belongs to is listed packet by packet for the
+/// correlation (a second pass when another connection was listed).
+fn recvs_beside(file: &Path, report: &mut Report) -> Option<Recvs> {
+    let path = recvlog::path_for(file);
+    if !path.exists() {
+        return None;
+    }
+    let log = match recvlog::read(&path) {
+        Ok(log) => log,
+        Err(e) => {
+            report.warnings.push(format!("recv log ignored: {e}"));
+            return None;
+        }
+    };
+    let find = |r: &Report| {
+        r.connections
+            .iter()
+            .rposition(|c| c.client == log.run.client && c.server == log.run.server)
+    };
+    let mut index = find(report);
+    if let Some(i) = index
+        && report.connections[i].packet_list.is_none()
+    {
+        let id = report.connections[i].id;
+        let listed = analyse_file(file, Some(id), &mut NoBodies)
+            .ok()
+            .map(|(r, _)| r);
+        let listed_conn = listed.and_then(|r| r.connections.into_iter().find(|c| c.id == id));
+        match listed_conn {
+            Some(c) => report.connections[i].packet_list = c.packet_list,
+            None => index = None,
+        }
+    }
+    let conn = index.map(|i| &report.connections[i]);
+    let rows = correlate::correlate(
+        log.run.request_ts_ns,
+        &log.recvs,
+        conn.and_then(|c| c.packet_list.as_deref()),
+    );
+    let explanation = correlate::explain(&rows, conn);
+    Some(Recvs {
+        recv_log: path.display().to_string(),
+        recv_connection: conn.map(|c| c.id),
+        recvs: rows,
+        explanation,
+    })
 }

@@ -1154,6 +1154,7 @@ impl Dir {
                 };
                 m.ts_last = ts;
                 let txn = m.txn;
+                let first_gap = m.missing == 0;
                 let overrun = match body {
                     Body::Close => {
                         m.add(len, len);
@@ -1186,9 +1187,11 @@ impl Dir {
                     self.end_msg(core, sink, false);
                     self.enter_sync(AFTER_GAP);
                 } else {
-                    core.warn(format!(
-                        "{side}: transaction {txn}: {len} bytes missing inside the body"
-                    ));
+                    if first_gap {
+                        core.warn(format!(
+                            "{side}: transaction {txn}: bytes missing inside the body (first gap: {len} bytes; the message's missing_bytes counts them all)"
+                        ));
+                    }
                     if matches!(self.state, State::Idle) {
                         self.end_msg(core, sink, false);
                     }

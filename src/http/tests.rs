@@ -455,7 +455,10 @@ fn gap_inside_body_is_accounted_and_parsing_continues() {
         sink.ends,
         vec![(0, C, true), (1, C, true), (0, S, false), (1, S, true)]
     );
-    assert!(has_warning(&s, "20 bytes missing inside the body"));
+    assert!(has_warning(
+        &s,
+        "bytes missing inside the body (first gap: 20 bytes"
+    ));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Reports: the JSON document and the terminal text.
 
+pub mod recvs;
 pub mod text;
 
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::analyze::Report;
+use crate::correlate::RecvRow;
 use crate::extract::SavedBody;
 
 /// The `replay --json` document for one file.
@@ -17,12 +19,31 @@ pub struct JsonReport<'a> {
     pub report: &'a Report,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extracted: Option<&'a [SavedBody]>,
+    /// The recv log found beside the capture, and its correlation.
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    pub recvs: Option<&'a Recvs>,
 }
 
-pub fn json<'a>(file: &Path, report: &'a Report, saved: Option<&'a [SavedBody]>) -> JsonReport<'a> {
+/// A capture's recv log, correlated with its connection.
+#[derive(Serialize)]
+pub struct Recvs {
+    pub recv_log: String,
+    /// The connection the log belongs to.
+    pub recv_connection: Option<u64>,
+    pub recvs: Vec<RecvRow>,
+    pub explanation: Vec<String>,
+}
+
+pub fn json<'a>(
+    file: &Path,
+    report: &'a Report,
+    saved: Option<&'a [SavedBody]>,
+    recvs: Option<&'a Recvs>,
+) -> JsonReport<'a> {
     JsonReport {
         file: file.display().to_string(),
         report,
         extracted: saved,
+        recvs,
     }
 }

@@ -64,7 +64,7 @@ pub fn write(
     Ok(())
 }
 
-fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()> {
+pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()> {
     writeln!(
         out,
         "\n#{}  {} -> {}  start {} s, {} s, packets {}/{}",

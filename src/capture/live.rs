@@ -1,0 +1,290 @@
+//! Live capture of one connection on a thread of its own: armed (handle
+//! open, filter set) before the SYN leaves, stopped with `breakloop` once
+//! the FIN exchange is seen, kernel drops read at the end.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use pcap::{Active, Capture, Device, Precision};
+
+use crate::analyze::{Analyzer, Report};
+use crate::tcp::{Limits, NoBodies};
+use crate::wire::{Decoded, FrameMeta, LinkType, decode};
+
+use super::close_watch::CloseWatch;
+
+/// Default snaplen: every header of a frame (Ethernet or SLL2, IPv6 with
+/// options, TCP with options) but not the payload, which the application
+/// already has. Measured at loopback speed: full frames with libpcap's
+/// 2 MiB default ring drop most frames; headers only drop none.
+pub const DEFAULT_SNAPLEN: u32 = 256;
+/// Default kernel ring buffer, bytes.
+pub const DEFAULT_BUFFER: u32 = 32 << 20;
+
+/// How to capture.
+#[derive(Clone, Debug)]
+pub struct LiveConfig {
+    /// Interface to open; `None`: loopback for a loopback peer, else the
+    /// interface that owns the client's address.
+    pub interface: Option<String>,
+    /// Bytes kept per frame; 0 keeps whole frames.
+    pub snaplen: u32,
+    pub buffer: u32,
+}
+
+/// Why live capture could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(
+        "live capture on {interface} needs the CAP_NET_RAW capability: run with sudo, or once: sudo setcap cap_net_raw,cap_net_admin=eip {exe}; --no-capture downloads without the wire view (queued bytes and TCP_INFO only)"
+    )]
+    NoPrivilege { interface: String, exe: String },
+    #[error("there is no network interface {0:?}: `ip link` lists them")]
+    NoSuchInterface(String),
+    #[error("no interface owns the address {0}; name one with --interface")]
+    NoInterfaceFor(std::net::IpAddr),
+    #[error("capture on {interface}: {message}")]
+    Pcap { interface: String, message: String },
+    #[error("capture on {interface}: link type {code} is not one recvscope decodes")]
+    LinkType { interface: String, code: i32 },
+}
+
+/// An open capture handle with its filter set: packets queue in the
+/// kernel ring from now on, even before the thread starts reading.
+pub struct Armed {
+    cap: Capture<Active>,
+    interface: String,
+    link: LinkType,
+    client: SocketAddr,
+}
+
+/// What the capture thread saw.
+pub struct CaptureResult {
+    pub report: Report,
+    pub interface: String,
+    /// Frames delivered to recvscope.
+    pub packets: u64,
+    /// Frames the kernel dropped because the ring was full (`None`: unknown).
+    pub dropped: Option<u32>,
+    pub saved: Option<PathBuf>,
+    /// A problem writing the capture file, if any.
+    pub save_error: Option<String>,
+}
+
+/// A running capture thread.
+pub struct Running {
+    thread: JoinHandle<CaptureResult>,
+    stop: Arc<AtomicBool>,
+    breaker: pcap::BreakLoop,
+    closed: mpsc::Receiver<()>,
+}
+
+/// Opens the capture for the connection `client` ↔ `server`.
+pub fn arm(client: SocketAddr, server: SocketAddr, cfg: &LiveConfig) -> Result<Armed, LiveError> {
+    let interface = match &cfg.interface {
+        Some(name) => name.clone(),
+        None => interface_for(client, server)?,
+    };
+    let pcap_err = |e: pcap::Error| classify(&interface, e);
+    let snaplen = if cfg.snaplen == 0 {
+        262_144
+    } else {
+        cfg.snaplen
+    };
+    let mut cap = Capture::from_device(interface.as_str())
+        .map_err(pcap_err)?
+        .immediate_mode(true)
+        .snaplen(i32::try_from(snaplen).unwrap_or(i32::MAX))
+        .buffer_size(i32::try_from(cfg.buffer).unwrap_or(i32::MAX))
+        .precision(Precision::Nano)
+        .timeout(100)
+        .open()
+        .map_err(pcap_err)?;
+    cap.filter(&filter(client, server), true)
+        .map_err(pcap_err)?;
+    let code = cap.get_datalink().0;
+    let link = LinkType::from_code(code).ok_or_else(|| LiveError::LinkType {
+        interface: interface.clone(),
+        code,
+    })?;
+    Ok(Armed {
+        cap,
+        interface,
+        link,
+        client,
+    })
+}
+
+/// The BPF filter for exactly one connection.
+pub fn filter(a: SocketAddr, b: SocketAddr) -> String {
+    let half = |s: SocketAddr, d: SocketAddr| {
+        format!(
+            "(src host {} and src port {} and dst host {} and dst port {})",
+            s.ip(),
+            s.port(),
+            d.ip(),
+            d.port()
+        )
+    };
+    format!("tcp and ({} or {})", half(a, b), half(b, a))
+}
+
+fn interface_for(client: SocketAddr, server: SocketAddr) -> Result<String, LiveError> {
+    let devices = Device::list().map_err(|e| classify("any", e))?;
+    let found = if server.ip().is_loopback() {
+        devices.iter().find(|d| d.flags.is_loopback())
+    } else {
+        devices
+            .iter()
+            .find(|d| d.addresses.iter().any(|a| a.addr == client.ip()))
+    };
+    match found {
+        Some(d) => Ok(d.name.clone()),
+        None if server.ip().is_loopback() => Ok("lo".into()),
+        None => Err(LiveError::NoInterfaceFor(client.ip())),
+    }
+}
+
+fn classify(interface: &str, e: pcap::Error) -> LiveError {
+    let message = match e {
+        pcap::Error::PcapError(m) => m,
+        other => other.to_string(),
+    };
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("permitted") || lower.contains("permission") {
+        LiveError::NoPrivilege {
+            interface: interface.to_string(),
+            exe: std::env::current_exe()
+                .map_or_else(|_| "recvscope".into(), |p| p.display().to_string()),
+        }
+    } else if lower.contains("no such device") || lower.contains("doesn't exist") {
+        LiveError::NoSuchInterface(interface.to_string())
+    } else {
+        LiveError::Pcap {
+            interface: interface.to_string(),
+            message,
+        }
+    }
+}
+
+impl Armed {
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    /// Starts the capture thread, writing every frame to `save` (a pcap
+    /// file, created now, so after any privilege drop) and analysing it.
+    pub fn start(mut self, save: Option<&Path>) -> Result<Running, LiveError> {
+        let savefile = match save {
+            Some(path) => Some(self.cap.savefile(path).map_err(|e| LiveError::Pcap {
+                interface: self.interface.clone(),
+                message: format!("cannot create {}: {e}", path.display()),
+            })?),
+            None => None,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let breaker = self.cap.breakloop_handle();
+        let (closed_tx, closed) = mpsc::channel();
+        let thread_stop = stop.clone();
+        let saved = save.map(Path::to_path_buf);
+        let thread = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || self.run(savefile, saved, &thread_stop, &closed_tx))
+            .map_err(|e| LiveError::Pcap {
+                interface: String::new(),
+                message: format!("cannot start the capture thread: {e}"),
+            })?;
+        Ok(Running {
+            thread,
+            stop,
+            breaker,
+            closed,
+        })
+    }
+
+    fn run(
+        mut self,
+        mut savefile: Option<pcap::Savefile>,
+        saved: Option<PathBuf>,
+        stop: &AtomicBool,
+        closed: &mpsc::Sender<()>,
+    ) -> CaptureResult {
+        let mut analyzer = Analyzer::new(self.link, Limits::default(), Some(0));
+        let mut watch = CloseWatch::new(self.client);
+        let mut number = 0u64;
+        let mut save_error = None;
+        loop {
+            match self.cap.next_packet() {
+                Ok(p) => {
+                    number += 1;
+                    if let Some(s) = savefile.as_mut() {
+                        s.write(&p);
+                    }
+                    let meta = FrameMeta {
+                        number,
+                        ts_ns: p.header.ts.tv_sec * 1_000_000_000 + p.header.ts.tv_usec,
+                        orig_len: p.header.len,
+                    };
+                    if let Decoded::Tcp(seg) = decode(self.link, p.data, meta)
+                        && watch.segment(&seg)
+                    {
+                        let _ = closed.send(());
+                    }
+                    analyzer.frame(meta, p.data, &mut NoBodies);
+                }
+                Err(pcap::Error::TimeoutExpired) => {
+                    if let Some(s) = savefile.as_mut()
+                        && let Err(e) = s.flush()
+                    {
+                        save_error.get_or_insert(e.to_string());
+                    }
+                }
+                Err(pcap::Error::NoMorePackets) => break,
+                Err(e) => {
+                    analyzer_warning(&mut save_error, &e);
+                    break;
+                }
+            }
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        if let Some(s) = savefile.as_mut()
+            && let Err(e) = s.flush()
+        {
+            save_error.get_or_insert(e.to_string());
+        }
+        let dropped = self.cap.stats().ok().map(|s| s.dropped);
+        CaptureResult {
+            report: analyzer.finish(&mut NoBodies),
+            interface: self.interface,
+            packets: number,
+            dropped,
+            saved,
+            save_error,
+        }
+    }
+}
+
+fn analyzer_warning(slot: &mut Option<String>, e: &pcap::Error) {
+    slot.get_or_insert(format!("capture stopped early: {e}"));
+}
+
+impl Running {
+    /// Waits up to `grace` for the FIN exchange (or a reset) to be
+    /// captured, then stops the thread and returns what it saw.
+    pub fn finish(self, grace: Duration) -> CaptureResult {
+        let _ = self.closed.recv_timeout(grace);
+        self.stop.store(true, Ordering::Relaxed);
+        self.breaker.breakloop();
+        match self.thread.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! Recv log × connection timeline: what the wire looked like at each
+//! `recv()`. Pure: it works the same on a live run and on its replay, and
+//! on recv events from any program, not only `fetch`.
+//!
+//! Correlation is by stream offset first (a recv's running total is an
+//! offset in the server's byte stream), time second (recv and frame
+//! timestamps share CLOCK_REALTIME).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::recvlog::{RecvEvent, TcpInfo};
+use crate::tcp::ConnectionSummary;
+use crate::tcp::conn::PacketRow;
+
+/// The first ACK after a recv whose advertised window grew.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WindowUpdate {
+    /// Since the request was sent.
+    pub t_ns: i64,
+    pub frame: u64,
+    /// Window before and after, bytes (scaled).
+    pub from: u64,
+    pub to: u64,
+    /// Wireshark calls it a window update: no data, same ACK, window changed.
+    pub pure: bool,
+}
+
+/// The receiver's zero window that had stopped the sender.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stall {
+    /// When the zero window was advertised, since the request was sent.
+    pub since_ns: i64,
+    /// How long it had lasted when recv() was called.
+    pub for_ns: i64,
+}
+
+/// One recv and the wire around it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecvRow {
+    pub index: u64,
+    /// When recv() was called, since the request was sent.
+    pub t_ns: i64,
+    /// How long the call took (blocked waiting for data, mostly).
+    pub wait_ns: i64,
+    pub asked: usize,
+    pub bytes: u64,
+    pub total: u64,
+    /// Bytes waiting in the socket just before the call.
+    pub queued_before: Option<u64>,
+    /// Server bytes the wire had delivered in order when the call returned.
+    pub wire_delivered: Option<u64>,
+    /// The receive window last advertised before the call, bytes (scaled).
+    pub advertised_window: Option<u64>,
+    pub window_update: Option<WindowUpdate>,
+    pub stalled: Option<Stall>,
+    pub tcp_info: Option<TcpInfo>,
+}
+
+/// The wire state the sweep carries from frame to frame.
+#[derive(Default)]
+struct Wire {
+    /// In-order end of the server's stream.
+    delivered: u64,
+    /// Out-of-order server segments: start → end.
+    ahead: BTreeMap<u64, u64>,
+    window: Option<u64>,
+    zero_since: Option<i64>,
+}
+
+impl Wire {
+    fn frame(&mut self, row: &PacketRow) {
+        if row.from == "server" {
+            if row.len > 0 {
+                let start = unwrap(self.delivered, row.rel_seq.wrapping_sub(1));
+                self.data(start, start + u64::from(row.len));
+            }
+        } else if !row.flags.contains(['S', 'R']) {
+            if row.window == 0 {
+                self.zero_since.get_or_insert(row.ts_ns);
+            } else {
+                self.zero_since = None;
+            }
+            self.window = Some(row.window);
+        }
+    }
+
+    fn data(&mut self, start: u64, end: u64) {
+        if start > self.delivered {
+            let e = self.ahead.entry(start).or_insert(end);
+            *e = (*e).max(end);
+            return;
+        }
+        self.delivered = self.delivered.max(end);
+        while let Some((&s, &e)) = self.ahead.first_key_value() {
+            if s > self.delivered {
+                break;
+            }
+            self.ahead.pop_first();
+            self.delivered = self.delivered.max(e);
+        }
+    }
+}
+
+/// A 32-bit relative sequence number as a 64-bit offset near `near`.
+fn unwrap(near: u64, rel: u32) -> u64 {
+    let diff = i64::from(rel.wrapping_sub(near as u32) as i32);
+    near.saturating_add_signed(diff)
+}
+
+/// Correlates recvs with the connection's frames (client and server rows
+/// in capture order); without frames only the socket-side columns are set.
+pub fn correlate(request_ts: i64, recvs: &[RecvEvent], rows: Option<&[PacketRow]>) -> Vec<RecvRow> {
+    let mut out: Vec<RecvRow> = recvs
+        .iter()
+        .map(|r| RecvRow {
+            index: r.index,
+            t_ns: r.start_ns - request_ts,
+            wait_ns: r.end_ns - r.start_ns,
+            asked: r.asked,
+            bytes: r.bytes,
+            total: r.total,
+            queued_before: r.queued_before,
+            wire_delivered: None,
+            advertised_window: None,
+            window_update: None,
+            stalled: None,
+            tcp_info: r.tcp_info,
+        })
+        .collect();
+    let Some(rows) = rows else {
+        return out;
+    };
+    let mut wire = Wire::default();
+    let mut next = 0;
+    for (k, recv) in recvs.iter().enumerate() {
+        while next < rows.len() && rows[next].ts_ns <= recv.start_ns {
+            wire.frame(&rows[next]);
+            next += 1;
+        }
+        let row = &mut out[k];
+        row.advertised_window = wire.window;
+        row.stalled = wire.zero_since.map(|since| Stall {
+            since_ns: since - request_ts,
+            for_ns: recv.start_ns - since,
+        });
+        let until = recvs.get(k + 1).map_or(i64::MAX, |r| r.start_ns);
+        row.window_update = window_update(&rows[next..], wire.window, until, request_ts);
+        while next < rows.len() && rows[next].ts_ns <= recv.end_ns {
+            wire.frame(&rows[next]);
+            next += 1;
+        }
+        row.wire_delivered = Some(wire.delivered);
+    }
+    out
+}
+
+/// The first client ACK before `until` advertising more than the window in force.
+fn window_update(
+    rows: &[PacketRow],
+    mut window: Option<u64>,
+    until: i64,
+    request_ts: i64,
+) -> Option<WindowUpdate> {
+    for row in rows.iter().take_while(|r| r.ts_ns < until) {
+        if row.from != "client" || row.flags.contains(['S', 'R']) {
+            continue;
+        }
+        if let Some(before) = window
+            && row.window > before
+        {
+            return Some(WindowUpdate {
+                t_ns: row.ts_ns - request_ts,
+                frame: row.frame,
+                from: before,
+                to: row.window,
+                pure: row.analysis.contains(&"WindowUpdate"),
+            });
+        }
+        window = Some(row.window);
+    }
+    None
+}
+
+/// A few plain sentences on what happened, for the end of the report.
+pub fn explain(rows: &[RecvRow], conn: Option<&ConnectionSummary>) -> Vec<String> {
+    let mut out = Vec::new();
+    let data: Vec<&RecvRow> = rows.iter().filter(|r| r.bytes > 0).collect();
+    if let Some(first) = data.first() {
+        let full = data.iter().filter(|r| r.bytes as usize == r.asked).count();
+        let total = data.last().map_or(0, |r| r.total);
+        let drained = data
+            .iter()
+            .filter(|r| r.queued_before.is_some_and(|q| q > 0 && q <= r.bytes))
+            .count();
+        let most_queued = data.iter().filter_map(|r| r.queued_before).max();
+        let why = if full * 2 >= data.len() {
+            ": data was already waiting in the receive buffer".to_string()
+        } else if drained * 2 >= data.len() {
+            format!(
+                ": each took everything waiting in the receive buffer, which never held more than {} bytes, so the buffer, not the size asked, set the sizes",
+                most_queued.unwrap_or(0)
+            )
+        } else {
+            ": most returned only what had arrived so far".to_string()
+        };
+        out.push(format!(
+            "{} recv() calls returned {total} bytes; {full} of them returned the full {} bytes asked for{why}.",
+            data.len(),
+            first.asked,
+        ));
+    }
+    let Some(conn) = conn else {
+        out.push("No capture: the wire view (segments, windows, stalls) is not available.".into());
+        return out;
+    };
+    let stalls = conn.flow_control.client_zero_windows;
+    if stalls == 0 {
+        let min = conn.receiver_window.client.min;
+        out.push(format!(
+            "The receive window never closed{}: the reader kept up and the sender was never stopped by flow control.",
+            min.map_or(String::new(), |m| format!(" (smallest advertised: {m} bytes)"))
+        ));
+    } else {
+        if let Some(first) = rows.iter().find(|r| r.stalled.is_some()) {
+            let after = first.index.checked_sub(1).map_or_else(
+                || "before the first recv".to_string(),
+                |i| format!("after recv {i}"),
+            );
+            out.push(format!(
+                "The receive buffer filled {after}: the client advertised a zero window {} ms after the request.",
+                ms(first.stalled.as_ref().map_or(0, |s| s.since_ns))
+            ));
+        }
+        out.push(format!(
+            "The server was stalled by a zero window {stalls} time(s), for {} ms in total.",
+            ms(conn.zero_window_stall_ns)
+        ));
+        let reopened = rows
+            .iter()
+            .filter(|r| {
+                r.stalled.is_some() && r.window_update.as_ref().is_some_and(|w| w.from == 0)
+            })
+            .count();
+        out.push(format!(
+            "{reopened} recv() call(s) reopened a closed window: reading freed buffer space and the kernel sent a window update at once."
+        ));
+    }
+    let full_to_client = conn.flow_control.window_full_to_client;
+    if full_to_client > 0 {
+        out.push(format!(
+            "{full_to_client} server segment(s) filled the advertised window exactly (Wireshark: window full)."
+        ));
+    }
+    out
+}
+
+fn ms(ns: i64) -> String {
+    format!("{:.1}", ns as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        frame: u64,
+        ts: i64,
+        from: &'static str,
+        flags: &str,
+        rel_seq: u32,
+        len: u32,
+        window: u64,
+    ) -> PacketRow {
+        PacketRow {
+            frame,
+            ts_ns: ts,
+            from,
+            flags: flags.into(),
+            rel_seq,
+            rel_ack: Some(1),
+            len,
+            window_raw: window as u16,
+            window,
+            scale_known: true,
+            analysis: if from == "client" && len == 0 && flags == "A" && window > 0 && frame == 7 {
+                vec!["WindowUpdate"]
+            } else {
+                vec![]
+            },
+        }
+    }
+
+    fn recv(index: u64, start: i64, end: i64, bytes: u64, total: u64) -> RecvEvent {
+        RecvEvent {
+            index,
+            start_ns: start,
+            end_ns: end,
+            asked: 5120,
+            bytes,
+            total,
+            queued_before: Some(0),
+            tcp_info: None,
+        }
+    }
+
+    /// SYN, SYN-ACK, ACK, then 8000 bytes in two segments that close the
+    /// window, a zero-window ACK, the app reads, a window update.
+    fn trace() -> Vec<PacketRow> {
+        vec![
+            row(1, 0, "client", "S", 0, 0, 65535),
+            row(2, 1, "server", "SA", 0, 0, 65535),
+            row(3, 2, "client", "A", 1, 0, 8192),
+            row(4, 10, "server", "PA", 1, 4096, 65535),
+            row(5, 11, "server", "PA", 4097, 4096, 65535),
+            row(6, 12, "client", "A", 1, 0, 0),
+            row(7, 55, "client", "A", 1, 0, 5120),
+            row(8, 65, "server", "PA", 8193, 100, 65535),
+        ]
+    }
+
+    #[test]
+    fn each_recv_sees_the_window_before_it_and_the_update_it_caused() {
+        let recvs = [recv(0, 50, 60, 5120, 5120), recv(1, 70, 71, 2976, 8096)];
+        let rows = correlate(0, &recvs, Some(&trace()));
+        assert_eq!(rows[0].advertised_window, Some(0));
+        assert_eq!(
+            rows[0].stalled,
+            Some(Stall {
+                since_ns: 12,
+                for_ns: 38
+            })
+        );
+        assert_eq!(
+            rows[0].window_update,
+            Some(WindowUpdate {
+                t_ns: 55,
+                frame: 7,
+                from: 0,
+                to: 5120,
+                pure: true
+            })
+        );
+        assert_eq!(rows[0].wire_delivered, Some(8192));
+        assert_eq!(rows[1].advertised_window, Some(5120));
+        assert_eq!(rows[1].stalled, None);
+        assert_eq!(rows[1].window_update, None);
+        assert_eq!(rows[1].wire_delivered, Some(8292));
+    }
+
+    #[test]
+    fn times_are_relative_to_the_request() {
+        let recvs = [recv(0, 1_050, 1_060, 10, 10)];
+        let rows = correlate(1_000, &recvs, None);
+        assert_eq!((rows[0].t_ns, rows[0].wait_ns), (50, 10));
+        assert_eq!(rows[0].wire_delivered, None);
+    }
+
+    #[test]
+    fn out_of_order_data_counts_once_the_hole_is_filled() {
+        let mut rows = trace();
+        rows.swap(3, 4);
+        let recvs = [recv(0, 10, 10, 0, 0), recv(1, 11, 11, 0, 0)];
+        let out = correlate(0, &recvs, Some(&rows));
+        assert_eq!(out[0].wire_delivered, Some(0));
+        assert_eq!(out[1].wire_delivered, Some(8192));
+    }
+
+    #[test]
+    fn offsets_unwrap_past_four_gigabytes() {
+        assert_eq!(unwrap(0, 5), 5);
+        assert_eq!(
+            unwrap(u64::from(u32::MAX) - 10, 20),
+            u64::from(u32::MAX) + 21
+        );
+        assert_eq!(unwrap(100, 90), 90);
+    }
+
+    #[test]
+    fn explanation_counts_full_recvs() {
+        let recvs = [recv(0, 50, 60, 5120, 5120), recv(1, 70, 71, 2976, 8096)];
+        let rows = correlate(0, &recvs, None);
+        let text = explain(&rows, None);
+        assert!(
+            text[0].starts_with(
+                "2 recv() calls returned 8096 bytes; 1 of them returned the full 5120"
+            ),
+            "{text:?}"
+        );
+        assert!(text[1].contains("No capture"));
+    }
+}

@@ -1,0 +1,234 @@
+//! The recv log: what the application saw, one JSON line per `recv()`,
+//! saved beside the capture as `NAME.recv.jsonl` so replay can correlate
+//! it again. The first line describes the run.
+//!
+//! Times are CLOCK_REALTIME nanoseconds since the Unix epoch, the clock
+//! libpcap stamps packets with on Linux, so recvs and frames share one axis.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Marks the first line of a recv log.
+pub const KIND: &str = "recvscope recv log";
+
+/// The receive buffer asked for and the one Linux chose (it doubles the request).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rcvbuf {
+    pub requested: Option<u64>,
+    pub effective: u64,
+}
+
+/// The first line: how the run was made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub kind: String,
+    /// recvscope version that wrote it.
+    pub version: String,
+    pub url: String,
+    /// The request as sent (text).
+    pub request: String,
+    /// Local and remote endpoints, `addr:port`.
+    pub client: String,
+    pub server: String,
+    /// Bytes asked of each recv().
+    pub recv_size: usize,
+    /// Sleep before each recv() after the first.
+    pub delay_ns: u64,
+    pub rcvbuf: Rcvbuf,
+    /// Always `CLOCK_REALTIME`.
+    pub clock: String,
+    /// When the request was sent.
+    pub request_ts_ns: i64,
+}
+
+/// The kernel's view of the receiving socket (`TCP_INFO`), where given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpInfo {
+    /// Receive window the kernel currently offers, bytes (Linux 5.4+; else absent).
+    pub rcv_wnd: Option<u32>,
+    /// Receive-buffer space estimate driving autotuning, bytes.
+    pub rcv_space: u32,
+    pub rcv_mss: u32,
+    /// Smoothed RTT, µs.
+    pub rtt_us: u32,
+    pub bytes_received: Option<u64>,
+}
+
+/// One recv() call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecvEvent {
+    /// 0-based.
+    pub index: u64,
+    /// When recv() was called.
+    pub start_ns: i64,
+    /// When it returned.
+    pub end_ns: i64,
+    /// Bytes asked for.
+    pub asked: usize,
+    /// Bytes returned (0: the peer closed).
+    pub bytes: u64,
+    /// Running total after this call.
+    pub total: u64,
+    /// Bytes waiting in the socket just before the call (`SIOCINQ`).
+    pub queued_before: Option<u64>,
+    /// Snapshot taken just before the call.
+    pub tcp_info: Option<TcpInfo>,
+}
+
+/// A complete recv log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecvLog {
+    pub run: RunInfo,
+    pub recvs: Vec<RecvEvent>,
+}
+
+/// Why a recv log could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: line {line}: not a recvscope recv log line ({why})")]
+    Format {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
+}
+
+/// The recv log that belongs to a capture: `NAME.recv.jsonl` for `NAME.pcap`.
+pub fn path_for(capture: &Path) -> PathBuf {
+    let stem = capture.file_stem().unwrap_or_default().to_string_lossy();
+    capture.with_file_name(format!("{stem}.recv.jsonl"))
+}
+
+/// Reads a recv log; a last line cut short by an interrupted run is dropped.
+pub fn read(path: &Path) -> Result<RecvLog, LogError> {
+    let io = |source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let lines: Vec<String> = std::io::BufReader::new(file)
+        .lines()
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    let format = |line: usize, why: String| LogError::Format {
+        path: path.to_path_buf(),
+        line,
+        why,
+    };
+    let first = lines
+        .first()
+        .ok_or_else(|| format(1, "empty file".into()))?;
+    let run: RunInfo = serde_json::from_str(first).map_err(|e| format(1, e.to_string()))?;
+    if run.kind != KIND {
+        return Err(format(1, format!("kind is {:?}", run.kind)));
+    }
+    let mut recvs = Vec::new();
+    let last = lines.len() - 1;
+    for (i, line) in lines.iter().enumerate().skip(1) {
+        match serde_json::from_str::<RecvEvent>(line) {
+            Ok(ev) => recvs.push(ev),
+            Err(e) if i == last && e.is_eof() => break,
+            Err(e) => return Err(format(i + 1, e.to_string())),
+        }
+    }
+    Ok(RecvLog { run, recvs })
+}
+
+/// Writes a recv log line by line, flushing each, so an interrupted run
+/// leaves every recv made so far.
+pub struct LogWriter {
+    out: std::fs::File,
+}
+
+impl LogWriter {
+    /// Creates the file and writes the run line.
+    pub fn create(path: &Path, run: &RunInfo) -> std::io::Result<LogWriter> {
+        let mut w = LogWriter {
+            out: std::fs::File::create(path)?,
+        };
+        w.line(run)?;
+        Ok(w)
+    }
+
+    pub fn recv(&mut self, ev: &RecvEvent) -> std::io::Result<()> {
+        self.line(ev)
+    }
+
+    fn line<T: Serialize>(&mut self, v: &T) -> std::io::Result<()> {
+        let mut buf = serde_json::to_vec(v)?;
+        buf.push(b'\n');
+        self.out.write_all(&buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn run_info() -> RunInfo {
+        RunInfo {
+            kind: KIND.into(),
+            version: "0".into(),
+            url: "http://127.0.0.1:8080/cover3.jpg".into(),
+            request: "GET http://127.0.0.1:8080/cover3.jpg HTTP/1.0\r\n\r\n".into(),
+            client: "127.0.0.1:40000".into(),
+            server: "127.0.0.1:8080".into(),
+            recv_size: 5120,
+            delay_ns: 250_000_000,
+            rcvbuf: Rcvbuf {
+                requested: Some(4096),
+                effective: 8192,
+            },
+            clock: "CLOCK_REALTIME".into(),
+            request_ts_ns: 1_000,
+        }
+    }
+
+    fn ev(index: u64) -> RecvEvent {
+        RecvEvent {
+            index,
+            start_ns: 2_000 + index as i64,
+            end_ns: 3_000 + index as i64,
+            asked: 5120,
+            bytes: 5120,
+            total: 5120 * (index + 1),
+            queued_before: Some(8000),
+            tcp_info: None,
+        }
+    }
+
+    #[test]
+    fn log_round_trips_and_sits_beside_its_capture() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(&dir.path().join("run.pcap"));
+        assert_eq!(path, dir.path().join("run.recv.jsonl"));
+        let mut w = LogWriter::create(&path, &run_info()).unwrap();
+        w.recv(&ev(0)).unwrap();
+        w.recv(&ev(1)).unwrap();
+        let log = read(&path).unwrap();
+        assert_eq!(log.run, run_info());
+        assert_eq!(log.recvs, vec![ev(0), ev(1)]);
+    }
+
+    #[test]
+    fn a_last_line_cut_by_an_interrupt_is_dropped_but_garbage_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.recv.jsonl");
+        let mut text = serde_json::to_string(&run_info()).unwrap();
+        text.push('\n');
+        text.push_str(&serde_json::to_string(&ev(0)).unwrap());
+        text.push_str("\n{\"index\":1,\"sta");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read(&path).unwrap().recvs, vec![ev(0)]);
+        std::fs::write(&path, "hello\n").unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(e.contains("line 1: not a recvscope recv log line"), "{e}");
+    }
+}

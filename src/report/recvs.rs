@@ -1,0 +1,75 @@
+//! The recv-by-recv table and the plain-language story after it.
+
+use std::io::{self, Write};
+
+use crate::correlate::RecvRow;
+use crate::tcp::ConnectionSummary;
+
+fn ms(ns: i64) -> String {
+    format!("{:.1}", ns as f64 / 1e6)
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+/// Writes the table (one row per recv), the connection's report and the explanation.
+pub fn write(
+    out: &mut dyn Write,
+    rows: &[RecvRow],
+    conn: Option<&ConnectionSummary>,
+    explanation: &[String],
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "\nEach recv() next to the wire (ms since the request; bytes; window = receive window the client advertised last):"
+    )?;
+    writeln!(
+        out,
+        "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>8}  then",
+        "recv", "at ms", "wait ms", "bytes", "total", "queued", "wire", "window"
+    )?;
+    for r in rows {
+        let mut then = Vec::new();
+        if let Some(s) = &r.stalled {
+            then.push(format!(
+                "sender stalled since {} ms ({} ms)",
+                ms(s.since_ns),
+                ms(s.for_ns)
+            ));
+        }
+        if let Some(u) = &r.window_update {
+            then.push(format!(
+                "window {} -> {} at {} ms{}",
+                u.from,
+                u.to,
+                ms(u.t_ns),
+                if u.pure { " (window update)" } else { "" }
+            ));
+        }
+        if r.bytes == 0 {
+            then.push("server closed (recv returned 0)".into());
+        }
+        writeln!(
+            out,
+            "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>8}  {}",
+            r.index,
+            ms(r.t_ns),
+            ms(r.wait_ns),
+            r.bytes,
+            r.total,
+            opt(r.queued_before),
+            opt(r.wire_delivered),
+            opt(r.advertised_window),
+            then.join("; ")
+        )?;
+    }
+    if let Some(c) = conn {
+        super::text::connection(out, c, c.start_ns)?;
+    }
+    writeln!(out, "\nWhat happened:")?;
+    for line in explanation {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
