@@ -51,6 +51,12 @@ pub struct RecvRow {
     pub queued_before: Option<u64>,
     /// Server bytes the wire had delivered in order when the call returned.
     pub wire_delivered: Option<u64>,
+    /// The frames that brought this recv's bytes (first and last): by
+    /// stream offset, so one segment can feed many recvs and one recv can
+    /// span many segments.
+    pub frames: Option<[u64; 2]>,
+    /// When the last byte this recv returned arrived, since the request.
+    pub arrived_ns: Option<i64>,
     /// The receive window last advertised before the call, bytes (scaled).
     pub advertised_window: Option<u64>,
     pub window_update: Option<WindowUpdate>,
@@ -58,11 +64,15 @@ pub struct RecvRow {
     pub tcp_info: Option<TcpInfo>,
 }
 
+/// Where the in-order end of the server's stream moved: (new end, frame, time).
+type Extent = (u64, u64, i64);
+
 /// The wire state the sweep carries from frame to frame.
 #[derive(Default)]
 struct Wire {
     /// In-order end of the server's stream.
     delivered: u64,
+    extents: Vec<Extent>,
     /// Out-of-order server segments: start → end.
     ahead: BTreeMap<u64, u64>,
     window: Option<u64>,
@@ -74,7 +84,11 @@ impl Wire {
         if row.from == "server" {
             if row.len > 0 {
                 let start = unwrap(self.delivered, row.rel_seq.wrapping_sub(1));
+                let before = self.delivered;
                 self.data(start, start + u64::from(row.len));
+                if self.delivered > before {
+                    self.extents.push((self.delivered, row.frame, row.ts_ns));
+                }
             }
         } else if !row.flags.contains(['S', 'R']) {
             if row.window == 0 {
@@ -123,6 +137,8 @@ pub fn correlate(request_ts: i64, recvs: &[RecvEvent], rows: Option<&[PacketRow]
             total: r.total,
             queued_before: r.queued_before,
             wire_delivered: None,
+            frames: None,
+            arrived_ns: None,
             advertised_window: None,
             window_update: None,
             stalled: None,
@@ -152,6 +168,19 @@ pub fn correlate(request_ts: i64, recvs: &[RecvEvent], rows: Option<&[PacketRow]
             next += 1;
         }
         row.wire_delivered = Some(wire.delivered);
+    }
+    while next < rows.len() {
+        wire.frame(&rows[next]);
+        next += 1;
+    }
+    for row in out.iter_mut().filter(|r| r.bytes > 0) {
+        let ext = &wire.extents;
+        let first = ext.partition_point(|e| e.0 <= row.total - row.bytes);
+        let last = ext.partition_point(|e| e.0 < row.total);
+        if let (Some(a), Some(b)) = (ext.get(first), ext.get(last)) {
+            row.frames = Some([a.1, b.1]);
+            row.arrived_ns = Some(b.2 - request_ts);
+        }
     }
     out
 }
@@ -347,6 +376,21 @@ mod tests {
         assert_eq!(rows[1].stalled, None);
         assert_eq!(rows[1].window_update, None);
         assert_eq!(rows[1].wire_delivered, Some(8292));
+    }
+
+    #[test]
+    fn recvs_map_to_the_frames_that_carried_their_bytes() {
+        let recvs = [
+            recv(0, 50, 60, 5120, 5120),
+            recv(1, 70, 71, 2000, 7120),
+            recv(2, 72, 73, 1172, 8292),
+        ];
+        let rows = correlate(0, &recvs, Some(&trace()));
+        assert_eq!(rows[0].frames, Some([4, 5]), "one recv, two segments");
+        assert_eq!(rows[0].arrived_ns, Some(11));
+        assert_eq!(rows[1].frames, Some([5, 5]), "one segment, many recvs");
+        assert_eq!(rows[2].frames, Some([5, 8]));
+        assert_eq!(rows[2].arrived_ns, Some(65));
     }
 
     #[test]

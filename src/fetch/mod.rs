@@ -107,10 +107,14 @@ pub struct FetchJson<'a> {
 
 #[derive(Serialize)]
 pub struct CaptureJson {
+    /// The saved pcap (`None` with `--no-capture` or `--no-save`).
     pub file: Option<String>,
     pub recv_log: Option<String>,
-    pub interface: String,
-    pub packets: u64,
+    /// `None` with `--no-capture`.
+    pub interface: Option<String>,
+    /// Frames captured.
+    pub packets: Option<u64>,
+    /// Frames the kernel dropped (`None`: unknown or not captured).
     pub dropped: Option<u32>,
 }
 
@@ -220,12 +224,15 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
             content_length: facts.content_length,
             body_bytes: Some(facts.body_bytes),
             saved_to: Some(saved.display().to_string()),
-            capture: capture.as_ref().map(|c| CaptureJson {
-                file: c.saved.as_ref().map(|p| p.display().to_string()),
+            capture: (capture.is_some() || save.is_some()).then(|| CaptureJson {
+                file: capture
+                    .as_ref()
+                    .and_then(|c| c.saved.as_ref())
+                    .map(|p| p.display().to_string()),
                 recv_log: save.as_ref().map(|s| s.log.display().to_string()),
-                interface: c.interface.clone(),
-                packets: c.packets,
-                dropped: c.dropped,
+                interface: capture.as_ref().map(|c| c.interface.clone()),
+                packets: capture.as_ref().map(|c| c.packets),
+                dropped: capture.as_ref().and_then(|c| c.dropped),
             }),
             connection: conn,
             explanation,
@@ -243,7 +250,7 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
         )?;
         crate::report::recvs::write(&mut out, &rows, conn, &explanation)?;
         if let Some(c) = &capture {
-            capture_lines(&mut out, c, save.as_ref())?;
+            capture_lines(&mut out, c, save.as_ref(), args.snaplen)?;
         }
     }
     out.flush()?;
@@ -313,6 +320,7 @@ fn capture_lines(
     out: &mut dyn Write,
     c: &CaptureResult,
     save: Option<&SavePaths>,
+    snaplen: u32,
 ) -> io::Result<()> {
     let dropped = match c.dropped {
         Some(0) => "0 dropped by the kernel".to_string(),
@@ -324,6 +332,12 @@ fn capture_lines(
         "\ncapture: {} packets on {}, {dropped}",
         c.packets, c.interface
     )?;
+    if snaplen != 0 {
+        writeln!(
+            out,
+            "  frames were kept to {snaplen} bytes (headers): payload bytes show as missing on the wire, the body above is the application's; --snaplen 0 keeps whole frames"
+        )?;
+    }
     if let Some(e) = &c.save_error {
         writeln!(out, "  warning: the capture file may be incomplete: {e}")?;
     }

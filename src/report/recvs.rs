@@ -22,12 +22,21 @@ pub fn write(
 ) -> io::Result<()> {
     writeln!(
         out,
-        "\nEach recv() next to the wire (ms since the request; bytes; window = receive window the client advertised last):"
+        "\nEach recv() next to the wire. ms since the request; queued: in the socket before the call; wire: delivered in order by its return;\nframes: those that carried its bytes; window: last advertised by the client; kernel: TCP_INFO rcv_wnd before the call."
     )?;
     writeln!(
         out,
-        "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>8}  then",
-        "recv", "at ms", "wait ms", "bytes", "total", "queued", "wire", "window"
+        "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>11} {:>8} {:>7}  then",
+        "recv",
+        "at ms",
+        "wait ms",
+        "bytes",
+        "total",
+        "queued",
+        "wire",
+        "frames",
+        "window",
+        "kernel"
     )?;
     for r in rows {
         let mut then = Vec::new();
@@ -50,9 +59,14 @@ pub fn write(
         if r.bytes == 0 {
             then.push("server closed (recv returned 0)".into());
         }
+        let frames = match r.frames {
+            Some([a, b]) if a == b => a.to_string(),
+            Some([a, b]) => format!("{a}-{b}"),
+            None => "-".into(),
+        };
         writeln!(
             out,
-            "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>8}  {}",
+            "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>11} {:>8} {:>7}  {}",
             r.index,
             ms(r.t_ns),
             ms(r.wait_ns),
@@ -60,7 +74,9 @@ pub fn write(
             r.total,
             opt(r.queued_before),
             opt(r.wire_delivered),
+            frames,
             opt(r.advertised_window),
+            opt(r.tcp_info.and_then(|t| t.rcv_wnd).map(u64::from)),
             then.join("; ")
         )?;
     }
