@@ -8,6 +8,7 @@ pub mod http;
 pub mod replay;
 pub mod report;
 pub mod tcp;
+pub mod units;
 pub mod wire;
 
 #[cfg(test)]
