@@ -7,6 +7,7 @@ pub mod extract;
 pub mod http;
 pub mod replay;
 pub mod report;
+pub mod serve;
 pub mod tcp;
 pub mod units;
 pub mod wire;
