@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use super::image::cover;
-use super::{Server, ServerConfig, socket};
+use super::{Server, ServerConfig};
 use crate::cli::ServeArgs;
 
 /// Binds, says where it serves on stdout (first line: `serving URL ...`), and serves
@@ -15,17 +15,13 @@ use crate::cli::ServeArgs;
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let sndbuf = args
         .sndbuf
-        .map(|n| {
-            let n = usize::try_from(n).context("--sndbuf is too large")?;
-            let set = socket::probe_send_buffer(n).with_context(|| format!("--sndbuf {n}"))?;
-            anyhow::Ok((n, set))
-        })
+        .map(|n| usize::try_from(n).context("--sndbuf is too large"))
         .transpose()?;
     let cfg = ServerConfig {
         bind: SocketAddr::new(args.bind, args.port),
         root: args.root.clone(),
         rate: args.rate,
-        sndbuf: sndbuf.map(|(asked, _)| asked),
+        sndbuf,
         log: args.log.clone(),
         summaries: !args.quiet,
         keep_records: false,
@@ -47,7 +43,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             root.display()
         ),
     };
-    if let Some((asked, set)) = sndbuf {
+    if let (Some(asked), Some(set)) = (sndbuf, server.send_buffer()) {
         banner +=
             &format!("send buffer: asked {asked} bytes, Linux sets {set} on each connection\n");
     }

@@ -79,6 +79,8 @@ pub enum Record<'a> {
         root: Option<&'a Path>,
         rate_bytes_per_s: Option<u64>,
         sndbuf_asked: Option<usize>,
+        /// What Linux sets for it on each connection.
+        sndbuf_set: Option<usize>,
         clock: &'static str,
         ts_ns: u64,
     },

@@ -104,6 +104,8 @@ pub enum ServeError {
     RootNotDir { path: PathBuf },
     #[error("--root {}: {reason}", path.display())]
     Root { path: PathBuf, reason: io::Error },
+    #[error("--sndbuf {asked}: {reason}")]
+    SendBuffer { asked: usize, reason: io::Error },
     #[error("cannot create the send log {}: {reason}", path.display())]
     Log { path: PathBuf, reason: io::Error },
     #[error("the accept loop failed: {reason}")]
@@ -157,6 +159,7 @@ impl Shared {
 pub struct Server {
     listener: TcpListener,
     addr: SocketAddr,
+    sndbuf_set: Option<usize>,
     shared: Arc<Shared>,
 }
 
@@ -165,6 +168,18 @@ impl Server {
     /// is served until [`Server::run`] or [`Server::spawn`].
     pub fn bind(cfg: ServerConfig) -> Result<Server, ServeError> {
         let root = cfg.root.as_deref().map(canonical_root).transpose()?;
+        let sndbuf_set = cfg
+            .sndbuf
+            .map(|asked| {
+                socket::probe_send_buffer(asked)
+                    .map_err(|reason| ServeError::SendBuffer { asked, reason })
+            })
+            .transpose()?;
+        let listener = TcpListener::bind(cfg.bind).map_err(|e| bind_error(cfg.bind, e))?;
+        let addr = listener.local_addr().map_err(|e| bind_error(cfg.bind, e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| bind_error(cfg.bind, e))?;
         let log = cfg
             .log
             .as_deref()
@@ -175,11 +190,6 @@ impl Server {
                 })
             })
             .transpose()?;
-        let listener = TcpListener::bind(cfg.bind).map_err(|e| bind_error(cfg.bind, e))?;
-        let addr = listener.local_addr().map_err(|e| bind_error(cfg.bind, e))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| bind_error(cfg.bind, e))?;
         if let Some(log) = &log {
             log.write(&Record::Server {
                 version: env!("CARGO_PKG_VERSION"),
@@ -187,6 +197,7 @@ impl Server {
                 root: root.as_deref(),
                 rate_bytes_per_s: cfg.rate,
                 sndbuf_asked: cfg.sndbuf,
+                sndbuf_set,
                 clock: "CLOCK_REALTIME",
                 ts_ns: now_ns(),
             });
@@ -207,8 +218,15 @@ impl Server {
         Ok(Server {
             listener,
             addr,
+            sndbuf_set,
             shared: Arc::new(shared),
         })
+    }
+
+    /// The SO_SNDBUF Linux sets on each connection for `--sndbuf` (double the request,
+    /// within the system's limits); `None` without `--sndbuf`.
+    pub fn send_buffer(&self) -> Option<usize> {
+        self.sndbuf_set
     }
 
     /// The address the server listens on, with the port the system picked.
@@ -283,6 +301,7 @@ impl Server {
         peer: SocketAddr,
     ) -> Option<JoinHandle<()>> {
         let shared = Arc::clone(&self.shared);
+        let local = self.addr;
         let registered = stream.try_clone().ok()?;
         lock(&shared.live).insert(conn, registered);
         let spawned = std::thread::Builder::new()
@@ -295,7 +314,7 @@ impl Server {
                             log.write(&Record::Connection {
                                 conn,
                                 peer,
-                                local: stream.local_addr().unwrap_or(peer),
+                                local: stream.local_addr().unwrap_or(local),
                                 sndbuf,
                                 ts_ns: now_ns(),
                             });
@@ -319,6 +338,7 @@ impl Server {
     pub fn spawn(self) -> RunningServer {
         let stop = Arc::new(AtomicBool::new(false));
         let addr = self.addr;
+        let sndbuf_set = self.sndbuf_set;
         let shared = Arc::clone(&self.shared);
         let thread = std::thread::Builder::new()
             .name("serve-accept".into())
@@ -328,6 +348,7 @@ impl Server {
             });
         RunningServer {
             addr,
+            sndbuf_set,
             stop,
             thread: Some(thread),
             shared,
@@ -388,6 +409,7 @@ fn base_url(addr: SocketAddr, path: &str) -> String {
 /// A server running on its own thread. Dropping it stops it too.
 pub struct RunningServer {
     addr: SocketAddr,
+    sndbuf_set: Option<usize>,
     stop: Arc<AtomicBool>,
     thread: Option<io::Result<JoinHandle<Result<(), ServeError>>>>,
     shared: Arc<Shared>,
@@ -402,6 +424,11 @@ impl RunningServer {
     /// `http://ADDR:PORT` followed by `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         base_url(self.addr, path)
+    }
+
+    /// The SO_SNDBUF Linux sets on each connection, when one was asked for.
+    pub fn send_buffer(&self) -> Option<usize> {
+        self.sndbuf_set
     }
 
     /// Every `write()` made so far, in the order they returned.
