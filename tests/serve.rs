@@ -447,7 +447,11 @@ fn a_small_send_buffer_makes_sends_block_on_a_slow_reader() {
         log: Some(log.clone()),
         ..ServerConfig::default()
     });
-    assert_eq!(server.send_buffer(), Some(8192), "Linux doubles the 4096 asked");
+    assert_eq!(
+        server.send_buffer(),
+        Some(8192),
+        "Linux doubles the 4096 asked"
+    );
     let mut s = connect(server.local_addr());
     s.write_all(b"GET /bytes/1M HTTP/1.0\r\n\r\n").unwrap();
     std::thread::sleep(Duration::from_millis(400));

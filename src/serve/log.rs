@@ -63,7 +63,7 @@ pub struct Exchange {
     pub sends: u64,
     /// Total time those writes blocked.
     pub blocked_ns: u64,
-    /// When the request head was complete and when the last write returned.
+    /// When the response started and when its last write returned (CLOCK_REALTIME ns).
     pub start_ns: u64,
     pub end_ns: u64,
 }
