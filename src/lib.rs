@@ -11,7 +11,9 @@ pub mod interrupt;
 pub mod recvlog;
 pub mod replay;
 pub mod report;
+pub mod serve;
 pub mod tcp;
+pub mod units;
 pub mod wire;
 
 #[cfg(test)]

@@ -6,12 +6,14 @@ use clap::Parser;
 use recvscope::capture::file::OpenError;
 use recvscope::cli::{Cli, Command};
 use recvscope::replay::{self, Outcome};
+use recvscope::serve;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Fetch(args) => recvscope::fetch::run(args).map(|()| Outcome::Ok),
         Command::Replay(args) => replay::run(args),
+        Command::Serve(args) => serve::command::run(args).map(|()| Outcome::Ok),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -1,0 +1,148 @@
+//! What goes into synthetic bodies and how a body is cut, framed and paced. No I/O.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Length of the repeating unit of the synthetic pattern: a prime, so that no power-of-two
+/// shift of a body (a lost 4 KiB page, a duplicated 64 KiB segment) goes unnoticed.
+pub const PATTERN_PERIOD: usize = 65_521;
+
+/// The most bytes [`pattern`] hands out at once.
+pub const PATTERN_WINDOW: usize = 64 * 1024;
+
+/// Largest piece of a body given to one `write()` when the rate is not limited.
+pub const PIECE_MAX: usize = 64 * 1024;
+
+/// Largest piece of a body given to one `write()` when `--rate` paces it.
+pub const PACED_PIECE_MAX: usize = 16 * 1024;
+
+/// The byte at `offset` of every synthetic body (`/bytes/N`, `/chunked/N`).
+pub fn pattern_byte(offset: u64) -> u8 {
+    mix(offset % PATTERN_PERIOD as u64)
+}
+
+/// The synthetic body's bytes from `offset`, `len` of them (`len` at most
+/// [`PATTERN_WINDOW`]). Served from one table built on first use, so bodies of any size
+/// cost no allocation and no per-byte work.
+pub fn pattern(offset: u64, len: usize) -> &'static [u8] {
+    static TABLE: OnceLock<Box<[u8]>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..(PATTERN_PERIOD + PATTERN_WINDOW) as u64)
+            .map(|i| mix(i % PATTERN_PERIOD as u64))
+            .collect()
+    });
+    let start = (offset % PATTERN_PERIOD as u64) as usize;
+    &table[start..start + len.min(PATTERN_WINDOW)]
+}
+
+/// splitmix64's finaliser, top byte.
+fn mix(i: u64) -> u8 {
+    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 56) as u8
+}
+
+/// The size of the pieces a body is written in: [`PIECE_MAX`] unpaced; paced, at most
+/// [`PACED_PIECE_MAX`] and at most a twentieth of a second's worth, so the pacing is
+/// smooth at low rates.
+pub fn piece_size(rate: Option<u64>) -> usize {
+    match rate {
+        None => PIECE_MAX,
+        Some(r) => usize::try_from(r / 20)
+            .unwrap_or(usize::MAX)
+            .clamp(1, PACED_PIECE_MAX),
+    }
+}
+
+/// How long to wait before writing the next piece so that the body does not get ahead of
+/// `rate` bytes per second: `sent` bytes are allowed once `sent / rate` seconds have
+/// passed since the body started. The schedule is absolute, so oversleeping is made up
+/// and the average rate holds.
+pub fn pace_delay(rate: u64, sent: u64, elapsed: Duration) -> Duration {
+    let due = Duration::from_nanos(
+        u64::try_from(u128::from(sent) * 1_000_000_000 / u128::from(rate.max(1)))
+            .unwrap_or(u64::MAX),
+    );
+    due.saturating_sub(elapsed)
+}
+
+/// The line that opens a chunk of `len` bytes in a chunked body.
+pub fn chunk_header(len: usize) -> String {
+    format!("{len:x}\r\n")
+}
+
+/// What closes every chunk's data.
+pub const CHUNK_END: &[u8] = b"\r\n";
+
+/// The last chunk and the empty trailer section that end a chunked body.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_slices_agree_with_pattern_byte_across_the_period() {
+        for offset in [
+            0u64,
+            1,
+            4095,
+            65_520,
+            65_521,
+            1 << 20,
+            64 << 30,
+            u64::MAX - 70_000,
+        ] {
+            let s = pattern(offset, PATTERN_WINDOW);
+            assert_eq!(s.len(), PATTERN_WINDOW);
+            for (i, &b) in s.iter().enumerate() {
+                assert_eq!(b, pattern_byte(offset + i as u64), "offset {offset}+{i}");
+            }
+        }
+        assert_eq!(pattern(5, 10 * PATTERN_WINDOW).len(), PATTERN_WINDOW);
+    }
+
+    #[test]
+    fn pattern_detects_power_of_two_shifts_and_uses_every_byte_value() {
+        let base: Vec<u8> = (0..4096).map(pattern_byte).collect();
+        for shift in [1u64, 2, 512, 1024, 4096, 16384, 65536] {
+            let shifted: Vec<u8> = (shift..shift + 4096).map(pattern_byte).collect();
+            assert_ne!(base, shifted, "shift {shift}");
+        }
+        let mut seen = [false; 256];
+        for i in 0..PATTERN_PERIOD as u64 {
+            seen[pattern_byte(i) as usize] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn pieces_are_a_twentieth_of_a_second_when_paced() {
+        assert_eq!(piece_size(None), PIECE_MAX);
+        assert_eq!(piece_size(Some(1_000_000)), PACED_PIECE_MAX);
+        assert_eq!(piece_size(Some(100_000)), 5_000);
+        assert_eq!(piece_size(Some(10)), 1);
+        assert_eq!(piece_size(Some(u64::MAX)), PACED_PIECE_MAX);
+    }
+
+    #[test]
+    fn pacing_follows_an_absolute_schedule() {
+        let ms = Duration::from_millis;
+        assert_eq!(pace_delay(1_000_000, 0, ms(0)), ms(0));
+        assert_eq!(pace_delay(1_000_000, 100_000, ms(0)), ms(100));
+        assert_eq!(pace_delay(1_000_000, 100_000, ms(40)), ms(60));
+        assert_eq!(pace_delay(1_000_000, 100_000, ms(150)), ms(0));
+        assert_eq!(
+            pace_delay(1, u64::MAX, ms(0)),
+            Duration::from_nanos(u64::MAX)
+        );
+    }
+
+    #[test]
+    fn chunk_framing() {
+        assert_eq!(chunk_header(16384), "4000\r\n");
+        assert_eq!(chunk_header(1), "1\r\n");
+        assert_eq!(LAST_CHUNK, b"0\r\n\r\n");
+    }
+}
