@@ -29,9 +29,10 @@ pub enum Command {
 /// `recvscope fetch`: the book's downloader with a capture thread beside it.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The http:// URL to download.
+    /// The http:// URL to download (default: the built-in image from a lab
+    /// server recvscope starts on loopback).
     #[arg(value_name = "URL")]
-    pub url: String,
+    pub url: Option<String>,
     /// HTTP version of the request: 1.0 is the book's absolute-form request.
     #[arg(
         long = "http",
@@ -46,8 +47,8 @@ pub struct FetchArgs {
     /// Sleep between recv() calls, e.g. 250ms or 0.25s.
     #[arg(long, value_parser = duration, value_name = "DURATION")]
     pub delay: Option<Duration>,
-    /// SO_RCVBUF to set before connecting (Linux doubles it).
-    #[arg(long, value_name = "BYTES")]
+    /// SO_RCVBUF to set before connecting (Linux doubles it); suffixes k, M.
+    #[arg(long, value_name = "BYTES", value_parser = positive_size)]
     pub rcvbuf: Option<u64>,
     /// Give up connecting, or waiting for data, after this long.
     #[arg(long, value_parser = duration, default_value = "30s", value_name = "DURATION")]

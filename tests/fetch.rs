@@ -578,3 +578,27 @@ fn server_closing_after_the_header_gives_an_empty_body_not_an_error() {
     assert_eq!(json(&out)["body_bytes"], 0);
     assert_eq!(names_in(dir.path()), ["e"]);
 }
+
+#[test]
+fn without_a_url_it_fetches_the_built_in_image_from_its_own_lab_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["fetch", "--no-save", "--json"];
+    if !is_root() {
+        args.push("--no-capture");
+    }
+    let out = recvscope(dir.path(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = json(&out);
+    let image = recvscope::serve::image::cover();
+    assert_eq!(
+        std::fs::read(dir.path().join("cover3.jpg")).expect("body"),
+        image
+    );
+    assert_eq!(doc["content_length"], image.len());
+    assert!(
+        doc["request"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("GET http://127.0.0.1:")
+                && r.ends_with("/cover3.jpg HTTP/1.0\r\n\r\n"))
+    );
+}

@@ -21,6 +21,7 @@ use crate::cli::FetchArgs;
 use crate::correlate::{self, RecvRow};
 use crate::interrupt;
 use crate::recvlog::{self, LogWriter, Rcvbuf, RecvEvent, RunInfo};
+use crate::serve::{Server, ServerConfig};
 use crate::tcp::ConnectionSummary;
 
 use body::BodyFile;
@@ -120,7 +121,23 @@ pub struct CaptureJson {
 
 /// Runs `recvscope fetch`.
 pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
-    let url = Url::parse(&args.url)?;
+    let (url, _lab) = match &args.url {
+        Some(text) => (Url::parse(text)?, None),
+        None => {
+            let lab = Server::bind(ServerConfig {
+                keep_records: false,
+                ..ServerConfig::default()
+            })?
+            .spawn();
+            if !args.json {
+                println!(
+                    "No URL given: fetching the built-in image from a lab server on {} (like `recvscope serve`).",
+                    lab.local_addr()
+                );
+            }
+            (Url::parse(&lab.url("/cover3.jpg"))?, Some(lab))
+        }
+    };
     let target = args
         .output
         .clone()
