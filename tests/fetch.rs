@@ -602,3 +602,31 @@ fn without_a_url_it_fetches_the_built_in_image_from_its_own_lab_server() {
                 && r.ends_with("/cover3.jpg HTTP/1.0\r\n\r\n"))
     );
 }
+
+#[test]
+fn an_unknown_host_says_it_cannot_be_resolved() {
+    if !is_root() {
+        eprintln!("not root: no private network namespace for the DNS test");
+        return;
+    }
+    // A network namespace of our own with no network: the lookup fails
+    // without sending a packet anywhere.
+    let out = Command::new("unshare")
+        .arg("--net")
+        .arg(env!("CARGO_BIN_EXE_recvscope"))
+        .args([
+            "fetch",
+            "http://no-such-host.invalid/cover3.jpg",
+            "--no-capture",
+            "--no-save",
+        ])
+        .output()
+        .expect("unshare");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot resolve host \"no-such-host.invalid\""),
+        "{err}"
+    );
+}
