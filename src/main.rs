@@ -11,7 +11,7 @@ use recvscope::serve;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Fetch(args) => recvscope::fetch::run(args).map(|()| Outcome::Ok),
+        Command::Fetch(args) => recvscope::fetch::command::run(args).map(|()| Outcome::Ok),
         Command::Replay(args) => replay::run(args),
         Command::Serve(args) => serve::command::run(args).map(|()| Outcome::Ok),
     };

@@ -3,6 +3,7 @@
 //! thread records the connection, then each recv correlated with the wire.
 
 pub mod body;
+pub mod command;
 pub mod request;
 pub mod response;
 pub mod socket;
@@ -13,19 +14,14 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-
-use crate::capture::live::{self, CaptureResult, LiveConfig};
-use crate::capture::privilege;
-use crate::cli::FetchArgs;
+use crate::capture::live::{self, Armed, CaptureResult, LiveConfig};
 use crate::correlate::{self, RecvRow};
 use crate::interrupt;
 use crate::recvlog::{self, LogWriter, Rcvbuf, RecvEvent, RunInfo};
-use crate::serve::{Server, ServerConfig};
 use crate::tcp::ConnectionSummary;
 
 use body::BodyFile;
-use request::request_bytes;
+use request::{HttpVersion, request_bytes};
 use response::{ResponseError, ResponseFacts, ResponseReader};
 use socket::ClientSocket;
 use url::Url;
@@ -74,10 +70,220 @@ pub enum FetchError {
     },
 }
 
-/// The saved run: capture and recv log side by side.
-struct SavePaths {
-    pcap: PathBuf,
-    log: PathBuf,
+/// What to fetch and how: the book's knobs.
+#[derive(Clone, Debug)]
+pub struct FetchSpec {
+    pub url: Url,
+    pub http: HttpVersion,
+    pub recv_size: u32,
+    pub delay: Option<Duration>,
+    pub rcvbuf: Option<u64>,
+    /// Limit for connecting, and for waiting on data.
+    pub timeout: Duration,
+    /// `None`: no capture (socket-side columns only).
+    pub capture: Option<LiveConfig>,
+}
+
+/// A saved run: capture and recv log side by side.
+#[derive(Clone, Debug)]
+pub struct SavePaths {
+    pub pcap: PathBuf,
+    pub log: PathBuf,
+}
+
+impl SavePaths {
+    /// `DIR/NAME.pcap` and `DIR/NAME.recv.jsonl`, creating DIR; existing
+    /// files are kept unless `force`.
+    pub fn new(dir: &Path, name: &str, force: bool) -> Result<SavePaths, FetchError> {
+        std::fs::create_dir_all(dir).map_err(|source| FetchError::Files {
+            what: "cannot create the captures directory",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let pcap = dir.join(format!("{name}.pcap"));
+        let log = recvlog::path_for(&pcap);
+        for p in [&pcap, &log] {
+            if p.exists() && !force {
+                return Err(FetchError::Files {
+                    what: "will not overwrite",
+                    path: p.clone(),
+                    source: io::Error::other("choose another --save NAME, or pass --force"),
+                });
+            }
+        }
+        Ok(SavePaths { pcap, log })
+    }
+}
+
+/// Where the body goes: a file (written safely), or nowhere.
+pub enum BodyOut {
+    File { target: PathBuf, force: bool },
+    Discard,
+}
+
+/// A fetch whose socket is bound and whose capture is armed: everything
+/// that needs privileges is done, so the caller can drop them now.
+pub struct Prepared {
+    spec: FetchSpec,
+    peer: SocketAddr,
+    sock: ClientSocket,
+    rcvbuf: Rcvbuf,
+    armed: Option<Armed>,
+}
+
+/// A finished fetch: the application's view, the wire's, and the two joined.
+pub struct Fetched {
+    pub run: RunInfo,
+    pub facts: ResponseFacts,
+    /// Where the body went (the target, or its `.partial` name when short).
+    pub saved_to: Option<PathBuf>,
+    pub rows: Vec<RecvRow>,
+    pub explanation: Vec<String>,
+    pub capture: Option<CaptureResult>,
+    pub save: Option<SavePaths>,
+    conn: Option<usize>,
+}
+
+impl Fetched {
+    /// The captured connection's report, when there was a capture.
+    pub fn connection(&self) -> Option<&ConnectionSummary> {
+        let c = self.capture.as_ref()?;
+        c.report.connections.get(self.conn?)
+    }
+}
+
+/// Resolves the host, binds the socket with its receive buffer and arms
+/// the capture for the exact 4-tuple.
+pub fn prepare(spec: FetchSpec) -> anyhow::Result<Prepared> {
+    let peer = resolve(&spec.url)?;
+    let sock = ClientSocket::bind(peer, spec.rcvbuf).map_err(FetchError::Socket)?;
+    let rcvbuf = Rcvbuf {
+        requested: spec.rcvbuf,
+        effective: sock.rcvbuf().map_err(FetchError::Socket)?,
+    };
+    let armed = match &spec.capture {
+        Some(cfg) => Some(live::arm(sock.local_addr(), peer, cfg)?),
+        None => None,
+    };
+    Ok(Prepared {
+        spec,
+        peer,
+        sock,
+        rcvbuf,
+        armed,
+    })
+}
+
+impl Prepared {
+    pub fn client(&self) -> SocketAddr {
+        self.sock.local_addr()
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    pub fn rcvbuf(&self) -> Rcvbuf {
+        self.rcvbuf
+    }
+
+    /// Connects, sends, runs the recv loop (printing the book's lines to
+    /// `lines`), stops the capture and correlates. A body shorter than its
+    /// framing is not an error here: `facts.complete` says so.
+    pub fn run(
+        self,
+        body: BodyOut,
+        save: Option<SavePaths>,
+        lines: Option<&mut dyn Write>,
+    ) -> anyhow::Result<Fetched> {
+        let client = self.client();
+        let running = match self.armed {
+            Some(a) => Some(a.start(save.as_ref().map(|s| s.pcap.as_path()))?),
+            None => None,
+        };
+        interrupt::install();
+        let request = request_bytes(&self.spec.url, self.spec.http);
+        let mut sink = match body {
+            BodyOut::File { target, force } => {
+                body::check_target(&target, force)?;
+                Sink::File(BodyFile::create(&target)?, force)
+            }
+            BodyOut::Discard => Sink::Discard,
+        };
+        let run = RunInfo {
+            kind: recvlog::KIND.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            url: self.spec.url.to_string(),
+            request: String::from_utf8_lossy(&request).into_owned(),
+            client: client.to_string(),
+            server: self.peer.to_string(),
+            recv_size: self.spec.recv_size as usize,
+            delay_ns: self.spec.delay.map_or(0, |d| d.as_nanos() as u64),
+            rcvbuf: self.rcvbuf,
+            clock: "CLOCK_REALTIME".into(),
+            request_ts_ns: 0,
+        };
+        let download = download(
+            self.sock,
+            self.peer,
+            &request,
+            &self.spec,
+            run.clone(),
+            save.as_ref().map(|s| s.log.as_path()),
+            &mut sink,
+            lines,
+        );
+        let capture = running.map(|r| r.finish(CLOSE_GRACE));
+        let facts = match download.result {
+            Ok(facts) => facts,
+            Err(e) => return Err(fail(e, sink, capture.as_ref(), save.as_ref())),
+        };
+        let saved_to = match sink {
+            Sink::File(f, force) => Some(f.finish(facts.complete, force)?),
+            Sink::Discard => None,
+        };
+        let conn = capture.as_ref().and_then(|c| {
+            c.report
+                .connections
+                .iter()
+                .position(|s| s.client == run.client && s.server == run.server)
+        });
+        let mut fetched = Fetched {
+            run: RunInfo {
+                request_ts_ns: download.request_ts,
+                ..run
+            },
+            facts,
+            saved_to,
+            rows: Vec::new(),
+            explanation: Vec::new(),
+            capture,
+            save,
+            conn,
+        };
+        let conn = fetched.connection();
+        fetched.rows = correlate::correlate(
+            download.request_ts,
+            &download.recvs,
+            conn.and_then(|c| c.packet_list.as_deref()),
+        );
+        fetched.explanation = correlate::explain(&fetched.rows, fetched.connection());
+        Ok(fetched)
+    }
+}
+
+/// The body while it arrives.
+enum Sink {
+    File(BodyFile, bool),
+    Discard,
+}
+
+impl response::Body for Sink {
+    fn write(&mut self, bytes: &[u8]) {
+        if let Sink::File(f, _) = self {
+            f.write(bytes);
+        }
+    }
 }
 
 /// What the downloader saw, however it ended.
@@ -87,225 +293,18 @@ struct Download {
     result: Result<ResponseFacts, FetchError>,
 }
 
-/// The `fetch --json` document.
-#[derive(Serialize)]
-pub struct FetchJson<'a> {
-    pub url: String,
-    pub request: String,
-    pub recv_size: u32,
-    pub delay_ns: u64,
-    pub rcvbuf: Rcvbuf,
-    pub recvs: &'a [RecvRow],
-    pub header_length: Option<u64>,
-    pub status: Option<u16>,
-    pub content_length: Option<u64>,
-    pub body_bytes: Option<u64>,
-    pub saved_to: Option<String>,
-    pub capture: Option<CaptureJson>,
-    pub connection: Option<&'a ConnectionSummary>,
-    pub explanation: Vec<String>,
-}
-
-#[derive(Serialize)]
-pub struct CaptureJson {
-    /// The saved pcap (`None` with `--no-capture` or `--no-save`).
-    pub file: Option<String>,
-    pub recv_log: Option<String>,
-    /// `None` with `--no-capture`.
-    pub interface: Option<String>,
-    /// Frames captured.
-    pub packets: Option<u64>,
-    /// Frames the kernel dropped (`None`: unknown or not captured).
-    pub dropped: Option<u32>,
-}
-
-/// Runs `recvscope fetch`.
-pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
-    let (url, _lab) = match &args.url {
-        Some(text) => (Url::parse(text)?, None),
-        None => {
-            let lab = Server::bind(ServerConfig {
-                keep_records: false,
-                ..ServerConfig::default()
-            })?
-            .spawn();
-            if !args.json {
-                println!(
-                    "No URL given: fetching the built-in image from a lab server on {} (like `recvscope serve`).",
-                    lab.local_addr()
-                );
-            }
-            (Url::parse(&lab.url("/cover3.jpg"))?, Some(lab))
-        }
-    };
-    let target = args
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(url.file_name()));
-    body::check_target(&target, args.force)?;
-    let peer = resolve(&url)?;
-    let sock = ClientSocket::bind(peer, args.rcvbuf).map_err(FetchError::Socket)?;
-    let rcvbuf = Rcvbuf {
-        requested: args.rcvbuf,
-        effective: sock.rcvbuf().map_err(FetchError::Socket)?,
-    };
-    let client = sock.local_addr();
-    let armed = if args.no_capture {
-        None
-    } else {
-        let cfg = LiveConfig {
-            interface: args.interface.clone(),
-            snaplen: args.snaplen,
-            buffer: args.capture_buffer,
-        };
-        Some(live::arm(client, peer, &cfg)?)
-    };
-    privilege::drop_to_invoking_user()?;
-    let save = if args.no_save {
-        None
-    } else {
-        Some(save_paths(args, &url)?)
-    };
-    let running = match armed {
-        Some(a) => Some(a.start(save.as_ref().map(|s| s.pcap.as_path()))?),
-        None => None,
-    };
-    interrupt::install();
-    let request = request_bytes(&url, args.http);
-    let mut body = BodyFile::create(&target)?;
-    let out = io::stdout();
-    let mut out = out.lock();
-    if !args.json {
-        writeln!(
-            out,
-            "{} -> {}  recv({}){}, receive buffer {}",
-            client,
-            peer,
-            args.recv_size,
-            args.delay
-                .map_or(String::new(), |d| format!(" every {} ms", d.as_millis())),
-            describe_rcvbuf(rcvbuf)
-        )?;
-    }
-    let run = RunInfo {
-        kind: recvlog::KIND.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        url: url.to_string(),
-        request: String::from_utf8_lossy(&request).into_owned(),
-        client: client.to_string(),
-        server: peer.to_string(),
-        recv_size: args.recv_size as usize,
-        delay_ns: args.delay.map_or(0, |d| d.as_nanos() as u64),
-        rcvbuf,
-        clock: "CLOCK_REALTIME".into(),
-        request_ts_ns: 0,
-    };
-    let download = download(
-        sock,
-        peer,
-        &request,
-        args,
-        run.clone(),
-        save.as_ref().map(|s| s.log.as_path()),
-        &mut body,
-        (!args.json).then_some(&mut out as &mut dyn Write),
-    );
-    let capture = running.map(|r| r.finish(CLOSE_GRACE));
-    let facts = match download.result {
-        Ok(facts) => facts,
-        Err(e) => return Err(fail(e, body, capture.as_ref(), save.as_ref())),
-    };
-    let saved = body.finish(facts.complete, args.force)?;
-    let conn = capture.as_ref().and_then(|c| {
-        c.report
-            .connections
-            .iter()
-            .find(|s| s.client == client.to_string() && s.server == peer.to_string())
-    });
-    let rows = correlate::correlate(
-        download.request_ts,
-        &download.recvs,
-        conn.and_then(|c| c.packet_list.as_deref()),
-    );
-    let explanation = correlate::explain(&rows, conn);
-    if args.json {
-        let doc = FetchJson {
-            url: url.to_string(),
-            request: run.request.clone(),
-            recv_size: args.recv_size,
-            delay_ns: run.delay_ns,
-            rcvbuf,
-            recvs: &rows,
-            header_length: Some(facts.header_length),
-            status: Some(facts.status),
-            content_length: facts.content_length,
-            body_bytes: Some(facts.body_bytes),
-            saved_to: Some(saved.display().to_string()),
-            capture: (capture.is_some() || save.is_some()).then(|| CaptureJson {
-                file: capture
-                    .as_ref()
-                    .and_then(|c| c.saved.as_ref())
-                    .map(|p| p.display().to_string()),
-                recv_log: save.as_ref().map(|s| s.log.display().to_string()),
-                interface: capture.as_ref().map(|c| c.interface.clone()),
-                packets: capture.as_ref().map(|c| c.packets),
-                dropped: capture.as_ref().and_then(|c| c.dropped),
-            }),
-            connection: conn,
-            explanation,
-        };
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
-    } else {
-        writeln!(out, "\nHeader Length {}", facts.header_length)?;
-        writeln!(out, "{}", facts.header)?;
-        writeln!(
-            out,
-            "\nSaved {} body bytes to {}",
-            facts.body_bytes,
-            saved.display()
-        )?;
-        crate::report::recvs::write(&mut out, &rows, conn, &explanation)?;
-        if let Some(c) = &capture {
-            capture_lines(&mut out, c, save.as_ref(), args.snaplen)?;
-        }
-    }
-    out.flush()?;
-    if !(200..300).contains(&facts.status) {
-        eprintln!(
-            "recvscope: warning: the server answered {} {}",
-            facts.status, facts.reason
-        );
-    }
-    if !facts.complete {
-        return Err(anyhow::anyhow!(
-            "the body is shorter than its Content-Length: {} of {} bytes; the partial body is in {}",
-            facts.body_bytes,
-            facts.content_length.unwrap_or(0),
-            saved.display()
-        ));
-    }
-    Ok(())
-}
-
-fn describe_rcvbuf(r: Rcvbuf) -> String {
-    match r.requested {
-        Some(asked) => format!("{asked} asked, {} effective", r.effective),
-        None => format!("{} (kernel default, autotuned)", r.effective),
-    }
-}
-
 /// The error of a failed download, after keeping what can be kept.
 fn fail(
     e: FetchError,
-    body: BodyFile,
+    sink: Sink,
     capture: Option<&CaptureResult>,
     save: Option<&SavePaths>,
 ) -> anyhow::Error {
-    let kept = match &e {
-        FetchError::Interrupted(_) | FetchError::Reset(_) | FetchError::Timeout { .. } => {
-            body.finish(false, false).ok()
-        }
+    let kept = match (&e, sink) {
+        (
+            FetchError::Interrupted(_) | FetchError::Reset(_) | FetchError::Timeout { .. },
+            Sink::File(f, _),
+        ) => f.finish(false, false).ok(),
         _ => None,
     };
     let mut msg = e.to_string();
@@ -333,43 +332,6 @@ fn fail(
 #[error("interrupted")]
 pub struct Interrupted;
 
-fn capture_lines(
-    out: &mut dyn Write,
-    c: &CaptureResult,
-    save: Option<&SavePaths>,
-    snaplen: u32,
-) -> io::Result<()> {
-    let dropped = match c.dropped {
-        Some(0) => "0 dropped by the kernel".to_string(),
-        Some(n) => format!("{n} DROPPED by the kernel: the wire view is incomplete"),
-        None => "kernel drops unknown".to_string(),
-    };
-    writeln!(
-        out,
-        "\ncapture: {} packets on {}, {dropped}",
-        c.packets, c.interface
-    )?;
-    if snaplen != 0 {
-        writeln!(
-            out,
-            "  frames were kept to {snaplen} bytes (headers): payload bytes show as missing on the wire, the body above is the application's; --snaplen 0 keeps whole frames"
-        )?;
-    }
-    if let Some(e) = &c.save_error {
-        writeln!(out, "  warning: the capture file may be incomplete: {e}")?;
-    }
-    if let Some(s) = save {
-        writeln!(
-            out,
-            "saved {} and {}; `recvscope replay {}` shows this run again",
-            s.pcap.display(),
-            s.log.display(),
-            s.pcap.display()
-        )?;
-    }
-    Ok(())
-}
-
 fn resolve(url: &Url) -> Result<SocketAddr, FetchError> {
     let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
         .to_socket_addrs()
@@ -386,36 +348,6 @@ fn resolve(url: &Url) -> Result<SocketAddr, FetchError> {
         .ok_or_else(|| FetchError::NoAddress(url.host.clone()))
 }
 
-fn save_paths(args: &FetchArgs, url: &Url) -> Result<SavePaths, FetchError> {
-    let name = match &args.save {
-        Some(n) => n.clone(),
-        None => {
-            let file = url.file_name();
-            let stem = Path::new(&file)
-                .file_stem()
-                .map_or_else(|| "fetch".into(), |s| s.to_string_lossy().into_owned());
-            format!("{stem}-{}", utc_stamp(now_ns()))
-        }
-    };
-    std::fs::create_dir_all(&args.captures).map_err(|source| FetchError::Files {
-        what: "cannot create the captures directory",
-        path: args.captures.clone(),
-        source,
-    })?;
-    let pcap = args.captures.join(format!("{name}.pcap"));
-    let log = recvlog::path_for(&pcap);
-    for p in [&pcap, &log] {
-        if p.exists() && !args.force {
-            return Err(FetchError::Files {
-                what: "will not overwrite",
-                path: p.clone(),
-                source: io::Error::other("choose another --save NAME, or pass --force"),
-            });
-        }
-    }
-    Ok(SavePaths { pcap, log })
-}
-
 /// CLOCK_REALTIME in nanoseconds, the clock libpcap stamps frames with.
 pub fn now_ns() -> i64 {
     SystemTime::now()
@@ -423,37 +355,15 @@ pub fn now_ns() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-/// `YYYYMMDD-HHMMSS` in UTC.
-fn utc_stamp(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[allow(clippy::too_many_arguments)]
 fn download(
     sock: ClientSocket,
     peer: SocketAddr,
     request: &[u8],
-    args: &FetchArgs,
+    spec: &FetchSpec,
     mut run: RunInfo,
     log: Option<&Path>,
-    body: &mut BodyFile,
+    body: &mut Sink,
     mut lines: Option<&mut dyn Write>,
 ) -> Download {
     let mut d = Download {
@@ -461,7 +371,7 @@ fn download(
         recvs: Vec::new(),
         result: Err(FetchError::Interrupted(0)),
     };
-    let stream = match connect(sock, peer, args.timeout) {
+    let stream = match connect(sock, peer, spec.timeout) {
         Ok(s) => s,
         Err(e) => {
             d.result = Err(e);
@@ -491,7 +401,7 @@ fn download(
     let mut reader = ResponseReader::new(request);
     let result = recv_loop(
         &stream,
-        args,
+        spec,
         &mut reader,
         body,
         &mut d.recvs,
@@ -525,9 +435,9 @@ fn connect(
 /// size and the running total.
 fn recv_loop(
     stream: &TcpStream,
-    args: &FetchArgs,
+    spec: &FetchSpec,
     reader: &mut ResponseReader,
-    body: &mut BodyFile,
+    body: &mut Sink,
     recvs: &mut Vec<RecvEvent>,
     log: &mut dyn FnMut(&RecvEvent) -> io::Result<()>,
     lines: &mut Option<&mut dyn Write>,
@@ -535,7 +445,7 @@ fn recv_loop(
     stream
         .set_read_timeout(Some(POLL))
         .map_err(FetchError::Socket)?;
-    let mut buf = vec![0u8; args.recv_size as usize];
+    let mut buf = vec![0u8; spec.recv_size as usize];
     let mut total = 0u64;
     let mut last_data = Instant::now();
     loop {
@@ -557,10 +467,10 @@ fn recv_loop(
                     if interrupt::requested() {
                         return Err(FetchError::Interrupted(total));
                     }
-                    if last_data.elapsed() > args.timeout {
+                    if last_data.elapsed() > spec.timeout {
                         return Err(FetchError::Timeout {
                             bytes: total,
-                            secs: args.timeout.as_secs_f64(),
+                            secs: spec.timeout.as_secs_f64(),
                         });
                     }
                 }
@@ -593,7 +503,7 @@ fn recv_loop(
             writeln!(w, "{n} {total}").map_err(FetchError::Recv)?;
         }
         reader.data(&buf[..n], body)?;
-        if let Some(delay) = args.delay {
+        if let Some(delay) = spec.delay {
             sleep_unless_interrupted(delay);
         }
     }
@@ -607,17 +517,5 @@ fn sleep_unless_interrupted(d: Duration) {
             return;
         }
         std::thread::sleep(left.min(POLL));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_names_carry_a_utc_timestamp() {
-        assert_eq!(utc_stamp(0), "19700101-000000");
-        assert_eq!(utc_stamp(1_795_660_245_000_000_000), "20261126-023045");
-        assert_eq!(utc_stamp(951_782_400_000_000_000), "20000229-000000");
     }
 }

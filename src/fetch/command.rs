@@ -1,0 +1,284 @@
+//! `recvscope fetch` on the command line: arguments to a fetch, the
+//! privilege drop between arming and running, and the report.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::capture::live::{CaptureResult, LiveConfig};
+use crate::capture::privilege;
+use crate::cli::FetchArgs;
+use crate::correlate::RecvRow;
+use crate::recvlog::Rcvbuf;
+use crate::serve::{Server, ServerConfig};
+use crate::tcp::ConnectionSummary;
+
+use super::url::Url;
+use super::{BodyOut, FetchSpec, Fetched, SavePaths, now_ns, prepare};
+
+/// The `fetch --json` document.
+#[derive(Serialize)]
+pub struct FetchJson<'a> {
+    pub url: &'a str,
+    pub request: &'a str,
+    pub recv_size: usize,
+    pub delay_ns: u64,
+    pub rcvbuf: Rcvbuf,
+    pub recvs: &'a [RecvRow],
+    pub header_length: u64,
+    pub status: u16,
+    pub content_length: Option<u64>,
+    pub body_bytes: u64,
+    pub saved_to: Option<String>,
+    pub capture: Option<CaptureJson>,
+    pub connection: Option<&'a ConnectionSummary>,
+    pub explanation: &'a [String],
+}
+
+/// Where the wire view went.
+#[derive(Serialize)]
+pub struct CaptureJson {
+    /// The saved pcap (`None` with `--no-capture` or `--no-save`).
+    pub file: Option<String>,
+    pub recv_log: Option<String>,
+    /// `None` with `--no-capture`.
+    pub interface: Option<String>,
+    /// Frames captured.
+    pub packets: Option<u64>,
+    /// Frames the kernel dropped (`None`: unknown or not captured).
+    pub dropped: Option<u32>,
+}
+
+impl<'a> FetchJson<'a> {
+    pub fn new(f: &'a Fetched) -> FetchJson<'a> {
+        FetchJson {
+            url: &f.run.url,
+            request: &f.run.request,
+            recv_size: f.run.recv_size,
+            delay_ns: f.run.delay_ns,
+            rcvbuf: f.run.rcvbuf,
+            recvs: &f.rows,
+            header_length: f.facts.header_length,
+            status: f.facts.status,
+            content_length: f.facts.content_length,
+            body_bytes: f.facts.body_bytes,
+            saved_to: f.saved_to.as_ref().map(|p| p.display().to_string()),
+            capture: (f.capture.is_some() || f.save.is_some()).then(|| CaptureJson {
+                file: f
+                    .capture
+                    .as_ref()
+                    .and_then(|c| c.saved.as_ref())
+                    .map(|p| p.display().to_string()),
+                recv_log: f.save.as_ref().map(|s| s.log.display().to_string()),
+                interface: f.capture.as_ref().map(|c| c.interface.clone()),
+                packets: f.capture.as_ref().map(|c| c.packets),
+                dropped: f.capture.as_ref().and_then(|c| c.dropped),
+            }),
+            connection: f.connection(),
+            explanation: &f.explanation,
+        }
+    }
+}
+
+/// Runs `recvscope fetch`.
+pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
+    let (url, _lab) = match &args.url {
+        Some(text) => (Url::parse(text)?, None),
+        None => {
+            let lab = Server::bind(ServerConfig {
+                keep_records: false,
+                ..ServerConfig::default()
+            })?
+            .spawn();
+            if !args.json {
+                println!(
+                    "No URL given: fetching the built-in image from a lab server on {} (like `recvscope serve`).",
+                    lab.local_addr()
+                );
+            }
+            (Url::parse(&lab.url("/cover3.jpg"))?, Some(lab))
+        }
+    };
+    let target = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(url.file_name()));
+    super::body::check_target(&target, args.force)?;
+    let spec = FetchSpec {
+        url: url.clone(),
+        http: args.http,
+        recv_size: args.recv_size,
+        delay: args.delay,
+        rcvbuf: args.rcvbuf,
+        timeout: args.timeout,
+        capture: (!args.no_capture).then(|| LiveConfig {
+            interface: args.interface.clone(),
+            snaplen: args.snaplen,
+            buffer: args.capture_buffer,
+        }),
+    };
+    let prepared = prepare(spec)?;
+    privilege::drop_to_invoking_user()?;
+    let save = if args.no_save {
+        None
+    } else {
+        let name = match &args.save {
+            Some(n) => n.clone(),
+            None => default_name(&url),
+        };
+        Some(SavePaths::new(&args.captures, &name, args.force)?)
+    };
+    let out = io::stdout();
+    let mut out = out.lock();
+    if !args.json {
+        writeln!(
+            out,
+            "{} -> {}  recv({}){}, receive buffer {}",
+            prepared.client(),
+            prepared.peer(),
+            args.recv_size,
+            args.delay
+                .map_or(String::new(), |d| format!(" every {} ms", d.as_millis())),
+            describe_rcvbuf(prepared.rcvbuf())
+        )?;
+    }
+    let body = BodyOut::File {
+        target,
+        force: args.force,
+    };
+    let lines = (!args.json).then_some(&mut out as &mut dyn Write);
+    let fetched = prepared.run(body, save, lines)?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &FetchJson::new(&fetched))?;
+        writeln!(out)?;
+    } else {
+        report(&mut out, &fetched, args.snaplen)?;
+    }
+    out.flush()?;
+    let facts = &fetched.facts;
+    if !(200..300).contains(&facts.status) {
+        eprintln!(
+            "recvscope: warning: the server answered {} {}",
+            facts.status, facts.reason
+        );
+    }
+    if !facts.complete {
+        return Err(anyhow::anyhow!(
+            "the body is shorter than its Content-Length: {} of {} bytes; the partial body is in {}",
+            facts.body_bytes,
+            facts.content_length.unwrap_or(0),
+            fetched
+                .saved_to
+                .as_ref()
+                .map_or_else(|| "nowhere".into(), |p| p.display().to_string())
+        ));
+    }
+    Ok(())
+}
+
+/// The text report after the book's lines.
+pub fn report(out: &mut dyn Write, f: &Fetched, snaplen: u32) -> io::Result<()> {
+    writeln!(out, "\nHeader Length {}", f.facts.header_length)?;
+    writeln!(out, "{}", f.facts.header)?;
+    if let Some(p) = &f.saved_to {
+        writeln!(
+            out,
+            "\nSaved {} body bytes to {}",
+            f.facts.body_bytes,
+            p.display()
+        )?;
+    }
+    crate::report::recvs::write(out, &f.rows, f.connection(), &f.explanation)?;
+    if let Some(c) = &f.capture {
+        capture_lines(out, c, f.save.as_ref(), snaplen)?;
+    }
+    Ok(())
+}
+
+fn describe_rcvbuf(r: Rcvbuf) -> String {
+    match r.requested {
+        Some(asked) => format!("{asked} asked, {} effective", r.effective),
+        None => format!("{} (kernel default, autotuned)", r.effective),
+    }
+}
+
+fn capture_lines(
+    out: &mut dyn Write,
+    c: &CaptureResult,
+    save: Option<&SavePaths>,
+    snaplen: u32,
+) -> io::Result<()> {
+    let dropped = match c.dropped {
+        Some(0) => "0 dropped by the kernel".to_string(),
+        Some(n) => format!("{n} DROPPED by the kernel: the wire view is incomplete"),
+        None => "kernel drops unknown".to_string(),
+    };
+    writeln!(
+        out,
+        "\ncapture: {} packets on {}, {dropped}",
+        c.packets, c.interface
+    )?;
+    if snaplen != 0 {
+        writeln!(
+            out,
+            "  frames were kept to {snaplen} bytes (headers): payload bytes show as missing on the wire, the body above is the application's; --snaplen 0 keeps whole frames"
+        )?;
+    }
+    if let Some(e) = &c.save_error {
+        writeln!(out, "  warning: the capture file may be incomplete: {e}")?;
+    }
+    if let Some(s) = save {
+        writeln!(
+            out,
+            "saved {} and {}; `recvscope replay {}` shows this run again",
+            s.pcap.display(),
+            s.log.display(),
+            s.pcap.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// `cover3-20261126-023045`: the URL's file stem and the UTC time.
+fn default_name(url: &Url) -> String {
+    let file = url.file_name();
+    let stem = Path::new(&file)
+        .file_stem()
+        .map_or_else(|| "fetch".into(), |s| s.to_string_lossy().into_owned());
+    format!("{stem}-{}", utc_stamp(now_ns()))
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC.
+fn utc_stamp(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_names_carry_a_utc_timestamp() {
+        assert_eq!(utc_stamp(0), "19700101-000000");
+        assert_eq!(utc_stamp(1_795_660_245_000_000_000), "20261126-023045");
+        assert_eq!(utc_stamp(951_782_400_000_000_000), "20000229-000000");
+    }
+}
