@@ -20,10 +20,32 @@ pub struct Cli {
 pub enum Command {
     /// Download a URL like the book's program, capturing the wire under every recv().
     Fetch(FetchArgs),
+    /// Guided experiments on loopback: the book's, slow reader, buffer sizes, slow sender.
+    Lab(LabArgs),
     /// Explain every TCP connection (and its HTTP) in saved captures.
     Replay(ReplayArgs),
     /// Serve the book's image, synthetic bodies or a directory over HTTP/1.x, logging every send.
     Serve(ServeArgs),
+}
+
+/// `recvscope lab`: guided experiments.
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// The experiment to run (default: book); --list describes them.
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Describe the experiments and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Directory for the saved captures and recv logs.
+    #[arg(long, default_value = "captures", value_name = "DIR")]
+    pub captures: PathBuf,
+    /// Run without capturing (no privileges needed): socket-side figures only.
+    #[arg(long)]
+    pub no_capture: bool,
+    /// Print one JSON document instead of the text report.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `recvscope fetch`: the book's downloader with a capture thread beside it.

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod fetch;
 pub mod http;
 pub mod interrupt;
+pub mod lab;
 pub mod recvlog;
 pub mod replay;
 pub mod report;

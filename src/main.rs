@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Fetch(args) => recvscope::fetch::command::run(args).map(|()| Outcome::Ok),
+        Command::Lab(args) => recvscope::lab::run(args).map(|()| Outcome::Ok),
         Command::Replay(args) => replay::run(args),
         Command::Serve(args) => serve::command::run(args).map(|()| Outcome::Ok),
     };

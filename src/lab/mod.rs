@@ -1,0 +1,227 @@
+//! `recvscope lab`: guided experiments on loopback. Each starts its own
+//! lab servers, arms every capture first (so one privilege drop serves
+//! all runs), runs the fetches, saves captures and recv logs, and ends
+//! with a side-by-side comparison, what to look for, and the commands
+//! that repeat it by hand.
+
+pub mod compare;
+pub mod experiments;
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::capture::live::LiveConfig;
+use crate::capture::privilege;
+use crate::cli::LabArgs;
+use crate::fetch::command::FetchJson;
+use crate::fetch::request::HttpVersion;
+use crate::fetch::url::Url;
+use crate::fetch::{self, BodyOut, FetchSpec, Fetched, SavePaths};
+use crate::serve::{RunningServer, Server, ServerConfig};
+
+use compare::RunSummary;
+use experiments::{EXPERIMENTS, Experiment, RunSpec};
+
+/// Kernel capture buffer per run: the bodies are small, and every run's
+/// capture is open from the start.
+const LAB_CAPTURE_BUFFER: u32 = 8 << 20;
+
+/// The `lab --json` document.
+#[derive(Serialize)]
+struct LabJson<'a> {
+    lab: &'a str,
+    summary: &'a str,
+    runs: Vec<RunJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct RunJson<'a> {
+    label: &'a str,
+    commands: [String; 2],
+    summary: &'a RunSummary,
+    fetch: FetchJson<'a>,
+}
+
+/// A run that has finished.
+struct Done {
+    spec: &'static RunSpec,
+    commands: [String; 2],
+    fetched: Fetched,
+    summary: RunSummary,
+}
+
+/// Runs `recvscope lab`.
+pub fn run(args: &LabArgs) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if args.list {
+        writeln!(
+            out,
+            "Labs (recvscope lab NAME; each runs on loopback and needs sudo to capture):"
+        )?;
+        for e in EXPERIMENTS {
+            writeln!(out, "  {:<12} {}", e.name, e.summary)?;
+        }
+        return Ok(());
+    }
+    let name = args.name.as_deref().unwrap_or("book");
+    let exp = experiments::find(name).with_context(|| {
+        format!("there is no lab called {name:?}; `recvscope lab --list` lists them")
+    })?;
+    let mut armed = Vec::new();
+    for spec in exp.runs {
+        let server = Server::bind(ServerConfig {
+            rate: spec.server_rate,
+            keep_records: false,
+            ..ServerConfig::default()
+        })?
+        .spawn();
+        let fetch = fetch::prepare(fetch_spec(spec, &server, args.no_capture)?)?;
+        armed.push((spec, server, fetch));
+    }
+    privilege::drop_to_invoking_user()?;
+    if !args.json {
+        writeln!(out, "Lab {:?}: {}.\n", exp.name, exp.summary)?;
+    }
+    let total = armed.len();
+    let mut done = Vec::new();
+    for (i, (spec, server, prepared)) in armed.into_iter().enumerate() {
+        let save_name = format!("lab-{}-{}", exp.name, spec.slug);
+        let commands = experiments::commands(spec, 8080, &save_name);
+        if !args.json {
+            write!(out, "run {}/{total}: {} ... ", i + 1, spec.label)?;
+            out.flush()?;
+        }
+        let save = SavePaths::new(&args.captures, &save_name, true)?;
+        let fetched = prepared
+            .run(BodyOut::Discard, Some(save), None)
+            .with_context(|| format!("lab {} run {:?}", exp.name, spec.label))?;
+        drop::<RunningServer>(server);
+        if !fetched.facts.complete {
+            anyhow::bail!(
+                "lab {} run {:?}: the body ended early ({} bytes)",
+                exp.name,
+                spec.label,
+                fetched.facts.body_bytes
+            );
+        }
+        let summary = compare::summarize(
+            spec.label,
+            fetched.run.rcvbuf,
+            &fetched.rows,
+            fetched.connection(),
+        );
+        if !args.json {
+            writeln!(
+                out,
+                "{} recvs in {:.2} s",
+                summary.recvs,
+                summary.duration_ns as f64 / 1e9
+            )?;
+        }
+        done.push(Done {
+            spec,
+            commands,
+            fetched,
+            summary,
+        });
+    }
+    if args.json {
+        let doc = LabJson {
+            lab: exp.name,
+            summary: exp.summary,
+            runs: done
+                .iter()
+                .map(|d| RunJson {
+                    label: d.spec.label,
+                    commands: d.commands.clone(),
+                    summary: &d.summary,
+                    fetch: FetchJson::new(&d.fetched),
+                })
+                .collect(),
+        };
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        report(&mut out, exp, &done)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn fetch_spec(
+    spec: &RunSpec,
+    server: &RunningServer,
+    no_capture: bool,
+) -> anyhow::Result<FetchSpec> {
+    Ok(FetchSpec {
+        url: Url::parse(&server.url("/cover3.jpg"))?,
+        http: HttpVersion::V10,
+        recv_size: spec.recv_size,
+        delay: (spec.delay_ms > 0).then(|| Duration::from_millis(spec.delay_ms)),
+        rcvbuf: spec.rcvbuf,
+        timeout: Duration::from_secs(30),
+        capture: (!no_capture).then_some(LiveConfig {
+            interface: None,
+            snaplen: 0,
+            buffer: LAB_CAPTURE_BUFFER,
+        }),
+    })
+}
+
+fn report(out: &mut dyn Write, exp: &Experiment, done: &[Done]) -> io::Result<()> {
+    let columns: Vec<(&str, &[crate::correlate::RecvRow])> = done
+        .iter()
+        .map(|d| (d.spec.label, d.fetched.rows.as_slice()))
+        .collect();
+    writeln!(
+        out,
+        "\nWhat recv() returned (the book's lines: size, running total):"
+    )?;
+    write!(out, "{}", compare::recv_columns(&columns))?;
+    writeln!(
+        out,
+        "\nSide by side (window figures are the client's, as the server saw them):"
+    )?;
+    let summaries: Vec<RunSummary> = done.iter().map(|d| d.summary.clone()).collect();
+    write!(out, "{}", compare::table(&summaries))?;
+    writeln!(out, "\nWhat to look for:")?;
+    for line in exp.look_for {
+        writeln!(out, "  - {line}")?;
+    }
+    writeln!(out, "\nWhat happened, run by run:")?;
+    for d in done {
+        writeln!(out, "  {}:", d.spec.label)?;
+        for line in &d.fetched.explanation {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\nRepeat a run by hand (the server in one terminal, the fetch in another):"
+    )?;
+    for d in done {
+        writeln!(out, "  # {}", d.spec.label)?;
+        for c in &d.commands {
+            writeln!(out, "  {c}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\nSaved runs (`recvscope replay FILE` shows each one again, no sudo needed):"
+    )?;
+    for d in done {
+        if let Some(s) = &d.fetched.save {
+            let pcap = if d.fetched.capture.is_some() {
+                s.pcap.display().to_string()
+            } else {
+                "(no capture)".to_string()
+            };
+            writeln!(out, "  {pcap}  {}", s.log.display())?;
+        }
+    }
+    Ok(())
+}

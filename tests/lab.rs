@@ -1,0 +1,180 @@
+//! Every guided lab runs on loopback and its lesson is asserted.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn recvscope(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run recvscope")
+}
+
+/// Runs a lab as JSON (capturing when root, else socket-side only).
+fn lab(name: &str) -> (Value, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["lab", name, "--json"];
+    if !is_root() {
+        eprintln!("not root: lab {name} runs without capture (CI runs it as root)");
+        args.push("--no-capture");
+    }
+    let out = recvscope(dir.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = serde_json::from_slice(&out.stdout).expect("JSON");
+    (doc, dir)
+}
+
+/// A wire figure of run `i`, or `None` without a capture.
+fn wire(doc: &Value, i: usize, name: &str) -> Option<u64> {
+    doc["runs"][i]["summary"]["wire"][name].as_u64()
+}
+
+fn label(doc: &Value, i: usize) -> &str {
+    doc["runs"][i]["label"].as_str().expect("label")
+}
+
+#[test]
+fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
+    let (doc, dir) = lab("book");
+    assert_eq!(
+        (label(&doc, 0), label(&doc, 1)),
+        ("no delay", "0.25 s delay")
+    );
+    let full = |i: usize| {
+        doc["runs"][i]["summary"]["full_recvs"]
+            .as_u64()
+            .expect("full")
+    };
+    assert!(full(1) > full(0), "the slow reader's recvs come back full");
+    for i in 0..2 {
+        assert_eq!(
+            doc["runs"][i]["summary"]["bytes"],
+            doc["runs"][i]["fetch"]["recvs"]
+                .as_array()
+                .and_then(|r| r.last())
+                .map(|r| r["total"].clone())
+                .expect("total")
+        );
+        assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["effective"], 8192);
+    }
+    if is_root() {
+        assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
+        assert!(wire(&doc, 1, "zero_windows") > Some(0));
+        assert!(wire(&doc, 1, "window_updates") > Some(0));
+        assert!(wire(&doc, 1, "persist_probes") > Some(0));
+        for slug in ["nodelay", "delay"] {
+            let pcap = dir.path().join(format!("captures/lab-book-{slug}.pcap"));
+            let replay = recvscope(
+                dir.path(),
+                &["replay", pcap.to_str().expect("utf-8"), "--json"],
+            );
+            assert!(replay.status.success());
+            let r: Value = serde_json::from_slice(&replay.stdout).expect("JSON");
+            let i = usize::from(slug == "delay");
+            assert_eq!(
+                r["recvs"], doc["runs"][i]["fetch"]["recvs"],
+                "{slug} replays the same"
+            );
+            assert_eq!(
+                r["connections"][0]["http"][0]["complete"], true,
+                "labs keep whole frames, so the capture holds the HTTP"
+            );
+        }
+    }
+    let commands = &doc["runs"][1]["commands"];
+    assert_eq!(commands[0], "recvscope serve --port 8080");
+    assert_eq!(
+        commands[1],
+        "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 4096 --delay 250ms --snaplen 0 --save lab-book-delay"
+    );
+}
+
+#[test]
+fn slow_reader_lab_shows_stalls_probes_and_updates() {
+    let (doc, _dir) = lab("slow-reader");
+    if is_root() {
+        let stalls = wire(&doc, 0, "zero_windows").expect("stalls");
+        assert!(stalls > 0);
+        assert!(
+            wire(&doc, 0, "persist_probes") >= Some(stalls),
+            "probes while stalled"
+        );
+        assert!(wire(&doc, 0, "window_updates") > Some(0));
+    }
+}
+
+#[test]
+fn buffer_size_lab_stalls_less_as_the_buffer_grows() {
+    let (doc, _dir) = lab("buffer-size");
+    let effective: Vec<u64> = (0..4)
+        .map(|i| {
+            doc["runs"][i]["fetch"]["rcvbuf"]["effective"]
+                .as_u64()
+                .expect("rcvbuf")
+        })
+        .collect();
+    assert_eq!(
+        effective[..3],
+        [8192, 32768, 131072],
+        "Linux doubles SO_RCVBUF"
+    );
+    if is_root() {
+        let stalls: Vec<u64> = (0..4)
+            .map(|i| wire(&doc, i, "zero_windows").expect("stalls"))
+            .collect();
+        assert!(stalls[0] > 0, "{stalls:?}");
+        assert!(stalls.windows(2).all(|w| w[0] >= w[1]), "{stalls:?}");
+        assert_eq!(
+            stalls[3], 0,
+            "the default buffer holds the whole body: {stalls:?}"
+        );
+    }
+}
+
+#[test]
+fn slow_sender_lab_never_fills_the_window() {
+    let (doc, _dir) = lab("slow-sender");
+    assert_eq!(
+        (label(&doc, 0), label(&doc, 1)),
+        ("slow sender", "slow reader")
+    );
+    assert_eq!(
+        doc["runs"][0]["summary"]["full_recvs"], 0,
+        "recv returns what trickles in"
+    );
+    if is_root() {
+        assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
+        assert_eq!(wire(&doc, 0, "window_full"), Some(0));
+        assert_eq!(doc["runs"][0]["summary"]["wire"]["receiver_limited"], false);
+        assert!(wire(&doc, 1, "zero_windows") > Some(0));
+        assert_eq!(doc["runs"][1]["summary"]["wire"]["receiver_limited"], true);
+    }
+}
+
+#[test]
+fn list_describes_every_lab_and_an_unknown_name_says_how_to_find_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = recvscope(dir.path(), &["lab", "--list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in ["book", "slow-reader", "buffer-size", "slow-sender"] {
+        assert!(text.contains(&format!("  {name} ")), "{name}: {text}");
+    }
+    let out = recvscope(dir.path(), &["lab", "nope"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("recvscope lab --list"), "{err}");
+}
