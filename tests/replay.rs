@@ -40,7 +40,7 @@ fn flag_counts_equal_tsharks_on_every_sample_capture() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 5 * 14);
+    assert_eq!(checked, 7 * 14);
 }
 
 #[test]
@@ -392,4 +392,47 @@ fn a_pcapng_mixing_link_types_reports_the_first_part_and_says_how_to_split() {
     assert!(err.contains("mixes link types"), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["packets"], 1);
+}
+
+#[test]
+fn the_book_lab_capture_replays_with_its_recv_log() {
+    let out = recvscope(&[
+        "replay",
+        capture("lab-book-delay.pcap").to_str().expect("utf-8"),
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        doc["recv_log"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("lab-book-delay.recv.jsonl"))
+    );
+    assert_eq!(doc["recv_connection"], 0);
+    let recvs = doc["recvs"].as_array().expect("recvs");
+    let stalled = recvs.iter().filter(|r| !r["stalled"].is_null()).count();
+    let reopened = recvs
+        .iter()
+        .filter(|r| r["window_update"]["from"] == 0)
+        .count();
+    assert!(
+        stalled >= 10 && reopened >= 10,
+        "{stalled} stalled, {reopened} reopened"
+    );
+    let last = recvs.last().expect("recv");
+    assert_eq!(last["bytes"], 0);
+    assert_eq!(
+        last["total"], last["wire_delivered"],
+        "every byte the wire delivered was read"
+    );
+    let http = &doc["connections"][0]["http"][0];
+    assert_eq!(http["complete"], true);
+    assert_eq!(
+        last["total"].as_u64(),
+        Some(
+            http["header_length"].as_u64().expect("header")
+                + 4
+                + http["body_bytes"].as_u64().expect("body")
+        )
+    );
 }
