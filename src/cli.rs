@@ -142,6 +142,13 @@ pub struct ReplayArgs {
     /// Write every HTTP body to DIR, under names recvscope makes.
     #[arg(long, value_name = "DIR")]
     pub extract: Option<PathBuf>,
+    /// Draw a time-sequence graph (SVG) of one connection: the recv log's,
+    /// else --conn N, else the one with the most server bytes.
+    #[arg(long, value_name = "FILE.svg")]
+    pub graph: Option<PathBuf>,
+    /// Write a self-contained HTML page: that graph, the connection's report and its recvs.
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -118,7 +118,7 @@ impl Wire {
 }
 
 /// A 32-bit relative sequence number as a 64-bit offset near `near`.
-fn unwrap(near: u64, rel: u32) -> u64 {
+pub(crate) fn unwrap(near: u64, rel: u32) -> u64 {
     let diff = i64::from(rel.wrapping_sub(near as u32) as i32);
     near.saturating_add_signed(diff)
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod correlate;
 pub mod extract;
 pub mod fetch;
+pub mod graph;
 pub mod http;
 pub mod interrupt;
 pub mod lab;

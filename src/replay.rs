@@ -10,6 +10,7 @@ use crate::capture::file::{CaptureFile, OpenError, ReadEnd};
 use crate::cli::ReplayArgs;
 use crate::correlate;
 use crate::extract::Extractor;
+use crate::graph;
 use crate::recvlog;
 use crate::report::{self, Recvs};
 use crate::tcp::{BodySink, Limits, NoBodies};
@@ -42,6 +43,9 @@ pub fn analyse_file(
 }
 
 pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
+    if (args.graph.is_some() || args.html.is_some()) && args.files.len() > 1 {
+        anyhow::bail!("--graph and --html draw one connection: give one capture file");
+    }
     let mut outcome = Outcome::Ok;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -80,6 +84,9 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
                 report::recvs::write(&mut out, &r.recvs, None, &r.explanation)?;
             }
         }
+        if args.graph.is_some() || args.html.is_some() {
+            graph(file, &mut report, recvs.as_ref(), args)?;
+        }
     }
     out.flush()?;
     Ok(outcome)
@@ -100,25 +107,11 @@ fn recvs_beside(file: &Path, report: &mut Report) -> Option<Recvs> {
             return None;
         }
     };
-    let find = |r: &Report| {
-        r.connections
-            .iter()
-            .rposition(|c| c.client == log.run.client && c.server == log.run.server)
-    };
-    let mut index = find(report);
-    if let Some(i) = index
-        && report.connections[i].packet_list.is_none()
-    {
-        let id = report.connections[i].id;
-        let listed = analyse_file(file, Some(id), &mut NoBodies)
-            .ok()
-            .map(|(r, _)| r);
-        let listed_conn = listed.and_then(|r| r.connections.into_iter().find(|c| c.id == id));
-        match listed_conn {
-            Some(c) => report.connections[i].packet_list = c.packet_list,
-            None => index = None,
-        }
-    }
+    let index = report
+        .connections
+        .iter()
+        .rposition(|c| c.client == log.run.client && c.server == log.run.server)
+        .filter(|&i| list_packets(file, report, i));
     let conn = index.map(|i| &report.connections[i]);
     let rows = correlate::correlate(
         log.run.request_ts_ns,
@@ -128,8 +121,70 @@ fn recvs_beside(file: &Path, report: &mut Report) -> Option<Recvs> {
     let explanation = correlate::explain(&rows, conn);
     Some(Recvs {
         recv_log: path.display().to_string(),
+        request_ts_ns: log.run.request_ts_ns,
         recv_connection: conn.map(|c| c.id),
         recvs: rows,
         explanation,
     })
+}
+
+/// Makes sure connection `index` of `report` has its packet list, analysing
+/// the file again to list it if needed; false if that failed.
+fn list_packets(file: &Path, report: &mut Report, index: usize) -> bool {
+    let conn = &mut report.connections[index];
+    if conn.packet_list.is_some() {
+        return true;
+    }
+    let id = conn.id;
+    let listed = analyse_file(file, Some(id), &mut NoBodies)
+        .ok()
+        .and_then(|(r, _)| r.connections.into_iter().find(|c| c.id == id))
+        .and_then(|c| c.packet_list);
+    conn.packet_list = listed;
+    conn.packet_list.is_some()
+}
+
+/// `--graph` and `--html`: the connection of the recv log if there is one,
+/// else `--conn N`, else the one that carried the most server bytes.
+fn graph(
+    file: &Path,
+    report: &mut Report,
+    recvs: Option<&Recvs>,
+    args: &ReplayArgs,
+) -> anyhow::Result<()> {
+    let position = |id: u64| report.connections.iter().position(|c| c.id == id);
+    let index = match (recvs.and_then(|r| r.recv_connection), args.conn) {
+        (Some(id), _) => position(id),
+        (None, Some(n)) => Some(
+            position(n)
+                .with_context(|| format!("{}: no connection {n} to graph", file.display()))?,
+        ),
+        (None, None) => report
+            .connections
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, c)| (c.bytes.server_to_client, std::cmp::Reverse(*i)))
+            .map(|(i, _)| i),
+    }
+    .with_context(|| format!("{}: no TCP connection to graph", file.display()))?;
+    if !list_packets(file, report, index) {
+        anyhow::bail!(
+            "{}: cannot list connection {} packet by packet for the graph",
+            file.display(),
+            report.connections[index].id
+        );
+    }
+    let conn = &report.connections[index];
+    let recvs = recvs.filter(|r| r.recv_connection == Some(conn.id));
+    let app = recvs.map(|r| graph::AppRecvs {
+        rows: &r.recvs,
+        request_ts_ns: r.request_ts_ns,
+    });
+    graph::write_files(
+        conn,
+        app,
+        recvs.map_or(&[], |r| r.explanation.as_slice()),
+        args.graph.as_deref(),
+        args.html.as_deref(),
+    )
 }

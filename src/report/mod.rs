@@ -28,6 +28,9 @@ pub struct JsonReport<'a> {
 #[derive(Serialize)]
 pub struct Recvs {
     pub recv_log: String,
+    /// When the request was sent: the origin of every recv's `t_ns`.
+    #[serde(skip)]
+    pub request_ts_ns: i64,
     /// The connection the log belongs to.
     pub recv_connection: Option<u64>,
     pub recvs: Vec<RecvRow>,

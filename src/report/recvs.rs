@@ -5,12 +5,48 @@ use std::io::{self, Write};
 use crate::correlate::RecvRow;
 use crate::tcp::ConnectionSummary;
 
-fn ms(ns: i64) -> String {
+/// Nanoseconds as milliseconds with one decimal.
+pub fn ms(ns: i64) -> String {
     format!("{:.1}", ns as f64 / 1e6)
 }
 
 fn opt(v: Option<u64>) -> String {
     v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+/// The frames that carried a recv's bytes: `12`, `12-15` or `-`.
+pub fn frames(r: &RecvRow) -> String {
+    match r.frames {
+        Some([a, b]) if a == b => a.to_string(),
+        Some([a, b]) => format!("{a}-{b}"),
+        None => "-".into(),
+    }
+}
+
+/// What the wire did around one recv: the stall it ended, the window
+/// update it caused, the end of the stream.
+pub fn notes(r: &RecvRow) -> Vec<String> {
+    let mut then = Vec::new();
+    if let Some(s) = &r.stalled {
+        then.push(format!(
+            "sender stalled since {} ms ({} ms)",
+            ms(s.since_ns),
+            ms(s.for_ns)
+        ));
+    }
+    if let Some(u) = &r.window_update {
+        then.push(format!(
+            "window {} -> {} at {} ms{}",
+            u.from,
+            u.to,
+            ms(u.t_ns),
+            if u.pure { " (window update)" } else { "" }
+        ));
+    }
+    if r.bytes == 0 {
+        then.push("server closed (recv returned 0)".into());
+    }
+    then
 }
 
 /// Writes the table (one row per recv), the connection's report and the explanation.
@@ -39,31 +75,6 @@ pub fn write(
         "kernel"
     )?;
     for r in rows {
-        let mut then = Vec::new();
-        if let Some(s) = &r.stalled {
-            then.push(format!(
-                "sender stalled since {} ms ({} ms)",
-                ms(s.since_ns),
-                ms(s.for_ns)
-            ));
-        }
-        if let Some(u) = &r.window_update {
-            then.push(format!(
-                "window {} -> {} at {} ms{}",
-                u.from,
-                u.to,
-                ms(u.t_ns),
-                if u.pure { " (window update)" } else { "" }
-            ));
-        }
-        if r.bytes == 0 {
-            then.push("server closed (recv returned 0)".into());
-        }
-        let frames = match r.frames {
-            Some([a, b]) if a == b => a.to_string(),
-            Some([a, b]) => format!("{a}-{b}"),
-            None => "-".into(),
-        };
         writeln!(
             out,
             "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>11} {:>8} {:>7}  {}",
@@ -74,10 +85,10 @@ pub fn write(
             r.total,
             opt(r.queued_before),
             opt(r.wire_delivered),
-            frames,
+            frames(r),
             opt(r.advertised_window),
             opt(r.tcp_info.and_then(|t| t.rcv_wnd).map(u64::from)),
-            then.join("; ")
+            notes(r).join("; ")
         )?;
     }
     if let Some(c) = conn {

@@ -1,0 +1,299 @@
+//! One self-contained HTML page: the graph inline, how to read it, the
+//! connection's report and the recv table. Inline CSS, no scripts, no
+//! external resources, so it can be mailed or opened from a USB stick.
+
+use std::fmt::Write;
+
+use crate::correlate::RecvRow;
+use crate::report::recvs::{frames, ms, notes};
+use crate::tcp::{ConnectionSummary, Flag};
+
+use super::svg::escape;
+
+const STYLE: &str = "
+body { font-family: 'DejaVu Sans', Verdana, sans-serif; margin: 1.5em auto; max-width: 1100px; color: #222; padding: 0 1em; }
+h1 { font-size: 1.4em; margin-bottom: 0.2em; }
+h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
+figure { margin: 1em 0; }
+figure svg { width: 100%; height: auto; border: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+tr.zero td { color: #999; }
+tr.stalled td { background: #fff3e6; }
+.key { display: inline-block; width: 1.6em; height: 0.9em; vertical-align: middle; margin-right: 0.4em; }
+ul.read li { margin: 0.3em 0; }
+p.note { color: #555; font-size: 0.9em; }
+";
+
+/// The page for one connection: `svg` from
+/// [`time_sequence_svg`](super::time_sequence_svg), `conn`'s report as
+/// tables, and the recv table with its `explanation` when there are recvs.
+pub fn html_page(
+    title: &str,
+    svg: &str,
+    conn: &ConnectionSummary,
+    recvs: Option<&[RecvRow]>,
+    explanation: &[String],
+) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"note\">recvscope {}: TCP flow control on the wire next to what the application sees.</p>\n",
+        escape(title),
+        escape(title),
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(h, "<figure>\n{svg}</figure>");
+    how_to_read(&mut h, recvs.is_some());
+    connection(&mut h, conn);
+    flags(&mut h, conn);
+    http(&mut h, conn);
+    if let Some(rows) = recvs {
+        recv_table(&mut h, rows, explanation);
+    }
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
+fn key(colour: &str) -> String {
+    format!("<span class=\"key\" style=\"background:{colour}\"></span>")
+}
+
+fn how_to_read(h: &mut String, with_recvs: bool) {
+    h.push_str("<h2>How to read the graph</h2>\n<ul class=\"read\">\n");
+    let items = [
+        (
+            "#0072B2",
+            "<b>Blue bars</b>: each data segment the server sent, drawn from its first to its last byte. Steep stairs of bars mean fast sending; a flat stretch means the sender was waiting.",
+        ),
+        (
+            "#CC79A7",
+            "<b>Purple bars</b>: segments sent again (retransmissions).",
+        ),
+        (
+            "#009E73",
+            "<b>Green line (ACK)</b>: how many bytes the client's TCP has received and acknowledged.",
+        ),
+        (
+            "#E69F00",
+            "<b>Orange line (window limit)</b>: ACK + the receive window the client advertised. The server may not send above it: this is flow control.",
+        ),
+        (
+            "#F7E2B8",
+            "<b>Shaded band</b>: the room the server may still fill, between the green and orange lines. It vanishes when the window is zero.",
+        ),
+        (
+            "#D55E00",
+            "<b>▼ Zero window</b>: the client's receive buffer is full; the orange line has come down onto the green one and the server must stop.",
+        ),
+        (
+            "#F0E442",
+            "<b>▲ Window update</b>: the client has room again and says so; the orange line jumps up and data flows again.",
+        ),
+    ];
+    for (colour, text) in items {
+        let _ = writeln!(h, "<li>{}{text}</li>", key(colour));
+    }
+    if with_recvs {
+        let _ = writeln!(
+            h,
+            "<li>{}<b>Black line and dots</b>: the bytes the application has taken with recv(), one dot per call. The gap between the green and black lines is data waiting in the receive buffer.</li>",
+            key("#000000")
+        );
+        let _ = writeln!(
+            h,
+            "<li>{}<b>Lower panel, bars</b>: how many bytes each recv() returned (left axis).</li>",
+            key("#56B4E9")
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<li>{}<b>Lower panel, orange line</b>: the receive window the client advertised, in bytes (right axis). It falls as data waits unread and rises when the application reads.</li>\n</ul>",
+        key("#E69F00")
+    );
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+fn row(h: &mut String, name: &str, value: &str) {
+    let _ = writeln!(
+        h,
+        "<tr><th>{}</th><td>{}</td></tr>",
+        escape(name),
+        escape(value)
+    );
+}
+
+fn connection(h: &mut String, c: &ConnectionSummary) {
+    let _ = writeln!(
+        h,
+        "<h2>Connection #{}</h2>\n<table id=\"connection\">",
+        c.id
+    );
+    row(h, "client", &c.client);
+    row(h, "server", &c.server);
+    row(
+        h,
+        "duration",
+        &format!("{} ms, from frame {}", ms(c.duration_ns), c.first_frame),
+    );
+    row(
+        h,
+        "packets",
+        &format!("client {}, server {}", c.packets.client, c.packets.server),
+    );
+    let hs = &c.handshake;
+    let handshake = if hs.seen {
+        format!(
+            "RTT {} ms, MSS {}, window scale client {} / server {} ({}), SACK {}",
+            opt(hs.rtt_ns.map(ms)),
+            opt(hs.mss),
+            opt(hs.client_wscale),
+            opt(hs.server_wscale),
+            hs.window_scaling,
+            if hs.sack_permitted { "yes" } else { "no" }
+        )
+    } else {
+        format!("not fully captured; window scaling {}", hs.window_scaling)
+    };
+    row(h, "handshake", &handshake);
+    row(
+        h,
+        "stream bytes",
+        &format!(
+            "client → server {}, server → client {}",
+            c.bytes.client_to_server, c.bytes.server_to_client
+        ),
+    );
+    if c.missing_bytes.client_to_server + c.missing_bytes.server_to_client > 0 {
+        row(
+            h,
+            "missing from the capture",
+            &format!(
+                "client → server {}, server → client {}",
+                c.missing_bytes.client_to_server, c.missing_bytes.server_to_client
+            ),
+        );
+    }
+    let w = &c.receiver_window;
+    row(
+        h,
+        "receive window (bytes)",
+        &format!(
+            "client {}..{}, server {}..{}",
+            opt(w.client.min),
+            opt(w.client.max),
+            opt(w.server.min),
+            opt(w.server.max)
+        ),
+    );
+    row(
+        h,
+        "largest bytes in flight",
+        &format!(
+            "client {}, server {}",
+            c.max_bytes_in_flight.client, c.max_bytes_in_flight.server
+        ),
+    );
+    let fc = &c.flow_control;
+    row(h, "flow control", &fc.verdict);
+    if !fc.evidence_frames.is_empty() {
+        let frames: Vec<String> = fc.evidence_frames.iter().map(u64::to_string).collect();
+        row(h, "shown by frames", &frames.join(", "));
+    }
+    for warning in &c.warnings {
+        row(h, "warning", warning);
+    }
+    h.push_str("</table>\n");
+}
+
+fn flags(h: &mut String, c: &ConnectionSummary) {
+    h.push_str("<h2>Analysis flags (Wireshark's tcp.analysis.*)</h2>\n<table id=\"flags\">\n<tr><th>flag</th><th>sent by the client</th><th>sent by the server</th><th>total</th></tr>\n");
+    for f in Flag::ALL {
+        let (client, server) = (
+            c.flags_by_direction.client.get(f),
+            c.flags_by_direction.server.get(f),
+        );
+        let _ = writeln!(
+            h,
+            "<tr{}><td>{}</td><td class=\"n\">{client}</td><td class=\"n\">{server}</td><td class=\"n\">{}</td></tr>",
+            if client + server == 0 {
+                " class=\"zero\""
+            } else {
+                ""
+            },
+            f.name(),
+            c.flags.get(f)
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn http(h: &mut String, c: &ConnectionSummary) {
+    if c.http.is_empty() {
+        return;
+    }
+    h.push_str("<h2>HTTP</h2>\n<table id=\"http\">\n<tr><th>#</th><th>request</th><th>status</th><th>content type</th><th>header length</th><th>body bytes</th><th>complete</th></tr>\n");
+    for x in &c.http {
+        let request = format!(
+            "{} {} {}",
+            opt(x.method.as_deref()),
+            opt(x.uri.as_deref()),
+            opt(x.version.as_deref())
+        );
+        let status = format!(
+            "{} {}",
+            opt(x.status),
+            x.reason.as_deref().unwrap_or_default()
+        );
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            x.index,
+            escape(&request),
+            escape(&status),
+            escape(&opt(x.content_type.as_deref())),
+            opt(x.header_length),
+            x.body_bytes,
+            if x.complete { "yes" } else { "no" }
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn recv_table(h: &mut String, rows: &[RecvRow], explanation: &[String]) {
+    h.push_str("<h2>Each recv() next to the wire</h2>\n<p class=\"note\">ms since the request; queued: bytes waiting in the socket before the call; wire: bytes delivered in order when it returned; frames: those that carried its bytes; window: last advertised by the client before the call.</p>\n<table id=\"recvs\">\n<tr><th>recv</th><th>at ms</th><th>wait ms</th><th>bytes</th><th>total</th><th>queued</th><th>wire</th><th>frames</th><th>window</th><th>then</th></tr>\n");
+    for r in rows {
+        let _ = writeln!(
+            h,
+            "<tr{}><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            if r.stalled.is_some() {
+                " class=\"stalled\""
+            } else {
+                ""
+            },
+            r.index,
+            ms(r.t_ns),
+            ms(r.wait_ns),
+            r.bytes,
+            r.total,
+            opt(r.queued_before),
+            opt(r.wire_delivered),
+            frames(r),
+            opt(r.advertised_window),
+            escape(&notes(r).join("; "))
+        );
+    }
+    h.push_str("</table>\n");
+    if !explanation.is_empty() {
+        h.push_str("<h2>What happened</h2>\n<ul>\n");
+        for line in explanation {
+            let _ = writeln!(h, "<li>{}</li>", escape(line));
+        }
+        h.push_str("</ul>\n");
+    }
+}
