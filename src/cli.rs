@@ -120,6 +120,10 @@ pub struct ReplayArgs {
     /// Write every HTTP body to DIR, under names recvscope makes.
     #[arg(long, value_name = "DIR")]
     pub extract: Option<PathBuf>,
+    /// Answer the Kurose & Ross TCP lab for the connection with the most
+    /// payload (or --conn N) instead of the report; --json adds `tcp_lab`.
+    #[arg(long)]
+    pub tcp_lab: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,8 @@ use crate::correlate;
 use crate::extract::Extractor;
 use crate::recvlog;
 use crate::report::{self, Recvs};
-use crate::tcp::{BodySink, Limits, NoBodies};
+use crate::tcp::{BodySink, ConnectionSummary, Limits, NoBodies};
+use crate::tcplab::{self, TcpLabAnswers};
 
 /// Exit status when the capture was damaged but what was read got reported.
 pub const EXIT_DAMAGED: u8 = 3;
@@ -63,10 +64,29 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
             outcome = Outcome::Damaged;
         }
         let recvs = recvs_beside(file, &mut report);
+        let lab = args.tcp_lab.then(|| tcp_lab(file, &mut report, args.conn));
         if args.json {
             let doc = report::json(file, &report, saved.as_deref(), recvs.as_ref());
-            serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
+            match &lab {
+                Some(lab) => serde_json::to_writer_pretty(
+                    &mut out,
+                    &WithTcpLab {
+                        doc,
+                        tcp_lab: lab.as_ref(),
+                    },
+                ),
+                None => serde_json::to_writer_pretty(&mut out, &doc),
+            }
+            .context("writing JSON")?;
             writeln!(out)?;
+        } else if let Some(lab) = &lab {
+            writeln!(out, "{}:", file.display())?;
+            for w in &report.warnings {
+                writeln!(out, "  warning: {w}")?;
+            }
+            if let Some(answers) = lab {
+                tcplab::text::write(&mut out, answers)?;
+            }
         } else {
             report::text::write(&mut out, file, &report, args.conn, saved.as_deref())?;
             if let Some(r) = &recvs {
@@ -109,12 +129,7 @@ fn recvs_beside(file: &Path, report: &mut Report) -> Option<Recvs> {
     if let Some(i) = index
         && report.connections[i].packet_list.is_none()
     {
-        let id = report.connections[i].id;
-        let listed = analyse_file(file, Some(id), &mut NoBodies)
-            .ok()
-            .map(|(r, _)| r);
-        let listed_conn = listed.and_then(|r| r.connections.into_iter().find(|c| c.id == id));
-        match listed_conn {
+        match listed(file, report.connections[i].id) {
             Some(c) => report.connections[i].packet_list = c.packet_list,
             None => index = None,
         }
@@ -132,4 +147,50 @@ fn recvs_beside(file: &Path, report: &mut Report) -> Option<Recvs> {
         recvs: rows,
         explanation,
     })
+}
+
+/// Connection `id` of `file` again, listed packet by packet (a second pass).
+fn listed(file: &Path, id: u64) -> Option<ConnectionSummary> {
+    let (r, _) = analyse_file(file, Some(id), &mut NoBodies).ok()?;
+    r.connections.into_iter().find(|c| c.id == id)
+}
+
+/// The TCP lab's answers for connection `conn`, or for the one that carried
+/// the most payload; a warning in `report` says why there are none.
+fn tcp_lab(file: &Path, report: &mut Report, conn: Option<u64>) -> Option<TcpLabAnswers> {
+    let chosen = match conn {
+        Some(id) => report.connections.iter().find(|c| c.id == id),
+        None => report.connections.iter().max_by_key(|c| {
+            (
+                c.bytes.client_to_server + c.bytes.server_to_client,
+                u64::MAX - c.id,
+            )
+        }),
+    };
+    let Some(c) = chosen else {
+        report.warnings.push(match conn {
+            Some(id) => format!("TCP lab: no connection {id} in this capture"),
+            None => "TCP lab: no TCP connection in this capture".to_string(),
+        });
+        return None;
+    };
+    let t0 = report.first_ts_ns.unwrap_or(0);
+    if c.packet_list.is_some() {
+        return tcplab::answer(c, t0);
+    }
+    let answers = listed(file, c.id).and_then(|c| tcplab::answer(&c, t0));
+    if answers.is_none() {
+        report
+            .warnings
+            .push("TCP lab: the second pass over the capture failed".to_string());
+    }
+    answers
+}
+
+/// The `replay --json` document with the TCP lab's answers beside it.
+#[derive(serde::Serialize)]
+struct WithTcpLab<'a> {
+    #[serde(flatten)]
+    doc: report::JsonReport<'a>,
+    tcp_lab: Option<&'a TcpLabAnswers>,
 }
