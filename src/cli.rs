@@ -149,6 +149,10 @@ pub struct ReplayArgs {
     /// Write a self-contained HTML page: that graph, the connection's report and its recvs.
     #[arg(long, value_name = "FILE.html")]
     pub html: Option<PathBuf>,
+    /// Answer the Kurose & Ross TCP lab for the connection with the most
+    /// payload (or --conn N) instead of the report; --json adds `tcp_lab`.
+    #[arg(long)]
+    pub tcp_lab: bool,
 }
 
 #[derive(Debug, Args)]

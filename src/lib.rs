@@ -15,6 +15,7 @@ pub mod replay;
 pub mod report;
 pub mod serve;
 pub mod tcp;
+pub mod tcplab;
 pub mod units;
 pub mod wire;
 

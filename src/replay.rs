@@ -14,6 +14,7 @@ use crate::graph;
 use crate::recvlog;
 use crate::report::{self, Recvs};
 use crate::tcp::{BodySink, Limits, NoBodies};
+use crate::tcplab::{self, TcpLabAnswers};
 
 /// Exit status when the capture was damaged but what was read got reported.
 pub const EXIT_DAMAGED: u8 = 3;
@@ -67,10 +68,29 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
             outcome = Outcome::Damaged;
         }
         let recvs = recvs_beside(file, &mut report);
+        let lab = args.tcp_lab.then(|| tcp_lab(file, &mut report, args.conn));
         if args.json {
             let doc = report::json(file, &report, saved.as_deref(), recvs.as_ref());
-            serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
+            match &lab {
+                Some(lab) => serde_json::to_writer_pretty(
+                    &mut out,
+                    &WithTcpLab {
+                        doc,
+                        tcp_lab: lab.as_ref(),
+                    },
+                ),
+                None => serde_json::to_writer_pretty(&mut out, &doc),
+            }
+            .context("writing JSON")?;
             writeln!(out)?;
+        } else if let Some(lab) = &lab {
+            writeln!(out, "{}:", file.display())?;
+            for w in &report.warnings {
+                writeln!(out, "  warning: {w}")?;
+            }
+            if let Some(answers) = lab {
+                tcplab::text::write(&mut out, answers)?;
+            }
         } else {
             report::text::write(&mut out, file, &report, args.conn, saved.as_deref())?;
             if let Some(r) = &recvs {
@@ -187,4 +207,45 @@ fn graph(
         args.graph.as_deref(),
         args.html.as_deref(),
     )
+}
+
+/// The TCP lab's answers for connection `conn`, or for the one that carried
+/// the most payload; a warning in `report` says why there are none.
+fn tcp_lab(file: &Path, report: &mut Report, conn: Option<u64>) -> Option<TcpLabAnswers> {
+    let chosen = match conn {
+        Some(id) => report.connections.iter().position(|c| c.id == id),
+        None => report
+            .connections
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, c)| {
+                (
+                    c.bytes.client_to_server + c.bytes.server_to_client,
+                    std::cmp::Reverse(*i),
+                )
+            })
+            .map(|(i, _)| i),
+    };
+    let Some(index) = chosen else {
+        report.warnings.push(match conn {
+            Some(id) => format!("TCP lab: no connection {id} in this capture"),
+            None => "TCP lab: no TCP connection in this capture".to_string(),
+        });
+        return None;
+    };
+    if !list_packets(file, report, index) {
+        report
+            .warnings
+            .push("TCP lab: the second pass over the capture failed".to_string());
+        return None;
+    }
+    tcplab::answer(&report.connections[index], report.first_ts_ns.unwrap_or(0))
+}
+
+/// The `replay --json` document with the TCP lab's answers beside it.
+#[derive(serde::Serialize)]
+struct WithTcpLab<'a> {
+    #[serde(flatten)]
+    doc: report::JsonReport<'a>,
+    tcp_lab: Option<&'a TcpLabAnswers>,
 }
