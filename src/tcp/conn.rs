@@ -200,17 +200,14 @@ impl Connection {
         if seg.flags.rst() {
             self.dirs[dir].rst = true;
         }
+        let from_client = self.client_dir() == dir;
         if let Some(rows) = self.rows.as_mut() {
             let base = self.dirs[dir].base_seq.unwrap_or(seg.seq);
             let peer_base = self.dirs[1 - dir].base_seq;
             rows.push(PacketRow {
                 frame: seg.meta.number,
                 ts_ns: ts,
-                from: if self.client_dir.unwrap_or(0) == dir {
-                    "client"
-                } else {
-                    "server"
-                },
+                from: if from_client { "client" } else { "server" },
                 flags: seg.flags.letters(),
                 rel_seq: seg.seq.wrapping_sub(base),
                 rel_ack: seg

@@ -137,6 +137,21 @@ mod tests {
     }
 
     #[test]
+    fn without_a_handshake_the_listing_names_the_sides_by_port_like_the_summary() {
+        let mut t = Trace::new();
+        t.push(Pkt::s2c(500, b"HTTP/1.1 200 OK\r\n").ack(100))
+            .push(Pkt::c2s(100, b"").ack(519));
+        let mut tracker = Tracker::new(Limits::default(), Some(0));
+        for s in t.segments() {
+            tracker.segment(&s, &mut NoBodies);
+        }
+        let s = tracker.finish(&mut NoBodies);
+        assert_eq!(s[0].client, "10.0.0.1:40000");
+        let rows = s[0].packet_list.as_ref().expect("listed");
+        assert_eq!((rows[0].from, rows[1].from), ("server", "client"));
+    }
+
+    #[test]
     fn a_repeated_syn_stays_in_its_connection_as_a_retransmission() {
         let mut t = Trace::new();
         t.push(Pkt::c2s(1000, b"").syn())
