@@ -43,6 +43,12 @@ pub struct LabArgs {
     /// Run without capturing (no privileges needed): socket-side figures only.
     #[arg(long)]
     pub no_capture: bool,
+    /// Draw each run's time-sequence graph: FILE-RUN.svg (e.g. book-delay.svg).
+    #[arg(long, value_name = "FILE.svg", conflicts_with = "no_capture")]
+    pub graph: Option<PathBuf>,
+    /// Write each run's HTML page: FILE-RUN.html.
+    #[arg(long, value_name = "FILE.html", conflicts_with = "no_capture")]
+    pub html: Option<PathBuf>,
     /// Print one JSON document instead of the text report.
     #[arg(long)]
     pub json: bool,
@@ -102,6 +108,12 @@ pub struct FetchArgs {
     /// Kernel capture buffer.
     #[arg(long, default_value_t = crate::capture::live::DEFAULT_BUFFER, value_name = "BYTES")]
     pub capture_buffer: u32,
+    /// Draw the time-sequence graph of the run (SVG), with every recv on it.
+    #[arg(long, value_name = "FILE.svg", conflicts_with = "no_capture")]
+    pub graph: Option<PathBuf>,
+    /// Write a self-contained HTML page: the graph, the report and the recv table.
+    #[arg(long, value_name = "FILE.html", conflicts_with = "no_capture")]
+    pub html: Option<PathBuf>,
     /// Print one JSON document instead of the text report.
     #[arg(long)]
     pub json: bool,

@@ -146,7 +146,19 @@ fn slow_reader_with_a_small_buffer_is_flow_controlled_and_replays_the_same() {
     let out = recvscope(
         dir.path(),
         &[
-            "fetch", &url, "--rcvbuf", "4096", "--delay", "250ms", "--save", "slow", "--json",
+            "fetch",
+            &url,
+            "--rcvbuf",
+            "4096",
+            "--delay",
+            "250ms",
+            "--save",
+            "slow",
+            "--json",
+            "--graph",
+            "slow.svg",
+            "--html",
+            "slow.html",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -177,6 +189,26 @@ fn slow_reader_with_a_small_buffer_is_flow_controlled_and_replays_the_same() {
     assert!(conn["flags"]["zero_window"].as_u64() > Some(0));
     assert!(conn["flags"]["window_update"].as_u64() > Some(0));
     assert_eq!(conn["flow_control"]["receiver_limited"], true);
+
+    let svg = std::fs::read_to_string(dir.path().join("slow.svg")).expect("graph");
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    let dots = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("recv"))
+        .map(|g| {
+            g.children()
+                .filter(|c| c.attribute("class") == Some("dot"))
+                .count()
+        });
+    assert_eq!(dots, Some(recvs.len()), "one dot per recv() on the graph");
+    for id in ["data", "ack", "window-limit", "consumed", "window-update"] {
+        assert!(
+            doc.descendants().any(|n| n.attribute("id") == Some(id)),
+            "{id}"
+        );
+    }
+    let page = std::fs::read_to_string(dir.path().join("slow.html")).expect("page");
+    assert!(page.contains("<svg") && page.contains("zero_window"));
 
     let pcap = dir.path().join("captures/slow.pcap");
     assert!(dir.path().join("captures/slow.recv.jsonl").exists());

@@ -10,12 +10,14 @@ use recvscope::replay::analyse_file;
 use recvscope::tcp::NoBodies;
 use recvscope::tcplab::{self, ALPHA, TcpLabAnswers};
 
-const CAPTURES: [&str; 5] = [
+const CAPTURES: [&str; 7] = [
     "book-nodelay.pcap",
     "book-slow-reader.pcap",
     "keepalive-chunked.pcap",
     "ipv6-close-delimited.pcap",
     "sll2-any.pcap",
+    "lab-book-nodelay.pcap",
+    "lab-book-delay.pcap",
 ];
 
 fn capture(name: &str) -> PathBuf {

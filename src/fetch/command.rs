@@ -149,6 +149,7 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
     };
     let lines = (!args.json).then_some(&mut out as &mut dyn Write);
     let fetched = prepared.run(body, save, lines)?;
+    fetched.write_graphs(args.graph.as_deref(), args.html.as_deref())?;
     if args.json {
         serde_json::to_writer_pretty(&mut out, &FetchJson::new(&fetched))?;
         writeln!(out)?;

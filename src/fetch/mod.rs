@@ -10,6 +10,8 @@ pub mod socket;
 pub mod url;
 
 use std::io::{self, Read, Write};
+
+use anyhow::Context;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -149,6 +151,21 @@ impl Fetched {
     pub fn connection(&self) -> Option<&ConnectionSummary> {
         let c = self.capture.as_ref()?;
         c.report.connections.get(self.conn?)
+    }
+
+    /// Writes the time-sequence graph and the HTML page of the run.
+    pub fn write_graphs(&self, svg: Option<&Path>, html: Option<&Path>) -> anyhow::Result<()> {
+        if svg.is_none() && html.is_none() {
+            return Ok(());
+        }
+        let conn = self
+            .connection()
+            .context("the capture holds no packet of the connection to draw")?;
+        let app = crate::graph::AppRecvs {
+            rows: &self.rows,
+            request_ts_ns: self.run.request_ts_ns,
+        };
+        crate::graph::write_files(conn, Some(app), &self.explanation, svg, html)
     }
 }
 

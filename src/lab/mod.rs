@@ -8,6 +8,7 @@ pub mod compare;
 pub mod experiments;
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -51,6 +52,8 @@ struct Done {
     commands: [String; 2],
     fetched: Fetched,
     summary: RunSummary,
+    /// Graph and page files written for it.
+    pictures: Vec<PathBuf>,
 }
 
 /// Runs `recvscope lab`.
@@ -108,6 +111,10 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
                 fetched.facts.body_bytes
             );
         }
+        let svg = per_run(args.graph.as_deref(), spec.slug);
+        let html = per_run(args.html.as_deref(), spec.slug);
+        fetched.write_graphs(svg.as_deref(), html.as_deref())?;
+        let pictures: Vec<PathBuf> = svg.into_iter().chain(html).collect();
         let summary = compare::summarize(
             spec.label,
             fetched.run.rcvbuf,
@@ -127,6 +134,7 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
             commands,
             fetched,
             summary,
+            pictures,
         });
     }
     if args.json {
@@ -150,6 +158,17 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// `book.svg` → `book-delay.svg`: one file per run.
+fn per_run(path: Option<&Path>, slug: &str) -> Option<PathBuf> {
+    let path = path?;
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{slug}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{slug}"),
+    };
+    Some(path.with_file_name(name))
 }
 
 fn fetch_spec(
@@ -222,6 +241,27 @@ fn report(out: &mut dyn Write, exp: &Experiment, done: &[Done]) -> io::Result<()
             };
             writeln!(out, "  {pcap}  {}", s.log.display())?;
         }
+        for p in &d.pictures {
+            writeln!(out, "  {}", p.display())?;
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_run_gets_its_own_picture_file() {
+        assert_eq!(
+            per_run(Some(Path::new("out/book.svg")), "delay"),
+            Some(PathBuf::from("out/book-delay.svg"))
+        );
+        assert_eq!(
+            per_run(Some(Path::new("page")), "4k"),
+            Some(PathBuf::from("page-4k"))
+        );
+        assert_eq!(per_run(None, "x"), None);
+    }
 }

@@ -49,6 +49,9 @@ pub fn notes(r: &RecvRow) -> Vec<String> {
     then
 }
 
+/// Width of the terminal chart, in columns.
+const CHART_WIDTH: usize = 100;
+
 /// Writes the table (one row per recv), the connection's report and the explanation.
 pub fn write(
     out: &mut dyn Write,
@@ -90,6 +93,14 @@ pub fn write(
             opt(r.tcp_info.and_then(|t| t.rcv_wnd).map(u64::from)),
             notes(r).join("; ")
         )?;
+    }
+    let chart = crate::graph::terminal_chart(rows, CHART_WIDTH);
+    if !chart.is_empty() && rows.iter().any(|r| r.advertised_window.is_some()) {
+        writeln!(
+            out,
+            "\nWindow advertised (█) and bytes queued (▓) before each recv:"
+        )?;
+        write!(out, "{chart}")?;
     }
     if let Some(c) = conn {
         super::text::connection(out, c, c.start_ns)?;
