@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::correlate::RecvRow;
-use crate::report::recvs::{frames, ms, notes};
+use crate::report::recvs::{COLUMNS, cells, ms};
 use crate::tcp::{ConnectionSummary, Flag};
 
 use super::svg::escape;
@@ -266,27 +266,28 @@ fn http(h: &mut String, c: &ConnectionSummary) {
 }
 
 fn recv_table(h: &mut String, rows: &[RecvRow], explanation: &[String]) {
-    h.push_str("<h2>Each recv() next to the wire</h2>\n<p class=\"note\">ms since the request; queued: bytes waiting in the socket before the call; wire: bytes delivered in order when it returned; frames: those that carried its bytes; window: last advertised by the client before the call.</p>\n<table id=\"recvs\">\n<tr><th>recv</th><th>at ms</th><th>wait ms</th><th>bytes</th><th>total</th><th>queued</th><th>wire</th><th>frames</th><th>window</th><th>then</th></tr>\n");
+    h.push_str("<h2>Each recv() next to the wire</h2>\n<p class=\"note\">ms since the request; queued: bytes waiting in the socket before the call; wire: bytes delivered in order when it returned; frames: those that carried its bytes; window: last advertised by the client before the call; kernel: TCP_INFO rcv_wnd before the call.</p>\n<table id=\"recvs\">\n<tr>");
+    for c in COLUMNS {
+        let _ = write!(h, "<th>{c}</th>");
+    }
+    h.push_str("</tr>\n");
     for r in rows {
-        let _ = writeln!(
-            h,
-            "<tr{}><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            if r.stalled.is_some() {
-                " class=\"stalled\""
-            } else {
+        let class = if r.stalled.is_some() {
+            " class=\"stalled\""
+        } else {
+            ""
+        };
+        let _ = write!(h, "<tr{class}>");
+        let cells = cells(r);
+        for (i, c) in cells.iter().enumerate() {
+            let numeric = if matches!(i, 7 | 10) {
                 ""
-            },
-            r.index,
-            ms(r.t_ns),
-            ms(r.wait_ns),
-            r.bytes,
-            r.total,
-            opt(r.queued_before),
-            opt(r.wire_delivered),
-            frames(r),
-            opt(r.advertised_window),
-            escape(&notes(r).join("; "))
-        );
+            } else {
+                " class=\"n\""
+            };
+            let _ = write!(h, "<td{numeric}>{}</td>", escape(c));
+        }
+        h.push_str("</tr>\n");
     }
     h.push_str("</table>\n");
     if !explanation.is_empty() {

@@ -23,6 +23,30 @@ pub fn frames(r: &RecvRow) -> String {
     }
 }
 
+/// The columns of the recv table, headings first: shared by the terminal
+/// and the HTML page.
+pub const COLUMNS: [&str; 11] = [
+    "recv", "at ms", "wait ms", "bytes", "total", "queued", "wire", "frames", "window", "kernel",
+    "then",
+];
+
+/// One row of the recv table, as text cells in [`COLUMNS`] order.
+pub fn cells(r: &RecvRow) -> [String; 11] {
+    [
+        r.index.to_string(),
+        ms(r.t_ns),
+        ms(r.wait_ns),
+        r.bytes.to_string(),
+        r.total.to_string(),
+        opt(r.queued_before),
+        opt(r.wire_delivered),
+        frames(r),
+        opt(r.advertised_window),
+        opt(r.tcp_info.and_then(|t| t.rcv_wnd).map(u64::from)),
+        notes(r).join("; "),
+    ]
+}
+
 /// What the wire did around one recv: the stall it ended, the window
 /// update it caused, the end of the stream.
 pub fn notes(r: &RecvRow) -> Vec<String> {
@@ -63,36 +87,16 @@ pub fn write(
         out,
         "\nEach recv() next to the wire. ms since the request; queued: in the socket before the call; wire: delivered in order by its return;\nframes: those that carried its bytes; window: last advertised by the client; kernel: TCP_INFO rcv_wnd before the call."
     )?;
-    writeln!(
-        out,
-        "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>11} {:>8} {:>7}  then",
-        "recv",
-        "at ms",
-        "wait ms",
-        "bytes",
-        "total",
-        "queued",
-        "wire",
-        "frames",
-        "window",
-        "kernel"
-    )?;
+    const WIDTHS: [usize; 10] = [5, 9, 8, 6, 9, 7, 9, 11, 8, 7];
+    let line = |out: &mut dyn Write, cells: &[String]| -> io::Result<()> {
+        for (cell, w) in cells.iter().zip(WIDTHS) {
+            write!(out, "{cell:>w$} ")?;
+        }
+        writeln!(out, " {}", cells[10])
+    };
+    line(out, &COLUMNS.map(String::from))?;
     for r in rows {
-        writeln!(
-            out,
-            "{:>5} {:>9} {:>8} {:>6} {:>9} {:>7} {:>9} {:>11} {:>8} {:>7}  {}",
-            r.index,
-            ms(r.t_ns),
-            ms(r.wait_ns),
-            r.bytes,
-            r.total,
-            opt(r.queued_before),
-            opt(r.wire_delivered),
-            frames(r),
-            opt(r.advertised_window),
-            opt(r.tcp_info.and_then(|t| t.rcv_wnd).map(u64::from)),
-            notes(r).join("; ")
-        )?;
+        line(out, &cells(r))?;
     }
     let chart = crate::graph::terminal_chart(rows, CHART_WIDTH);
     if !chart.is_empty() && rows.iter().any(|r| r.advertised_window.is_some()) {
