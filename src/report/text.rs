@@ -156,7 +156,15 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
             x.content_length
                 .map_or(String::new(), |n| format!(" (Content-Length {n})")),
             if x.chunked { ", chunked" } else { "" },
-            if x.complete { "" } else { ", INCOMPLETE" }
+            if x.complete {
+                ""
+            } else if c.snaplen_cut_bytes.server_to_client + c.snaplen_cut_bytes.client_to_server
+                > 0
+            {
+                ", payload not captured (snaplen)"
+            } else {
+                ", INCOMPLETE"
+            }
         )?;
     }
     for w in &c.warnings {

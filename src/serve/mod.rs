@@ -168,6 +168,10 @@ impl Server {
     /// is served until [`Server::run`] or [`Server::spawn`].
     pub fn bind(cfg: ServerConfig) -> Result<Server, ServeError> {
         let root = cfg.root.as_deref().map(canonical_root).transpose()?;
+        if root.is_none() {
+            // Made now, so the first request's timing is not the encoder's.
+            image::cover();
+        }
         let sndbuf_set = cfg
             .sndbuf
             .map(|asked| {

@@ -85,6 +85,9 @@ pub struct Direction {
     pub zero_window_stalls: u64,
     /// Frames showing this side's window limiting the peer.
     pub evidence: Vec<u64>,
+    /// Payload bytes the capture's snaplen cut off (counted per segment,
+    /// retransmissions included).
+    pub snaplen_cut: u64,
 }
 
 /// A TCP connection as tracked through the capture.
@@ -187,6 +190,8 @@ impl Connection {
         let d = &mut self.dirs[dir];
         d.packets += 1;
         d.payload_bytes += u64::from(seg.payload_len);
+        d.snaplen_cut +=
+            u64::from(seg.payload_len) - (seg.payload.len() as u64).min(u64::from(seg.payload_len));
         d.flags.add(flags);
         if !seg.flags.rst() {
             d.win_min = Some(d.win_min.map_or(window, |m| m.min(window)));

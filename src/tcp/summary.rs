@@ -136,6 +136,9 @@ pub struct ConnectionSummary {
     pub bytes: Bytes,
     /// Bytes of each stream the capture did not hold.
     pub missing_bytes: Bytes,
+    /// Payload bytes cut off by the capture's snaplen (a header-only
+    /// capture misses every payload byte on purpose).
+    pub snaplen_cut_bytes: Bytes,
     pub flags: FlagCounts,
     pub flags_by_direction: ByDirection<FlagCounts>,
     /// Window each side advertised as a receiver, in bytes.
@@ -214,6 +217,10 @@ impl ConnectionSummary {
             missing_bytes: Bytes {
                 client_to_server: gap_bytes[c],
                 server_to_client: gap_bytes[s],
+            },
+            snaplen_cut_bytes: Bytes {
+                client_to_server: cd.snaplen_cut,
+                server_to_client: sd.snaplen_cut,
             },
             flags: cd.flags.merged(&sd.flags),
             flags_by_direction: ByDirection {
