@@ -78,13 +78,23 @@ impl Analyzer {
         }
     }
 
-    /// End of input: the report.
+    /// Connections that ended since the last call, for callers that
+    /// stream them out instead of holding every one until the end.
+    pub fn take_finished(&mut self) -> impl Iterator<Item = ConnectionSummary> + '_ {
+        self.tracker.take_finished()
+    }
+
+    /// End of input: the report, with the connections not yet taken.
     pub fn finish(self, sink: &mut dyn BodySink) -> Report {
-        let connections = self.tracker.finish(sink);
-        let flags = connections
-            .iter()
-            .fold(FlagCounts::default(), |acc, c| acc.merged(&c.flags));
+        let evicted = self.tracker.evicted();
+        let (connections, flags) = self.tracker.finish(sink);
         let mut warnings = Vec::new();
+        if evicted > 0 {
+            warnings.push(format!(
+                "{evicted} connection(s) were reported before their end: more than {} were open at once",
+                crate::tcp::MAX_LIVE
+            ));
+        }
         if self.cut_payloads > 0 {
             warnings.push(format!(
                 "{} TCP segment(s) were cut short by the capture's snaplen: their lengths come from the IP header, the missing bytes are reported as gaps",

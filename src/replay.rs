@@ -13,7 +13,7 @@ use crate::extract::Extractor;
 use crate::graph;
 use crate::recvlog;
 use crate::report::{self, Recvs};
-use crate::tcp::{BodySink, Limits, NoBodies};
+use crate::tcp::{BodySink, ConnectionSummary, Limits, NoBodies};
 use crate::tcplab::{self, TcpLabAnswers};
 
 /// Exit status when the capture was damaged but what was read got reported.
@@ -51,49 +51,153 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for file in &args.files {
-        let (mut report, end, saved) = match &args.extract {
-            Some(dir) => {
-                let mut ex = Extractor::new(dir)?;
-                let (report, end) = analyse_file(file, args.conn, &mut ex)?;
-                let saved = ex.finish()?;
-                (report, end, Some(saved))
-            }
-            None => {
-                let (report, end) = analyse_file(file, args.conn, &mut NoBodies)?;
-                (report, end, None)
-            }
-        };
-        if let ReadEnd::Damaged(why) = &end {
+        if let ReadEnd::Damaged(why) = replay_file(file, args, &mut out)? {
             eprintln!("recvscope: warning: {why}");
             outcome = Outcome::Damaged;
         }
-        let recvs = recvs_beside(file, &mut report);
-        let lab = args.tcp_lab.then(|| tcp_lab(file, &mut report, args.conn));
-        if args.json {
-            let doc = report::json(file, &report, saved.as_deref(), recvs.as_ref());
-            match &lab {
-                Some(lab) => serde_json::to_writer_pretty(
-                    &mut out,
-                    &WithTcpLab {
-                        doc,
-                        tcp_lab: lab.as_ref(),
-                    },
-                ),
-                None => serde_json::to_writer_pretty(&mut out, &doc),
+    }
+    out.flush()?;
+    Ok(outcome)
+}
+
+/// Where the report of one capture goes while it is read.
+enum Emit {
+    Text { connections: bool },
+    Json(report::JsonStream),
+}
+
+/// The connections the end of the report needs again (for `--conn`, the
+/// recv log, the graph, the TCP lab), kept while the rest stream past.
+struct Keep<'a> {
+    args: &'a ReplayArgs,
+    endpoints: Option<(String, String)>,
+    /// Kept summaries by role: listed, recv log's, most server bytes, most payload.
+    slots: [Option<ConnectionSummary>; 4],
+}
+
+impl Keep<'_> {
+    fn offer(&mut self, c: &ConnectionSummary) {
+        let payload = |c: &ConnectionSummary| c.bytes.client_to_server + c.bytes.server_to_client;
+        let wanted = [
+            self.args.conn == Some(c.id),
+            self.endpoints
+                .as_ref()
+                .is_some_and(|(client, server)| c.client == *client && c.server == *server),
+            (self.args.graph.is_some() || self.args.html.is_some())
+                && self.slots[2].as_ref().is_none_or(|k| {
+                    (c.bytes.server_to_client, std::cmp::Reverse(c.id))
+                        > (k.bytes.server_to_client, std::cmp::Reverse(k.id))
+                }),
+            self.args.tcp_lab
+                && self.slots[3].as_ref().is_none_or(|k| {
+                    (payload(c), std::cmp::Reverse(c.id)) > (payload(k), std::cmp::Reverse(k.id))
+                }),
+        ];
+        for (slot, want) in self.slots.iter_mut().zip(wanted) {
+            if want {
+                *slot = Some(c.clone());
             }
-            .context("writing JSON")?;
-            writeln!(out)?;
-        } else if let Some(lab) = &lab {
-            writeln!(out, "{}:", file.display())?;
-            for w in &report.warnings {
-                writeln!(out, "  warning: {w}")?;
+        }
+    }
+
+    /// The kept connections, each once, in id order.
+    fn into_connections(self) -> Vec<ConnectionSummary> {
+        let mut kept: Vec<ConnectionSummary> = self.slots.into_iter().flatten().collect();
+        kept.sort_by_key(|c| c.id);
+        kept.dedup_by_key(|c| c.id);
+        kept
+    }
+}
+
+/// Replays one capture: connections are written as they end, so memory
+/// follows the connections open at once, not the size of the file.
+fn replay_file(file: &Path, args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ReadEnd> {
+    let log_path = recvlog::path_for(file);
+    let log = log_path.exists().then(|| recvlog::read(&log_path));
+    let mut cap = CaptureFile::open(file)?;
+    let mut analyzer = Analyzer::new(cap.link(), Limits::default(), args.conn);
+    let mut emit = if args.json {
+        Emit::Json(report::JsonStream::start(out, file)?)
+    } else {
+        report::text::heading(out, file, cap.link().name())?;
+        Emit::Text {
+            connections: !args.tcp_lab,
+        }
+    };
+    let mut keep = Keep {
+        args,
+        endpoints: match &log {
+            Some(Ok(l)) => Some((l.run.client.clone(), l.run.server.clone())),
+            _ => None,
+        },
+        slots: Default::default(),
+    };
+    let mut extractor = args.extract.as_deref().map(Extractor::new).transpose()?;
+    let mut no_bodies = NoBodies;
+    let sink: &mut dyn BodySink = match extractor.as_mut() {
+        Some(ex) => ex,
+        None => &mut no_bodies,
+    };
+    let mut count = 0u64;
+    let mut t0 = None;
+    let mut failed: Option<std::io::Error> = None;
+    let mut emit_one =
+        |c: &ConnectionSummary, t0: i64, out: &mut dyn Write| -> std::io::Result<()> {
+            count += 1;
+            keep.offer(c);
+            match &mut emit {
+                Emit::Json(j) => j.connection(out, c),
+                Emit::Text { connections: true } => report::text::connection(out, c, t0),
+                Emit::Text { connections: false } => Ok(()),
             }
-            if let Some(answers) = lab {
-                tcplab::text::write(&mut out, answers)?;
+        };
+    let end = cap.for_each(|meta, bytes| {
+        let t0 = *t0.get_or_insert(meta.ts_ns);
+        analyzer.frame(meta, bytes, sink);
+        for c in analyzer.take_finished() {
+            if failed.is_none()
+                && let Err(e) = emit_one(&c, t0, out)
+            {
+                failed = Some(e);
             }
-        } else {
-            report::text::write(&mut out, file, &report, args.conn, saved.as_deref())?;
-            if let Some(r) = &recvs {
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let mut report = analyzer.finish(sink);
+    for c in std::mem::take(&mut report.connections) {
+        emit_one(&c, t0.unwrap_or(0), out)?;
+    }
+    if let ReadEnd::Damaged(why) = &end {
+        report.warnings.push(why.clone());
+    }
+    report.connections = keep.into_connections();
+    let saved = extractor.map(Extractor::finish).transpose()?;
+    let recvs = log.and_then(|l| recvs_beside(file, &log_path, l, &mut report));
+    let lab = args.tcp_lab.then(|| tcp_lab(file, &mut report, args.conn));
+    match emit {
+        Emit::Json(j) => {
+            let tail = JsonTail {
+                report: &report,
+                extracted: saved.as_deref(),
+                recvs: recvs.as_ref(),
+                tcp_lab: lab.as_ref().map(Option::as_ref),
+            };
+            j.finish(out, &tail)?;
+        }
+        Emit::Text { connections } => {
+            if connections {
+                report::text::tail(out, &report, count, args.conn, saved.as_deref())?;
+            } else {
+                for w in &report.warnings {
+                    writeln!(out, "  warning: {w}")?;
+                }
+            }
+            if let Some(Some(answers)) = &lab {
+                tcplab::text::write(out, answers)?;
+            }
+            if let Some(r) = recvs.as_ref().filter(|_| connections) {
                 writeln!(
                     out,
                     "\nrecv log {} (connection #{}):",
@@ -101,26 +205,39 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
                     r.recv_connection
                         .map_or_else(|| "not in this capture".into(), |c| c.to_string())
                 )?;
-                report::recvs::write(&mut out, &r.recvs, None, &r.explanation)?;
+                report::recvs::write(out, &r.recvs, None, &r.explanation)?;
             }
         }
-        if args.graph.is_some() || args.html.is_some() {
-            graph(file, &mut report, recvs.as_ref(), args)?;
-        }
     }
-    out.flush()?;
-    Ok(outcome)
+    if args.graph.is_some() || args.html.is_some() {
+        graph(file, &mut report, recvs.as_ref(), args)?;
+    }
+    Ok(end)
+}
+
+/// The fields of the `replay --json` document after its connections.
+#[derive(serde::Serialize)]
+struct JsonTail<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extracted: Option<&'a [crate::extract::SavedBody]>,
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    recvs: Option<&'a Recvs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tcp_lab: Option<Option<&'a TcpLabAnswers>>,
 }
 
 /// Correlates the recv log saved beside `file`, if there is one. The
 /// connection it belongs to is listed packet by packet for the
 /// correlation (a second pass when another connection was listed).
-fn recvs_beside(file: &Path, report: &mut Report) -> Option<Recvs> {
-    let path = recvlog::path_for(file);
-    if !path.exists() {
-        return None;
-    }
-    let log = match recvlog::read(&path) {
+fn recvs_beside(
+    file: &Path,
+    path: &Path,
+    log: Result<recvlog::RecvLog, recvlog::LogError>,
+    report: &mut Report,
+) -> Option<Recvs> {
+    let log = match log {
         Ok(log) => log,
         Err(e) => {
             report.warnings.push(format!("recv log ignored: {e}"));
@@ -240,12 +357,4 @@ fn tcp_lab(file: &Path, report: &mut Report, conn: Option<u64>) -> Option<TcpLab
         return None;
     }
     tcplab::answer(&report.connections[index], report.first_ts_ns.unwrap_or(0))
-}
-
-/// The `replay --json` document with the TCP lab's answers beside it.
-#[derive(serde::Serialize)]
-struct WithTcpLab<'a> {
-    #[serde(flatten)]
-    doc: report::JsonReport<'a>,
-    tcp_lab: Option<&'a TcpLabAnswers>,
 }

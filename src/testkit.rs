@@ -33,6 +33,24 @@ impl Pkt {
         }
     }
 
+    /// The same segment from (or to) another client port.
+    pub fn client_port(self, port: u16) -> Pkt {
+        let server = SERVER.1;
+        self.ports(port, server)
+    }
+
+    /// The same segment between other client and server ports.
+    pub fn ports(mut self, client: u16, server: u16) -> Pkt {
+        let (src, dst) = if self.from_client {
+            (client, server)
+        } else {
+            (server, client)
+        };
+        self.header.source_port = src;
+        self.header.destination_port = dst;
+        self
+    }
+
     /// Client to server.
     pub fn c2s(seq: u32, payload: &[u8]) -> Pkt {
         Pkt::new(true, seq, payload)

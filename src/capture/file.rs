@@ -1,8 +1,13 @@
-//! Reading saved captures (pcap, nanosecond pcap, pcapng) through libpcap.
+//! Reading saved captures (pcap, nanosecond pcap, pcapng): libpcap checks
+//! the file and reads pcapng; classic pcap records are read directly.
 
 use std::path::{Path, PathBuf};
 
+use std::io::Read;
+
 use pcap::{Capture, Offline, Precision};
+
+use super::records::{self, Format};
 
 use crate::wire::{FrameMeta, LinkType, link::SUPPORTED};
 
@@ -40,6 +45,9 @@ pub struct CaptureFile {
     cap: Capture<Offline>,
     link: LinkType,
     path: PathBuf,
+    /// Classic pcap: its record format and snapshot length, for reading
+    /// the records without libpcap's copies.
+    classic: Option<(Format, u32)>,
 }
 
 impl CaptureFile {
@@ -85,6 +93,7 @@ impl CaptureFile {
             cap,
             link,
             path: path.to_owned(),
+            classic: classic_header(path),
         })
     }
 
@@ -97,6 +106,21 @@ impl CaptureFile {
     /// read with [`ReadEnd::Damaged`] rather than an error, so the frames
     /// before it are still reported.
     pub fn for_each(&mut self, mut f: impl FnMut(FrameMeta, &[u8])) -> ReadEnd {
+        if let Some((format, snaplen)) = self.classic {
+            let mut read = 0u64;
+            let result = std::fs::File::open(&self.path)
+                .map_err(|e| format!("error reading dump file: {e}"))
+                .and_then(|file| {
+                    records::for_each(file, format, snaplen, |meta, data| {
+                        read = meta.number;
+                        f(meta, data);
+                    })
+                });
+            return match result {
+                Ok(()) => ReadEnd::Complete,
+                Err(msg) => ReadEnd::Damaged(damage_message(&msg, read, &self.path)),
+            };
+        }
         let mut number = 0u64;
         loop {
             match self.cap.next_packet() {
@@ -125,8 +149,47 @@ fn libpcap_reason(e: &pcap::Error) -> String {
     }
 }
 
+/// The file header of a classic pcap file: its record format and
+/// snapshot length (0 or out of range means libpcap's maximum).
+fn classic_header(path: &Path) -> Option<(Format, u32)> {
+    let mut header = [0u8; records::FILE_HEADER];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .ok()?;
+    let format = Format::from_magic([header[0], header[1], header[2], header[3]])?;
+    let field = |at: usize, len: usize| {
+        header[at..at + len]
+            .iter()
+            .fold(0u32, |acc, &b| (acc << 8) | u32::from(b))
+    };
+    let (version, snaplen) = if format.big_endian {
+        ((field(4, 2), field(6, 2)), field(16, 4))
+    } else {
+        let le = |at: usize, len: usize| {
+            header[at..at + len]
+                .iter()
+                .rev()
+                .fold(0u32, |acc, &b| (acc << 8) | u32::from(b))
+        };
+        ((le(4, 2), le(6, 2)), le(16, 4))
+    };
+    // Older versions swap or mangle the length fields: libpcap knows how.
+    if version != (2, 4) {
+        return None;
+    }
+    let snaplen = if snaplen == 0 || snaplen > records::MAX_CAPLEN {
+        records::MAX_CAPLEN
+    } else {
+        snaplen
+    };
+    Some((format, snaplen))
+}
+
 fn damage_reason(e: &pcap::Error, read: u64, path: &Path) -> String {
-    let msg = libpcap_reason(e);
+    damage_message(&libpcap_reason(e), read, path)
+}
+
+fn damage_message(msg: &str, read: u64, path: &Path) -> String {
     if msg.contains("different from the type of the first interface") {
         format!(
             "{}: this pcapng mixes link types and libpcap reads only one ({msg}); \

@@ -5,3 +5,4 @@ pub mod close_watch;
 pub mod file;
 pub mod live;
 pub mod privilege;
+pub mod records;

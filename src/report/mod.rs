@@ -3,26 +3,13 @@
 pub mod recvs;
 pub mod text;
 
+use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analyze::Report;
 use crate::correlate::RecvRow;
-use crate::extract::SavedBody;
-
-/// The `replay --json` document for one file.
-#[derive(Serialize)]
-pub struct JsonReport<'a> {
-    pub file: String,
-    #[serde(flatten)]
-    pub report: &'a Report,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extracted: Option<&'a [SavedBody]>,
-    /// The recv log found beside the capture, and its correlation.
-    #[serde(skip_serializing_if = "Option::is_none", flatten)]
-    pub recvs: Option<&'a Recvs>,
-}
+use crate::tcp::ConnectionSummary;
 
 /// A capture's recv log, correlated with its connection.
 #[derive(Serialize)]
@@ -37,16 +24,45 @@ pub struct Recvs {
     pub explanation: Vec<String>,
 }
 
-pub fn json<'a>(
-    file: &Path,
-    report: &'a Report,
-    saved: Option<&'a [SavedBody]>,
-    recvs: Option<&'a Recvs>,
-) -> JsonReport<'a> {
-    JsonReport {
-        file: file.display().to_string(),
-        report,
-        extracted: saved,
-        recvs,
+/// Writes the `replay --json` document of one capture as it goes: the
+/// connections stream out as they end, the totals follow them.
+pub struct JsonStream {
+    connections: u64,
+}
+
+impl JsonStream {
+    /// Opens the document.
+    pub fn start(out: &mut dyn Write, file: &Path) -> io::Result<JsonStream> {
+        write!(
+            out,
+            "{{\n  \"file\": {},\n  \"connections\": [",
+            serde_json::to_string(&file.display().to_string())?
+        )?;
+        Ok(JsonStream { connections: 0 })
+    }
+
+    /// One connection of the `connections` array.
+    pub fn connection(&mut self, out: &mut dyn Write, c: &ConnectionSummary) -> io::Result<()> {
+        out.write_all(if self.connections == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer_pretty(&mut *out, c)?;
+        self.connections += 1;
+        Ok(())
+    }
+
+    /// Closes the array, then every field of `tail` (an object) but
+    /// `connections`, then the document.
+    pub fn finish(self, out: &mut dyn Write, tail: &impl Serialize) -> io::Result<()> {
+        out.write_all(b"\n  ]")?;
+        if let serde_json::Value::Object(fields) = serde_json::to_value(tail)? {
+            for (k, v) in fields.iter().filter(|(k, _)| *k != "connections") {
+                write!(
+                    out,
+                    ",\n  {}: {}",
+                    serde_json::to_string(k)?,
+                    serde_json::to_string(v)?
+                )?;
+            }
+        }
+        out.write_all(b"\n}\n")
     }
 }

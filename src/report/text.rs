@@ -19,28 +19,28 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-/// Writes the report for one capture.
-pub fn write(
+/// The first line of a capture's report, before its connections.
+pub fn heading(out: &mut dyn Write, file: &Path, link_type: &str) -> io::Result<()> {
+    writeln!(out, "{} (link type {link_type}):", file.display())
+}
+
+/// The end of a capture's report, after its connections: counts,
+/// warnings, flag totals, extracted bodies and the packet listing of
+/// connection `list` (found among `r.connections`, the ones kept).
+pub fn tail(
     out: &mut dyn Write,
-    file: &Path,
     r: &Report,
+    connections: u64,
     list: Option<u64>,
     saved: Option<&[SavedBody]>,
 ) -> io::Result<()> {
     writeln!(
         out,
-        "{}: {} packets ({} TCP), link type {}, {} TCP connection(s)",
-        file.display(),
-        r.packets,
-        r.tcp_packets,
-        r.link_type,
-        r.connections.len()
+        "\n{} packets ({} TCP), {connections} TCP connection(s)",
+        r.packets, r.tcp_packets,
     )?;
     for w in &r.warnings {
         writeln!(out, "  warning: {w}")?;
-    }
-    for c in &r.connections {
-        connection(out, c, r.first_ts_ns.unwrap_or(0))?;
     }
     flag_totals(out, r)?;
     if let Some(saved) = saved {

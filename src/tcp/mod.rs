@@ -6,7 +6,7 @@ pub mod flags;
 pub mod reassembly;
 pub mod summary;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 pub use conn::{BodySink, Connection, NoBodies};
@@ -42,24 +42,49 @@ fn key(seg: &Segment<'_>) -> Key {
     }
 }
 
+/// Closed connections kept open for late segments (a retransmitted FIN,
+/// a last ACK) before they are reported and dropped; beyond this many the
+/// oldest closed one goes first.
+pub const MAX_CLOSED_KEPT: usize = 1024;
+/// Capture time after its last segment that a closed connection is kept for.
+pub const CLOSED_LINGER_NS: i64 = 60_000_000_000;
+/// Connections tracked at once; beyond this the least recently active
+/// eighth is reported (marked cut short) and dropped, so memory stays
+/// bounded on a capture of endless connections.
+pub const MAX_LIVE: usize = 65_536;
+
 /// All connections of a capture, numbered as Wireshark numbers `tcp.stream`.
+///
+/// Memory is bounded by the connections still open: closed ones are
+/// finished after [`CLOSED_LINGER_NS`] of capture time or once more than
+/// [`MAX_CLOSED_KEPT`] are waiting, and their summaries wait in
+/// [`Tracker::take_finished`] for the caller to stream out.
 pub struct Tracker {
     live: HashMap<Key, Connection>,
-    done: Vec<ConnectionSummary>,
+    /// Connections that closed, oldest first, with the id they closed as.
+    closed: VecDeque<(Key, u64)>,
+    finished: Vec<ConnectionSummary>,
     next_id: u64,
     limits: Limits,
     /// The connection whose packets are listed one by one, if any.
     list: Option<u64>,
+    /// Flags of every connection finished so far.
+    totals: FlagCounts,
+    /// Connections dropped while still open because of [`MAX_LIVE`].
+    evicted: u64,
 }
 
 impl Tracker {
     pub fn new(limits: Limits, list: Option<u64>) -> Tracker {
         Tracker {
             live: HashMap::new(),
-            done: Vec::new(),
+            closed: VecDeque::new(),
+            finished: Vec::new(),
             next_id: 0,
             limits,
             list,
+            totals: FlagCounts::default(),
+            evicted: 0,
         }
     }
 
@@ -68,7 +93,10 @@ impl Tracker {
         let k = key(seg);
         let reused = self.live.get(&k).is_some_and(|c| c.reused_by(seg));
         if reused && let Some(old) = self.live.remove(&k) {
-            self.done.push(old.finish(sink));
+            self.finish_one(old, sink);
+        }
+        if !self.live.contains_key(&k) && self.live.len() >= MAX_LIVE {
+            self.evict(sink);
         }
         let conn = match self.live.entry(k) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -83,19 +111,84 @@ impl Tracker {
                 ))
             }
         };
+        let was_closed = conn.closed();
         let flags = conn.segment(seg, sink);
-        (conn.id, flags)
+        let id = conn.id;
+        if !was_closed && conn.closed() {
+            self.closed.push_back((k, id));
+        }
+        self.retire_closed(seg.meta.ts_ns, sink);
+        (id, flags)
     }
 
-    /// End of capture: every connection's summary, in id order.
-    pub fn finish(mut self, sink: &mut dyn BodySink) -> Vec<ConnectionSummary> {
-        let mut live: Vec<Connection> = self.live.into_values().collect();
+    /// Finishes closed connections that lingered long enough, or the
+    /// oldest ones when too many wait.
+    fn retire_closed(&mut self, now: i64, sink: &mut dyn BodySink) {
+        while let Some(&(k, id)) = self.closed.front() {
+            let Some(conn) = self.live.get(&k).filter(|c| c.id == id) else {
+                self.closed.pop_front();
+                continue;
+            };
+            let lingered = now.saturating_sub(conn.last_ts) > CLOSED_LINGER_NS;
+            if !lingered && self.closed.len() <= MAX_CLOSED_KEPT {
+                break;
+            }
+            self.closed.pop_front();
+            if let Some(conn) = self.live.remove(&k) {
+                self.finish_one(conn, sink);
+            }
+        }
+    }
+
+    /// Drops the least recently active eighth of the live connections.
+    fn evict(&mut self, sink: &mut dyn BodySink) {
+        let mut by_age: Vec<(i64, Key)> = self.live.iter().map(|(k, c)| (c.last_ts, *k)).collect();
+        let n = (by_age.len() / 8).max(1);
+        by_age.select_nth_unstable(n - 1);
+        for (_, k) in by_age.into_iter().take(n) {
+            if let Some(conn) = self.live.remove(&k) {
+                self.evicted += 1;
+                let mut summary = conn.finish(sink);
+                summary.warnings.push(format!(
+                    "tracking stopped early: more than {MAX_LIVE} connections were open at once and this was one of the least recently active"
+                ));
+                self.push_finished(summary);
+            }
+        }
+    }
+
+    fn finish_one(&mut self, conn: Connection, sink: &mut dyn BodySink) {
+        let summary = conn.finish(sink);
+        self.push_finished(summary);
+    }
+
+    fn push_finished(&mut self, summary: ConnectionSummary) {
+        self.totals = std::mem::take(&mut self.totals).merged(&summary.flags);
+        self.finished.push(summary);
+    }
+
+    /// Summaries of connections finished since the last call, in the order
+    /// they ended. A caller that never takes them gets them from [`Tracker::finish`].
+    pub fn take_finished(&mut self) -> std::vec::Drain<'_, ConnectionSummary> {
+        self.finished.drain(..)
+    }
+
+    /// Connections dropped while open because too many were open at once.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// End of capture: the summaries not yet taken (every connection's, in
+    /// id order, for a caller that never took any), and the flag totals
+    /// over all connections.
+    pub fn finish(mut self, sink: &mut dyn BodySink) -> (Vec<ConnectionSummary>, FlagCounts) {
+        let mut live: Vec<Connection> = self.live.drain().map(|(_, c)| c).collect();
         live.sort_by_key(|c| c.id);
         for c in live {
-            self.done.push(c.finish(sink));
+            self.finish_one(c, sink);
         }
-        self.done.sort_by_key(|c| c.id);
-        self.done
+        self.finished.sort_by_key(|c| c.id);
+        (self.finished, self.totals)
     }
 }
 
@@ -109,7 +202,7 @@ mod tests {
         for s in t.segments() {
             tracker.segment(&s, &mut NoBodies);
         }
-        tracker.finish(&mut NoBodies)
+        tracker.finish(&mut NoBodies).0
     }
 
     fn exchange(t: &mut Trace, isn: u32) {
@@ -145,10 +238,86 @@ mod tests {
         for s in t.segments() {
             tracker.segment(&s, &mut NoBodies);
         }
-        let s = tracker.finish(&mut NoBodies);
+        let (s, _) = tracker.finish(&mut NoBodies);
         assert_eq!(s[0].client, "10.0.0.1:40000");
         let rows = s[0].packet_list.as_ref().expect("listed");
         assert_eq!((rows[0].from, rows[1].from), ("server", "client"));
+    }
+
+    /// A whole short connection from client port `port`, starting `at_us`.
+    fn short_connection(t: &mut Trace, port: u16, gap_us: i64) {
+        t.at(gap_us, Pkt::c2s(1, b"").syn().client_port(port))
+            .push(Pkt::s2c(9, b"").syn().ack(2).client_port(port))
+            .push(Pkt::c2s(2, b"").fin().ack(10).client_port(port))
+            .push(Pkt::s2c(10, b"").fin().ack(3).client_port(port))
+            .push(Pkt::c2s(3, b"").ack(11).client_port(port));
+    }
+
+    fn run(t: &Trace, tracker: &mut Tracker) -> Vec<u64> {
+        let mut streamed = Vec::new();
+        for s in t.segments() {
+            tracker.segment(&s, &mut NoBodies);
+            streamed.extend(tracker.take_finished().map(|c| c.id));
+        }
+        streamed
+    }
+
+    #[test]
+    fn closed_connections_are_reported_once_too_many_wait_and_totals_count_them_all() {
+        let mut t = Trace::new();
+        let n = MAX_CLOSED_KEPT + 10;
+        for i in 0..n {
+            short_connection(&mut t, 20_000 + i as u16, 1);
+        }
+        let mut tracker = Tracker::new(Limits::default(), None);
+        let streamed = run(&t, &mut tracker);
+        assert_eq!(
+            streamed,
+            (0..10).collect::<Vec<u64>>(),
+            "oldest closed first"
+        );
+        let (rest, totals) = tracker.finish(&mut NoBodies);
+        assert_eq!(rest.len(), MAX_CLOSED_KEPT);
+        assert_eq!(rest[0].id, 10);
+        assert_eq!(totals.get(Flag::Retransmission), 0);
+    }
+
+    #[test]
+    fn a_closed_connection_is_reported_after_lingering_a_minute_of_capture_time() {
+        let mut t = Trace::new();
+        short_connection(&mut t, 20_000, 1);
+        short_connection(&mut t, 20_001, CLOSED_LINGER_NS / 1000 + 1);
+        let mut tracker = Tracker::new(Limits::default(), None);
+        assert_eq!(run(&t, &mut tracker), [0]);
+    }
+
+    #[test]
+    fn a_late_segment_of_a_closed_connection_stays_in_it() {
+        let mut t = Trace::new();
+        short_connection(&mut t, 20_000, 1);
+        t.push(Pkt::s2c(10, b"").fin().ack(3).client_port(20_000));
+        let mut tracker = Tracker::new(Limits::default(), None);
+        assert!(run(&t, &mut tracker).is_empty());
+        let (s, totals) = tracker.finish(&mut NoBodies);
+        assert_eq!(s.len(), 1);
+        assert!(s[0].flags.get(Flag::Retransmission) >= 1);
+        assert_eq!(totals, s[0].flags);
+    }
+
+    #[test]
+    fn too_many_open_connections_drop_the_least_recently_active_with_a_warning() {
+        let mut t = Trace::new();
+        for i in 0..=MAX_LIVE {
+            let (client, server) = (1024 + (i % 60_000) as u16, 80 + (i / 60_000) as u16);
+            t.at(1, Pkt::c2s(1, b"").syn().ports(client, server));
+        }
+        let mut tracker = Tracker::new(Limits::default(), None);
+        let streamed = run(&t, &mut tracker);
+        assert_eq!(streamed.len(), MAX_LIVE / 8);
+        assert_eq!(streamed.iter().min(), Some(&0));
+        assert_eq!(tracker.evicted(), (MAX_LIVE / 8) as u64);
+        let (rest, _) = tracker.finish(&mut NoBodies);
+        assert_eq!(rest.len(), MAX_LIVE + 1 - MAX_LIVE / 8);
     }
 
     #[test]

@@ -411,6 +411,7 @@ pub(crate) mod tests {
         }
         tracker
             .finish(&mut NoBodies)
+            .0
             .into_iter()
             .next()
             .expect("a connection")
