@@ -240,6 +240,8 @@ fi
 
 mkdir -p "$data"
 data=$(cd "$data" && pwd)
+# hyperfine -N splits its command lines at spaces.
+[[ $data != *" "* && $bin != *" "* ]] || die "the --data and --bin paths must not contain spaces"
 results="$data/results"
 mkdir -p "$results"
 tmp=$(mktemp -d "$data/.tmp.XXXXXX")
@@ -299,7 +301,8 @@ cap_c="$data/c-large-mtu1500.pcap"
 [[ -s $cap_b ]] || make_capture b "$cap_b" "$small_n small transfers on lo, keep-alive and fresh connections"
 [[ -s $cap_c ]] || make_capture c "$cap_c" \
     "$big_count x $big_size downloads in a private network namespace, lo MTU 1500"
-if [[ -n $sudo ]]; then $sudo chown "$(id -u):$(id -g)" "$cap_a" "$cap_b" "$cap_c"; fi
+# tcpdump hands its files to its own user (Debian runs it as "tcpdump"): take them back.
+$sudo chown "$(id -u):$(id -g)" "$cap_a" "$cap_b" "$cap_c"
 
 # ---------------------------------------------------------------------------------------
 # 2. hyperfine, one capture at a time, every tool side by side.
@@ -328,10 +331,11 @@ bench_capture() {
     # tshark's HTTP body reassembly grows at least quadratically with the segments per
     # body: on 1 GB of 1500-byte segments it does not finish in 20 minutes. There it
     # runs with body reassembly off (less work for tshark; the TCP flags are the same).
-    local tshark_cmd="tshark -r $file -q -z expert"
+    local tshark_args=(-r "$file" -q -z expert)
     if [[ $name == c ]]; then
-        tshark_cmd="tshark -o http.desegment_body:FALSE -r $file -q -z expert"
+        tshark_args=(-o http.desegment_body:FALSE "${tshark_args[@]}")
     fi
+    local tshark_cmd="tshark ${tshark_args[*]}"
 
     local fast=(-n recvscope "$recvscope replay $file")
     local prep=(--prepare true)
@@ -368,7 +372,7 @@ bench_capture() {
         libpcap-loop) rss=$(peak_rss "$pcount" "$file") ;;
         tcpdump) rss=$(peak_rss tcpdump -r "$file" -w /dev/null) ;;
         tcptrace) rss=$(peak_rss tcptrace -l "$file") ;;
-        tshark) rss=$(peak_rss $tshark_cmd) ;;
+        tshark) rss=$(peak_rss tshark "${tshark_args[@]}") ;;
         esac
         case $tool in tcptrace | tshark) csv="$results/$name-slow.csv" nruns=$slow_runs ;;
         *) csv="$results/$name-fast.csv" nruns=$runs ;; esac
