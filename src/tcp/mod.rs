@@ -6,7 +6,10 @@ pub mod flags;
 pub mod reassembly;
 pub mod summary;
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+
+use foldhash::quality::RandomState;
 use std::net::SocketAddr;
 
 pub use conn::{BodySink, Connection, NoBodies};
@@ -60,9 +63,9 @@ pub const MAX_LIVE: usize = 65_536;
 /// [`MAX_CLOSED_KEPT`] are waiting, and their summaries wait in
 /// [`Tracker::take_finished`] for the caller to stream out.
 pub struct Tracker {
-    live: HashMap<Key, Connection>,
-    /// Connections that closed, oldest first, with the id they closed as.
-    closed: VecDeque<(Key, u64)>,
+    live: HashMap<Key, Connection, RandomState>,
+    /// Connections that closed, oldest first: key, id, capture time of the close.
+    closed: VecDeque<(Key, u64, i64)>,
     finished: Vec<ConnectionSummary>,
     next_id: u64,
     limits: Limits,
@@ -77,7 +80,7 @@ pub struct Tracker {
 impl Tracker {
     pub fn new(limits: Limits, list: Option<u64>) -> Tracker {
         Tracker {
-            live: HashMap::new(),
+            live: HashMap::with_hasher(RandomState::default()),
             closed: VecDeque::new(),
             finished: Vec::new(),
             next_id: 0,
@@ -91,16 +94,26 @@ impl Tracker {
     /// Tracks one segment; returns its connection's id and analysis flags.
     pub fn segment(&mut self, seg: &Segment<'_>, sink: &mut dyn BodySink) -> (u64, FlagSet) {
         let k = key(seg);
-        let reused = self.live.get(&k).is_some_and(|c| c.reused_by(seg));
-        if reused && let Some(old) = self.live.remove(&k) {
-            self.finish_one(old, sink);
-        }
-        if !self.live.contains_key(&k) && self.live.len() >= MAX_LIVE {
+        if self.live.len() >= MAX_LIVE && !self.live.contains_key(&k) {
             self.evict(sink);
         }
+        let mut replaced = None;
         let conn = match self.live.entry(k) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
+            Entry::Occupied(e) => {
+                let conn = e.into_mut();
+                if conn.reused_by(seg) {
+                    let fresh = Connection::new(
+                        self.next_id,
+                        seg,
+                        &self.limits,
+                        self.list == Some(self.next_id),
+                    );
+                    self.next_id += 1;
+                    replaced = Some(std::mem::replace(conn, fresh));
+                }
+                conn
+            }
+            Entry::Vacant(e) => {
                 let id = self.next_id;
                 self.next_id += 1;
                 e.insert(Connection::new(
@@ -114,8 +127,12 @@ impl Tracker {
         let was_closed = conn.closed();
         let flags = conn.segment(seg, sink);
         let id = conn.id;
-        if !was_closed && conn.closed() {
-            self.closed.push_back((k, id));
+        let now_closed = !was_closed && conn.closed();
+        if let Some(old) = replaced {
+            self.finish_one(old, sink);
+        }
+        if now_closed {
+            self.closed.push_back((k, id, seg.meta.ts_ns));
         }
         self.retire_closed(seg.meta.ts_ns, sink);
         (id, flags)
@@ -124,14 +141,21 @@ impl Tracker {
     /// Finishes closed connections that lingered long enough, or the
     /// oldest ones when too many wait.
     fn retire_closed(&mut self, now: i64, sink: &mut dyn BodySink) {
-        while let Some(&(k, id)) = self.closed.front() {
+        while let Some(&(k, id, closed_at)) = self.closed.front() {
+            let crowded = self.closed.len() > MAX_CLOSED_KEPT;
+            // A connection's last segment is never older than its close.
+            if !crowded && now.saturating_sub(closed_at) <= CLOSED_LINGER_NS {
+                break;
+            }
             let Some(conn) = self.live.get(&k).filter(|c| c.id == id) else {
                 self.closed.pop_front();
                 continue;
             };
-            let lingered = now.saturating_sub(conn.last_ts) > CLOSED_LINGER_NS;
-            if !lingered && self.closed.len() <= MAX_CLOSED_KEPT {
-                break;
+            if !crowded && now.saturating_sub(conn.last_ts) <= CLOSED_LINGER_NS {
+                // Still active: look again after another linger.
+                self.closed.pop_front();
+                self.closed.push_back((k, id, conn.last_ts));
+                continue;
             }
             self.closed.pop_front();
             if let Some(conn) = self.live.remove(&k) {
