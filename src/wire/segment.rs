@@ -85,7 +85,7 @@ pub enum HeaderState {
 }
 
 /// One TCP segment: the header facts and a view of the captured payload.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Segment<'a> {
     pub meta: FrameMeta,
     pub src: SocketAddr,
@@ -111,7 +111,7 @@ impl Segment<'_> {
 }
 
 /// What one frame turned out to be.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Decoded<'a> {
     Tcp(Segment<'a>),
     /// An IP packet of another protocol, or a non-IP frame.
@@ -122,16 +122,94 @@ pub enum Decoded<'a> {
     Truncated,
 }
 
+/// The IP layer of a frame, as far as TCP needs it.
+struct IpPart<'a> {
+    src: IpAddr,
+    dst: IpAddr,
+    /// Where the IP header starts in the frame.
+    ip_start: usize,
+    /// The packet length the IP header claims; `None` when it gives none
+    /// (zero IPv4 total length under TSO, a jumbogram).
+    claimed: Option<usize>,
+    /// The IP payload present in the frame.
+    tcp: &'a [u8],
+}
+
 /// Decodes a captured frame down to its TCP segment, tolerating truncation:
 /// lengths come from the IP header, never from how many bytes were captured.
 pub fn decode(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
+    match plain_ethernet_tcp(link, frame) {
+        Some(ip) => tcp_segment(ip, frame, meta),
+        None => decode_lax(link, frame, meta),
+    }
+}
+
+/// The common case read at fixed offsets: Ethernet, no VLAN, IPv4 without
+/// fragmentation or IPv6 without extension headers, carrying TCP, with the
+/// whole IP header captured. Anything else is left to etherparse's lax
+/// slicing, which gives the same answer for these frames, only slower.
+fn plain_ethernet_tcp(link: LinkType, frame: &[u8]) -> Option<IpPart<'_>> {
+    if link != LinkType::Ethernet || frame.len() < 14 {
+        return None;
+    }
+    let ip = &frame[14..];
+    match u16::from_be_bytes([frame[12], frame[13]]) {
+        0x0800 => {
+            let ihl = usize::from(*ip.first()? & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+            let fragment = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x3fff;
+            if ip[0] >> 4 != 4
+                || ihl < 20
+                || ip.len() < ihl
+                || total < ihl
+                || fragment != 0
+                || ip[9] != 6
+            {
+                return None;
+            }
+            let addr = |at: usize| IpAddr::from([ip[at], ip[at + 1], ip[at + 2], ip[at + 3]]);
+            Some(IpPart {
+                src: addr(12),
+                dst: addr(16),
+                ip_start: 14,
+                claimed: Some(total),
+                tcp: &ip[ihl..total.min(ip.len())],
+            })
+        }
+        0x86dd => {
+            if ip.len() < 40 || ip[0] >> 4 != 6 || ip[6] != 6 {
+                return None;
+            }
+            let payload = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+            if payload == 0 {
+                return None;
+            }
+            let addr = |at: usize| {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(&ip[at..at + 16]);
+                IpAddr::from(a)
+            };
+            Some(IpPart {
+                src: addr(8),
+                dst: addr(24),
+                ip_start: 14,
+                claimed: Some(40 + payload),
+                tcp: &ip[40..(40 + payload).min(ip.len())],
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Any frame, through etherparse's lax slicing.
+fn decode_lax(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
     let Some(packet) = link::slice(link, frame) else {
         return Decoded::NotTcp;
     };
     let Some(net) = packet.net.as_ref() else {
         return Decoded::NotTcp;
     };
-    let (src_ip, dst_ip, ip_start, ip_claimed_len, ip_payload) = match net {
+    let (src, dst, ip_start, ip_claimed_len, ip_payload) = match net {
         LaxNetSlice::Ipv4(v4) => {
             let h = v4.header();
             (
@@ -160,18 +238,39 @@ pub fn decode(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
     if ip_payload.fragmented {
         return Decoded::Fragment;
     }
-    let tcp = ip_payload.payload;
+    // The header's length, also when snaplen cut the packet (etherparse
+    // then reports the slice as the source); none for a zero IPv4 total
+    // length (TSO) or an IPv6 jumbogram.
+    let claimed = match (net, ip_payload.len_source) {
+        (_, LenSource::Ipv4HeaderTotalLen | LenSource::Ipv6HeaderPayloadLen) => {
+            Some(ip_claimed_len)
+        }
+        (LaxNetSlice::Ipv4(v4), _) if v4.header().total_len() != 0 => Some(ip_claimed_len),
+        (LaxNetSlice::Ipv6(v6), _) if v6.header().payload_length() != 0 => Some(ip_claimed_len),
+        _ => None,
+    };
+    let ip = IpPart {
+        src,
+        dst,
+        ip_start: offset(frame, ip_start),
+        claimed,
+        tcp: ip_payload.payload,
+    };
+    tcp_segment(ip, frame, meta)
+}
+
+/// The TCP segment in an IP payload.
+fn tcp_segment<'a>(ip: IpPart<'a>, frame: &'a [u8], meta: FrameMeta) -> Decoded<'a> {
+    let tcp = ip.tcp;
     if tcp.len() < 16 {
         return Decoded::Truncated;
     }
     // The frame's length on the wire bounds what the IP header may claim.
     let wire_end = (meta.orig_len as usize).max(frame.len());
-    let claimed_end = match ip_payload.len_source {
-        LenSource::Ipv4HeaderTotalLen | LenSource::Ipv6HeaderPayloadLen => {
-            (offset(frame, ip_start) + ip_claimed_len).min(wire_end)
-        }
+    let claimed_end = match ip.claimed {
+        Some(len) => (ip.ip_start + len).min(wire_end),
         // A zero IPv4 total length (TSO) or a jumbogram: trust the wire length.
-        _ => wire_end,
+        None => wire_end,
     };
     let reported = claimed_end.saturating_sub(offset(frame, tcp.as_ptr()));
     let hlen = usize::from(tcp[12] >> 4) * 4;
@@ -204,8 +303,8 @@ pub fn decode(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
     let be32 = |i: usize| u32::from_be_bytes([tcp[i], tcp[i + 1], tcp[i + 2], tcp[i + 3]]);
     Decoded::Tcp(Segment {
         meta,
-        src: SocketAddr::new(src_ip, be16(0)),
-        dst: SocketAddr::new(dst_ip, be16(2)),
+        src: SocketAddr::new(ip.src, be16(0)),
+        dst: SocketAddr::new(ip.dst, be16(2)),
         seq: be32(4),
         ack: be32(8),
         flags: TcpFlags(be16(12) & 0x0fff),
@@ -219,4 +318,68 @@ pub fn decode(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
 
 fn offset(frame: &[u8], ptr: *const u8) -> usize {
     (ptr as usize).saturating_sub(frame.as_ptr() as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Pkt, wrap};
+
+    /// xorshift64: deterministic bytes without a dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn the_fixed_offset_path_decodes_exactly_as_etherparse_does() {
+        let bases = [
+            wrap::ethernet(
+                &Pkt::c2s(1000, b"GET / HTTP/1.1\r\n\r\n").ack(9).ipv4(),
+                0x0800,
+            ),
+            wrap::ethernet(
+                &Pkt::s2c(7, &[0xab; 300])
+                    .ack(5)
+                    .mss(1460)
+                    .wscale(7)
+                    .sack_perm()
+                    .ipv4(),
+                0x0800,
+            ),
+            wrap::ethernet(&Pkt::c2s(1, b"x").ipv6(), 0x86dd),
+            wrap::ethernet(&Pkt::s2c(1, &[1; 100]).window(0).ipv6(), 0x86dd),
+        ];
+        let mut rng = Rng(0x0dec_0de5_eed5_1234);
+        let mut fast = 0;
+        for _ in 0..200_000 {
+            let mut frame = bases[rng.below(bases.len())].clone();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(frame.len().min(80));
+                frame[at] = rng.next() as u8;
+            }
+            frame.truncate(frame.len() - rng.below(frame.len()).min(rng.below(60)));
+            let meta = FrameMeta {
+                number: 1,
+                ts_ns: 0,
+                orig_len: (frame.len() + rng.below(3) * 100) as u32,
+            };
+            let lax = decode_lax(LinkType::Ethernet, &frame, meta);
+            assert_eq!(
+                decode(LinkType::Ethernet, &frame, meta),
+                lax,
+                "{frame:02x?}"
+            );
+            fast += usize::from(plain_ethernet_tcp(LinkType::Ethernet, &frame).is_some());
+        }
+        assert!(fast > 100_000, "the fast path took {fast} frames");
+    }
 }
