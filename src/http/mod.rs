@@ -720,7 +720,8 @@ impl Dir {
         scan.ts_last = ts;
         let entry = self.buf.len();
         let max = core.limits.max_header_bytes;
-        for (i, &b) in rest.iter().enumerate() {
+        let mut i = 0;
+        while i < rest.len() {
             if self.buf.len() >= max {
                 self.state = State::Header(scan);
                 if !scan.confirmed {
@@ -734,8 +735,24 @@ impl Dir {
                 self.skip(rest.len() - i);
                 return rest.len();
             }
-            self.buf.push(b);
-            if !scan.confirmed {
+            let b = if scan.confirmed {
+                // Field lines: copy up to the next line feed at once.
+                let avail = &rest[i..rest.len().min(i + max - self.buf.len())];
+                let line = avail.iter().position(|&c| c == b'\n');
+                let text = &avail[..line.unwrap_or(avail.len())];
+                self.buf.extend_from_slice(text);
+                if !text.is_empty() {
+                    scan.eol = if scan.eol == 1 && text == b"\r" { 2 } else { 0 };
+                }
+                i += text.len();
+                if line.is_none() {
+                    continue;
+                }
+                self.buf.push(b'\n');
+                b'\n'
+            } else {
+                let b = rest[i];
+                self.buf.push(b);
                 match scan.start.feed(b) {
                     Check::Maybe => {}
                     Check::Yes => {
@@ -756,7 +773,8 @@ impl Dir {
                         return rest.len();
                     }
                 }
-            }
+                b
+            };
             match b {
                 b'\n' if scan.eol != 0 => {
                     let total = self.buf.len();
@@ -784,6 +802,7 @@ impl Dir {
                 b'\r' if scan.eol == 1 => scan.eol = 2,
                 _ => scan.eol = 0,
             }
+            i += 1;
         }
         self.state = State::Header(scan);
         rest.len()
