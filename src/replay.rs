@@ -50,14 +50,67 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Ok;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for file in &args.files {
-        if let ReadEnd::Damaged(why) = replay_file(file, args, &mut out)? {
-            eprintln!("recvscope: warning: {why}");
-            outcome = Outcome::Damaged;
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    if args.files.len() < 2 || workers < 2 || args.extract.is_some() {
+        for file in &args.files {
+            if let ReadEnd::Damaged(why) = replay_file(file, args, &mut out)? {
+                eprintln!("recvscope: warning: {why}");
+                outcome = Outcome::Damaged;
+            }
+        }
+    } else {
+        for report in replay_parallel(args, workers.min(args.files.len()))? {
+            let (text, end) = report?;
+            out.write_all(&text)?;
+            if let ReadEnd::Damaged(why) = end {
+                out.flush()?;
+                eprintln!("recvscope: warning: {why}");
+                outcome = Outcome::Damaged;
+            }
         }
     }
     out.flush()?;
     Ok(outcome)
+}
+
+/// One file's report, written to memory, and how its reading ended.
+type FileReport = anyhow::Result<(Vec<u8>, ReadEnd)>;
+
+/// Replays the files on `workers` threads; the reports come back in the
+/// order of the files, each whole, so output never interleaves.
+fn replay_parallel(
+    args: &ReplayArgs,
+    workers: usize,
+) -> anyhow::Result<impl Iterator<Item = FileReport>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, FileReport)>();
+    let mut done: Vec<Option<FileReport>> = std::iter::repeat_with(|| None)
+        .take(args.files.len())
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(file) = args.files.get(i) else { break };
+                    let mut text = Vec::new();
+                    let report = replay_file(file, args, &mut text).map(|end| (text, end));
+                    let failed = report.is_err();
+                    if tx.send((i, report)).is_err() || failed {
+                        // Later files are not needed once one fails.
+                        next.store(args.files.len(), std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (i, report) in rx {
+            done[i] = Some(report);
+        }
+    });
+    Ok(done.into_iter().map_while(|r| r))
 }
 
 /// Where the report of one capture goes while it is read.
