@@ -436,3 +436,29 @@ fn the_book_lab_capture_replays_with_its_recv_log() {
         )
     );
 }
+
+#[test]
+fn several_files_report_whole_and_in_order_as_one_by_one() {
+    let files = [
+        "book-nodelay.pcap",
+        "keepalive-chunked.pcap",
+        "sll2-any.pcap",
+    ];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| capture(f).display().to_string())
+        .collect();
+    let args: Vec<&str> = std::iter::once("replay")
+        .chain(paths.iter().map(String::as_str))
+        .collect();
+    let together = recvscope(&args);
+    assert!(together.status.success());
+    let one_by_one: Vec<u8> = paths
+        .iter()
+        .flat_map(|p| recvscope(&["replay", p]).stdout)
+        .collect();
+    assert_eq!(
+        String::from_utf8_lossy(&together.stdout),
+        String::from_utf8_lossy(&one_by_one)
+    );
+}

@@ -1,7 +1,7 @@
 //! `recvscope fetch` on the command line: arguments to a fetch, the
 //! privilege drop between arming and running, and the report.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -129,8 +129,12 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
         };
         Some(SavePaths::new(&args.captures, &name, args.force)?)
     };
-    let out = io::stdout();
-    let mut out = out.lock();
+    let stdout = io::stdout();
+    let live = stdout.is_terminal();
+    let mut out = LineOut {
+        out: io::BufWriter::new(stdout.lock()),
+        live,
+    };
     if !args.json {
         writeln!(
             out,
@@ -176,6 +180,27 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Standard output, buffered; on a terminal each line shows at once, as
+/// the book's program prints each recv while it runs.
+struct LineOut<W: Write> {
+    out: W,
+    live: bool,
+}
+
+impl<W: Write> Write for LineOut<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        if self.live && buf[..n].contains(&b'\n') {
+            self.out.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// The text report after the book's lines.
