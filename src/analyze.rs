@@ -86,8 +86,23 @@ impl Analyzer {
 
     /// End of input: the report, with the connections not yet taken.
     pub fn finish(self, sink: &mut dyn BodySink) -> Report {
+        let mut connections = Vec::new();
+        let mut report = self.finish_each(sink, &mut |c| connections.push(c));
+        connections.sort_by_key(|c| c.id);
+        report.connections = connections;
+        report
+    }
+
+    /// End of input, streaming: the connections not yet taken go to `each`
+    /// one at a time; the report comes back without them.
+    pub fn finish_each(
+        self,
+        sink: &mut dyn BodySink,
+        each: &mut dyn FnMut(ConnectionSummary),
+    ) -> Report {
         let evicted = self.tracker.evicted();
-        let (connections, flags) = self.tracker.finish(sink);
+        let flags = self.tracker.finish_each(sink, each);
+        let connections = Vec::new();
         let mut warnings = Vec::new();
         if evicted > 0 {
             warnings.push(format!(

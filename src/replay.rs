@@ -218,9 +218,15 @@ fn replay_file(file: &Path, args: &ReplayArgs, out: &mut dyn Write) -> anyhow::R
     if let Some(e) = failed {
         return Err(e.into());
     }
-    let mut report = analyzer.finish(sink);
-    for c in std::mem::take(&mut report.connections) {
-        emit_one(&c, t0.unwrap_or(0), out)?;
+    let mut report = analyzer.finish_each(sink, &mut |c| {
+        if failed.is_none()
+            && let Err(e) = emit_one(&c, t0.unwrap_or(0), out)
+        {
+            failed = Some(e);
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
     }
     if let ReadEnd::Damaged(why) = &end {
         report.warnings.push(why.clone());

@@ -54,7 +54,8 @@ pub const CLOSED_LINGER_NS: i64 = 60_000_000_000;
 /// Connections tracked at once; beyond this the least recently active
 /// eighth is reported (marked cut short) and dropped, so memory stays
 /// bounded on a capture of endless connections.
-pub const MAX_LIVE: usize = 65_536;
+/// About 2 KB each with their table entry, so ~35 MB of open connections.
+pub const MAX_LIVE: usize = 16_384;
 
 /// All connections of a capture, numbered as Wireshark numbers `tcp.stream`.
 ///
@@ -63,7 +64,8 @@ pub const MAX_LIVE: usize = 65_536;
 /// [`MAX_CLOSED_KEPT`] are waiting, and their summaries wait in
 /// [`Tracker::take_finished`] for the caller to stream out.
 pub struct Tracker {
-    live: HashMap<Key, Connection, RandomState>,
+    /// Boxed: a table of small entries grows without moving connections.
+    live: HashMap<Key, Box<Connection>, RandomState>,
     /// Connections that closed, oldest first: key, id, capture time of the close.
     closed: VecDeque<(Key, u64, i64)>,
     finished: Vec<ConnectionSummary>,
@@ -109,19 +111,19 @@ impl Tracker {
                         self.list == Some(self.next_id),
                     );
                     self.next_id += 1;
-                    replaced = Some(std::mem::replace(conn, fresh));
+                    replaced = Some(std::mem::replace(conn, Box::new(fresh)));
                 }
                 conn
             }
             Entry::Vacant(e) => {
                 let id = self.next_id;
                 self.next_id += 1;
-                e.insert(Connection::new(
+                e.insert(Box::new(Connection::new(
                     id,
                     seg,
                     &self.limits,
                     self.list == Some(id),
-                ))
+                )))
             }
         };
         let was_closed = conn.closed();
@@ -181,7 +183,7 @@ impl Tracker {
         }
     }
 
-    fn finish_one(&mut self, conn: Connection, sink: &mut dyn BodySink) {
+    fn finish_one(&mut self, conn: Box<Connection>, sink: &mut dyn BodySink) {
         let summary = conn.finish(sink);
         self.push_finished(summary);
     }
@@ -205,14 +207,32 @@ impl Tracker {
     /// End of capture: the summaries not yet taken (every connection's, in
     /// id order, for a caller that never took any), and the flag totals
     /// over all connections.
-    pub fn finish(mut self, sink: &mut dyn BodySink) -> (Vec<ConnectionSummary>, FlagCounts) {
-        let mut live: Vec<Connection> = self.live.drain().map(|(_, c)| c).collect();
-        live.sort_by_key(|c| c.id);
-        for c in live {
-            self.finish_one(c, sink);
+    pub fn finish(self, sink: &mut dyn BodySink) -> (Vec<ConnectionSummary>, FlagCounts) {
+        let mut all = Vec::new();
+        let totals = self.finish_each(sink, &mut |c| all.push(c));
+        all.sort_by_key(|c| c.id);
+        (all, totals)
+    }
+
+    /// End of capture, streaming: hands `each` the summaries not yet taken,
+    /// then the open connections' in id order, one at a time, so no more
+    /// than one finished summary is held; returns the flag totals.
+    pub fn finish_each(
+        mut self,
+        sink: &mut dyn BodySink,
+        each: &mut dyn FnMut(ConnectionSummary),
+    ) -> FlagCounts {
+        for c in self.finished.drain(..) {
+            each(c);
         }
-        self.finished.sort_by_key(|c| c.id);
-        (self.finished, self.totals)
+        let mut live: Vec<Box<Connection>> = self.live.drain().map(|(_, c)| c).collect();
+        live.sort_by_key(|c| c.id);
+        for conn in live {
+            let summary = conn.finish(sink);
+            self.totals = std::mem::take(&mut self.totals).merged(&summary.flags);
+            each(summary);
+        }
+        self.totals
     }
 }
 
@@ -342,6 +362,34 @@ mod tests {
         assert_eq!(tracker.evicted(), (MAX_LIVE / 8) as u64);
         let (rest, _) = tracker.finish(&mut NoBodies);
         assert_eq!(rest.len(), MAX_LIVE + 1 - MAX_LIVE / 8);
+    }
+
+    #[test]
+    fn a_million_tiny_connections_are_streamed_with_bounded_state() {
+        use crate::wire::{Decoded, FrameMeta, LinkType, decode};
+        let mut tracker = Tracker::new(Limits::default(), None);
+        let mut streamed = 0u64;
+        for i in 0..1_000_000u32 {
+            let (client, server) = (1024 + (i % 60_000) as u16, 80 + (i / 60_000) as u16);
+            for p in [
+                Pkt::c2s(i, b"").syn().ports(client, server),
+                Pkt::s2c(7, b"").rst().ack(i + 1).ports(client, server),
+            ] {
+                let bytes = p.ipv4();
+                let meta = FrameMeta {
+                    number: 1,
+                    ts_ns: i64::from(i) * 1000,
+                    orig_len: bytes.len() as u32,
+                };
+                if let Decoded::Tcp(seg) = decode(LinkType::Raw, &bytes, meta) {
+                    tracker.segment(&seg, &mut NoBodies);
+                }
+            }
+            streamed += tracker.take_finished().count() as u64;
+            assert!(tracker.live.len() <= MAX_CLOSED_KEPT + 1);
+        }
+        let (rest, _) = tracker.finish(&mut NoBodies);
+        assert_eq!(streamed + rest.len() as u64, 1_000_000);
     }
 
     #[test]
