@@ -536,6 +536,15 @@ fn refused_timeout_https_and_existing_output_each_say_what_to_do() {
 
 #[test]
 fn ctrl_c_keeps_the_capture_and_recv_log_so_far_and_they_replay() {
+    interrupted_run_keeps_what_it_has(libc::SIGINT);
+}
+
+#[test]
+fn sigterm_keeps_the_capture_and_recv_log_so_far_too() {
+    interrupted_run_keeps_what_it_has(libc::SIGTERM);
+}
+
+fn interrupted_run_keeps_what_it_has(signal: libc::c_int) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("http://{}/cover3.jpg", server(Reply::Image));
     let capture = is_root();
@@ -561,7 +570,7 @@ fn ctrl_c_keeps_the_capture_and_recv_log_so_far_and_they_replay() {
         .expect("spawn");
     std::thread::sleep(Duration::from_millis(1200));
     // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, signal) };
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let err = stderr(&out);
@@ -661,4 +670,33 @@ fn an_unknown_host_says_it_cannot_be_resolved() {
         err.contains("cannot resolve host \"no-such-host.invalid\""),
         "{err}"
     );
+}
+
+#[test]
+fn an_unwritable_output_directory_and_a_missing_interface_say_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    let err = fails(
+        dir.path(),
+        &[
+            "fetch",
+            &url,
+            "--no-capture",
+            "--no-save",
+            "-o",
+            "no/such/dir/x.jpg",
+        ],
+    );
+    assert!(err.contains("cannot write in no/such/dir"), "{err}");
+    if is_root() {
+        let err = fails(
+            dir.path(),
+            &["fetch", &url, "--no-save", "--interface", "nosuch0"],
+        );
+        assert!(
+            err.contains("there is no network interface \"nosuch0\""),
+            "{err}"
+        );
+    }
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
 }
