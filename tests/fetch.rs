@@ -700,3 +700,34 @@ fn an_unwritable_output_directory_and_a_missing_interface_say_so() {
     }
     assert_eq!(names_in(dir.path()), Vec::<String>::new());
 }
+
+#[test]
+fn a_full_disk_is_an_error_and_leaves_no_file_that_looks_complete() {
+    if !is_root() {
+        eprintln!("not root: no private mount namespace for the disk-full test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    // A 32 KiB tmpfs in a mount namespace of our own: the 70 KB body does not fit.
+    let script = format!(
+        "mount -t tmpfs -o size=32k tmpfs {d} && cd {d} && {exe} fetch {url} --no-capture --no-save; echo \"exit=$?\"; ls -A {d}",
+        d = dir.path().display(),
+        exe = env!("CARGO_BIN_EXE_recvscope"),
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .output()
+        .expect("unshare");
+    let err = stderr(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(text.contains("exit=1"), "{text}");
+    let listing = text
+        .lines()
+        .skip_while(|l| !l.starts_with("exit="))
+        .skip(1)
+        .collect::<Vec<_>>();
+    assert!(listing.iter().all(|n| *n != "cover3.jpg"), "{listing:?}");
+}

@@ -178,3 +178,34 @@ fn list_describes_every_lab_and_an_unknown_name_says_how_to_find_them() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("recvscope lab --list"), "{err}");
 }
+
+#[test]
+fn without_the_capture_privilege_a_lab_says_how_to_get_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = if is_root() {
+        std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).expect("chown");
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_recvscope"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_recvscope"))
+    };
+    let out = cmd
+        .args(["lab", "book"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("CAP_NET_RAW") && err.contains("--no-capture"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}
