@@ -68,21 +68,24 @@ fn data_span(view: &View<'_>) -> Option<(u32, u32)> {
 }
 
 pub(super) fn coverage(view: &View<'_>) -> AckCoverage {
-    let mut ends: Vec<u32> = view
-        .data()
-        .filter(|(_, r)| !is_retransmission(r))
-        .map(|(_, r)| r.rel_seq.wrapping_add(r.len))
-        .collect();
-    ends.sort_unstable();
     let mut covered: Vec<(u64, u64)> = Vec::new();
     if let Some((start, end)) = data_span(view) {
+        // Segment ends as offsets from the first data byte, so sorting and
+        // counting them agree with sequence order across a wrap.
+        let offset = |s: u32| s.wrapping_sub(start);
+        let mut ends: Vec<u32> = view
+            .data()
+            .filter(|(_, r)| !is_retransmission(r))
+            .map(|(_, r)| offset(r.rel_seq.wrapping_add(r.len)))
+            .collect();
+        ends.sort_unstable();
+        let ended_by = |s: u32| ends.partition_point(|&e| e <= offset(s));
         let mut prev = start;
         for r in view.rows.iter().filter(|r| view.is_ack(r)) {
             let Some(ack) = r.rel_ack else { continue };
             let ack = if seq::gt(ack, end) { end } else { ack };
             if seq::gt(ack, prev) {
-                let segments =
-                    ends.partition_point(|&e| e <= ack) - ends.partition_point(|&e| e <= prev);
+                let segments = ended_by(ack).saturating_sub(ended_by(prev));
                 covered.push((u64::from(ack.wrapping_sub(prev)), segments as u64));
                 prev = ack;
             }
@@ -199,5 +202,42 @@ mod tests {
         assert_eq!(t.last_ack_ns, 26_010_000);
         assert_eq!(t.duration_ns, 13_000_000);
         assert_eq!(t.bytes_per_second, 8000.0 / 0.013);
+    }
+
+    /// Found by fuzzing (`tracker`): data whose end wraps past 2^32 relative
+    /// to where it starts, then an ACK inside it, counted the covered
+    /// segments by plain numeric order and went below zero.
+    #[test]
+    fn ack_coverage_across_a_sequence_wrap_counts_no_negative_segments() {
+        use crate::analyze::Analyzer;
+        use crate::tcp::{Limits, NoBodies};
+        use crate::wire::{FrameMeta, LinkType};
+        let frames: [&[u8]; 2] = [
+            &[
+                0x45, 0x00, 0x00, 0x34, 0xf7, 0xfb, 0x40, 0x00, 0x40, 0x06, 0x44, 0xc6, 0x7f, 0x00,
+                0x00, 0x01, 0x7f, 0x00, 0x00, 0x01, 0xdd, 0x82, 0x46, 0xa2, 0x48, 0x1f, 0xb5, 0x98,
+                0x93, 0xa2, 0x70, 0x15, 0x80, 0x10, 0x00, 0x40, 0xfe, 0x38, 0x30, 0x38, 0x32, 0x0a,
+                0x0a, 0x00, 0x34, 0x00, 0xac, 0x36, 0x1e, 0xb7, 0x17, 0x8a,
+            ],
+            &[
+                0x45, 0x00, 0x04, 0xf2, 0x5e, 0xf5, 0x40, 0x00, 0x40, 0x06, 0xd9, 0x0e, 0x7f, 0x00,
+                0x00, 0x01, 0x7f, 0x00, 0x00, 0x01, 0x46, 0xa2, 0xdd, 0x82, 0x93, 0xa2, 0x70, 0x00,
+                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28, 0x00, 0x00, 0x01, 0x01, 0x08, 0x0a,
+            ],
+        ];
+        let mut a = Analyzer::new(LinkType::Raw, Limits::default(), Some(0));
+        for (i, frame) in frames.iter().enumerate() {
+            let meta = FrameMeta {
+                number: i as u64 + 1,
+                ts_ns: i as i64 * 100_000,
+                orig_len: frame.len() as u32,
+            };
+            a.frame(meta, frame, &mut NoBodies);
+        }
+        let report = a.finish(&mut NoBodies);
+        let answers = answer(&report.connections[0], 0).expect("listed");
+        for b in &answers.ack_coverage.by_segments {
+            assert!(b.value <= 2, "{b:?}");
+        }
     }
 }

@@ -1,0 +1,19 @@
+//! A capture file end to end, as `replay` reads a user's file: libpcap's
+//! reader, decoding, tracking, HTTP and every rendering of the report.
+#![no_main]
+
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use recvscope::replay::analyse_file;
+use recvscope::tcp::NoBodies;
+use recvscope_fuzz::{render, scratch_file};
+
+static PATH: LazyLock<std::path::PathBuf> = LazyLock::new(|| scratch_file("capture.pcap"));
+
+fuzz_target!(|data: &[u8]| {
+    std::fs::write(&*PATH, data).expect("scratch file");
+    if let Ok((report, _)) = analyse_file(&PATH, Some(0), &mut NoBodies) {
+        render(&PATH, &report);
+    }
+});
