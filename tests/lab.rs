@@ -209,3 +209,37 @@ fn without_the_capture_privilege_a_lab_says_how_to_get_it() {
         "nothing written"
     );
 }
+
+#[test]
+fn ctrl_c_in_a_lab_keeps_the_runs_so_far() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["lab", "book"];
+    if !is_root() {
+        args.push("--no-capture");
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args(&args)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted after"), "{err}");
+    let captures = dir.path().join("captures");
+    for log in ["lab-book-nodelay.recv.jsonl", "lab-book-delay.recv.jsonl"] {
+        assert!(captures.join(log).exists(), "{log}");
+    }
+    if is_root() {
+        let replay = recvscope(
+            dir.path(),
+            &["replay", "captures/lab-book-delay.pcap", "--json"],
+        );
+        assert!(replay.status.success());
+    }
+}
