@@ -32,9 +32,15 @@ pub fn scratch_file(name: &str) -> PathBuf {
 /// since hostile captures reach those too.
 pub fn render(file: &Path, r: &Report) {
     let mut out = std::io::sink();
-    report::text::write(&mut out, file, r, Some(0), None).expect("sink");
-    serde_json::to_writer(&mut out, &report::json(file, r, None, None)).expect("sink");
     let t0 = r.first_ts_ns.unwrap_or(0);
+    report::text::heading(&mut out, file, r.link_type).expect("sink");
+    let mut json = report::JsonStream::start(&mut out, file).expect("sink");
+    for c in &r.connections {
+        report::text::connection(&mut out, c, t0).expect("sink");
+        json.connection(&mut out, c).expect("sink");
+    }
+    json.finish(&mut out, r).expect("sink");
+    report::text::tail(&mut out, r, r.connections.len() as u64, Some(0), None).expect("sink");
     for c in &r.connections {
         if let Some(answers) = tcplab::answer(c, t0) {
             tcplab::text::write(&mut out, &answers).expect("sink");
