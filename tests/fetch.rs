@@ -34,6 +34,8 @@ enum Reply {
     ResetMidBody,
     /// Reads the request and says nothing.
     Silent,
+    /// A close-delimited body that never ends.
+    Forever,
 }
 
 /// Starts a server on 127.0.0.1 that answers every connection with `reply`.
@@ -85,6 +87,13 @@ fn answer(mut c: TcpStream, reply: Reply) {
             std::thread::sleep(Duration::from_secs(5));
             Ok(())
         }
+        Reply::Forever => c
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .and_then(|()| {
+                loop {
+                    c.write_all(&[b'z'; 65536])?;
+                }
+            }),
     };
 }
 
@@ -730,4 +739,34 @@ fn a_full_disk_is_an_error_and_leaves_no_file_that_looks_complete() {
         .skip(1)
         .collect::<Vec<_>>();
     assert!(listing.iter().all(|n| *n != "cover3.jpg"), "{listing:?}");
+}
+
+#[test]
+fn a_server_that_sends_forever_is_stopped_by_ctrl_c_and_what_came_is_kept_as_partial() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/endless", server(Reply::Forever));
+    let child = Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args([
+            "fetch",
+            &url,
+            "--no-capture",
+            "--no-save",
+            "--recv-size",
+            "65536",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(names_in(dir.path()), ["endless.partial"]);
+    let kept = std::fs::metadata(dir.path().join("endless.partial"))
+        .expect("partial")
+        .len();
+    assert!(kept > 65536, "{kept} bytes kept");
 }
