@@ -153,18 +153,7 @@ impl Analyzer {
 mod tests {
     use super::*;
     use crate::tcp::NoBodies;
-    use crate::testkit::Pkt;
-
-    /// xorshift64: deterministic bytes without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use crate::testkit::{Pkt, Rng};
 
     #[test]
     fn mutated_frames_never_panic_on_any_link_type() {

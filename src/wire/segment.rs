@@ -323,21 +323,7 @@ fn offset(frame: &[u8], ptr: *const u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{Pkt, wrap};
-
-    /// xorshift64: deterministic bytes without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::testkit::{Pkt, Rng, wrap};
 
     #[test]
     fn the_fixed_offset_path_decodes_exactly_as_etherparse_does() {
