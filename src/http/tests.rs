@@ -1,6 +1,7 @@
 //! Behaviour of the HTTP/1.x conversation parser, one behaviour per test.
 
 use super::*;
+use crate::testkit::Rng;
 use std::collections::HashMap;
 
 const C: Side = Side::Client;
@@ -1112,21 +1113,6 @@ fn close_inside_a_head_or_length_body_leaves_it_incomplete() {
         (400, "Bad Request", false, 32)
     );
     assert_eq!(sink.ends, vec![(0, C, false), (0, S, false)]);
-}
-
-/// xorshift64*: deterministic, no external crates.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 const TOKENS: &[&[u8]] = &[
