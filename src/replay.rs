@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::analyze::{Analyzer, Report};
 use crate::capture::file::{CaptureFile, OpenError, ReadEnd};
+use crate::capture::records::Reading;
 use crate::cli::ReplayArgs;
 use crate::correlate;
 use crate::extract::Extractor;
@@ -31,11 +32,12 @@ pub enum Outcome {
 pub fn analyse_file(
     file: &std::path::Path,
     list: Option<u64>,
+    reading: Reading,
     sink: &mut dyn BodySink,
 ) -> Result<(Report, ReadEnd), OpenError> {
     let mut cap = CaptureFile::open(file)?;
     let mut analyzer = Analyzer::new(cap.link(), Limits::default(), list);
-    let end = cap.for_each(|meta, bytes| analyzer.frame(meta, bytes, sink));
+    let end = cap.for_each(reading, |meta, bytes| analyzer.frame(meta, bytes, sink));
     let mut report = analyzer.finish(sink);
     if let ReadEnd::Damaged(why) = &end {
         report.warnings.push(why.clone());
@@ -50,16 +52,24 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Ok;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    if args.files.len() < 2 || workers < 2 || args.extract.is_some() {
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
+    if args.files.len() < 2 || jobs < 2 || args.extract.is_some() {
+        let reading = if jobs < 2 {
+            Reading::Inline
+        } else {
+            Reading::Ahead
+        };
         for file in &args.files {
-            if let ReadEnd::Damaged(why) = replay_file(file, args, &mut out)? {
+            if let ReadEnd::Damaged(why) = replay_file(file, args, reading, &mut out)? {
                 eprintln!("recvscope: warning: {why}");
                 outcome = Outcome::Damaged;
             }
         }
     } else {
-        for report in replay_parallel(args, workers.min(args.files.len()))? {
+        for report in replay_parallel(args, jobs)? {
             let (text, end) = report?;
             out.write_all(&text)?;
             if let ReadEnd::Damaged(why) = end {
@@ -76,12 +86,19 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
 /// One file's report, written to memory, and how its reading ended.
 type FileReport = anyhow::Result<(Vec<u8>, ReadEnd)>;
 
-/// Replays the files on `workers` threads; the reports come back in the
-/// order of the files, each whole, so output never interleaves.
+/// Replays the files on `jobs` threads, one file per worker and a reader
+/// thread each when there are threads to spare; the reports come back in
+/// the order of the files, each whole, so output never interleaves.
 fn replay_parallel(
     args: &ReplayArgs,
-    workers: usize,
+    jobs: usize,
 ) -> anyhow::Result<impl Iterator<Item = FileReport>> {
+    let workers = jobs.min(args.files.len());
+    let reading = if jobs >= 2 * workers {
+        Reading::Ahead
+    } else {
+        Reading::Inline
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel::<(usize, FileReport)>();
     let mut done: Vec<Option<FileReport>> = std::iter::repeat_with(|| None)
@@ -96,7 +113,7 @@ fn replay_parallel(
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(file) = args.files.get(i) else { break };
                     let mut text = Vec::new();
-                    let report = replay_file(file, args, &mut text).map(|end| (text, end));
+                    let report = replay_file(file, args, reading, &mut text).map(|end| (text, end));
                     let failed = report.is_err();
                     if tx.send((i, report)).is_err() || failed {
                         // Later files are not needed once one fails.
@@ -164,7 +181,12 @@ impl Keep<'_> {
 
 /// Replays one capture: connections are written as they end, so memory
 /// follows the connections open at once, not the size of the file.
-fn replay_file(file: &Path, args: &ReplayArgs, out: &mut dyn Write) -> anyhow::Result<ReadEnd> {
+fn replay_file(
+    file: &Path,
+    args: &ReplayArgs,
+    reading: Reading,
+    out: &mut dyn Write,
+) -> anyhow::Result<ReadEnd> {
     let log_path = recvlog::path_for(file);
     let log = log_path.exists().then(|| recvlog::read(&log_path));
     let mut cap = CaptureFile::open(file)?;
@@ -204,7 +226,7 @@ fn replay_file(file: &Path, args: &ReplayArgs, out: &mut dyn Write) -> anyhow::R
                 Emit::Text { connections: false } => Ok(()),
             }
         };
-    let end = cap.for_each(|meta, bytes| {
+    let end = cap.for_each(reading, |meta, bytes| {
         let t0 = *t0.get_or_insert(meta.ts_ns);
         analyzer.frame(meta, bytes, sink);
         for c in analyzer.take_finished() {
@@ -233,8 +255,10 @@ fn replay_file(file: &Path, args: &ReplayArgs, out: &mut dyn Write) -> anyhow::R
     }
     report.connections = keep.into_connections();
     let saved = extractor.map(Extractor::finish).transpose()?;
-    let recvs = log.and_then(|l| recvs_beside(file, &log_path, l, &mut report));
-    let lab = args.tcp_lab.then(|| tcp_lab(file, &mut report, args.conn));
+    let recvs = log.and_then(|l| recvs_beside(file, reading, &log_path, l, &mut report));
+    let lab = args
+        .tcp_lab
+        .then(|| tcp_lab(file, reading, &mut report, args.conn));
     match emit {
         Emit::Json(j) => {
             let tail = JsonTail {
@@ -269,7 +293,7 @@ fn replay_file(file: &Path, args: &ReplayArgs, out: &mut dyn Write) -> anyhow::R
         }
     }
     if args.graph.is_some() || args.html.is_some() {
-        graph(file, &mut report, recvs.as_ref(), args)?;
+        graph(file, reading, &mut report, recvs.as_ref(), args)?;
     }
     Ok(end)
 }
@@ -292,6 +316,7 @@ struct JsonTail<'a> {
 /// correlation (a second pass when another connection was listed).
 fn recvs_beside(
     file: &Path,
+    reading: Reading,
     path: &Path,
     log: Result<recvlog::RecvLog, recvlog::LogError>,
     report: &mut Report,
@@ -307,7 +332,7 @@ fn recvs_beside(
         .connections
         .iter()
         .rposition(|c| c.client == log.run.client && c.server == log.run.server)
-        .filter(|&i| list_packets(file, report, i));
+        .filter(|&i| list_packets(file, reading, report, i));
     let conn = index.map(|i| &report.connections[i]);
     let rows = correlate::correlate(
         log.run.request_ts_ns,
@@ -326,13 +351,13 @@ fn recvs_beside(
 
 /// Makes sure connection `index` of `report` has its packet list, analysing
 /// the file again to list it if needed; false if that failed.
-fn list_packets(file: &Path, report: &mut Report, index: usize) -> bool {
+fn list_packets(file: &Path, reading: Reading, report: &mut Report, index: usize) -> bool {
     let conn = &mut report.connections[index];
     if conn.packet_list.is_some() {
         return true;
     }
     let id = conn.id;
-    let listed = analyse_file(file, Some(id), &mut NoBodies)
+    let listed = analyse_file(file, Some(id), reading, &mut NoBodies)
         .ok()
         .and_then(|(r, _)| r.connections.into_iter().find(|c| c.id == id))
         .and_then(|c| c.packet_list);
@@ -344,6 +369,7 @@ fn list_packets(file: &Path, report: &mut Report, index: usize) -> bool {
 /// else `--conn N`, else the one that carried the most server bytes.
 fn graph(
     file: &Path,
+    reading: Reading,
     report: &mut Report,
     recvs: Option<&Recvs>,
     args: &ReplayArgs,
@@ -363,7 +389,7 @@ fn graph(
             .map(|(i, _)| i),
     }
     .with_context(|| format!("{}: no TCP connection to graph", file.display()))?;
-    if !list_packets(file, report, index) {
+    if !list_packets(file, reading, report, index) {
         anyhow::bail!(
             "{}: cannot list connection {} packet by packet for the graph",
             file.display(),
@@ -387,7 +413,12 @@ fn graph(
 
 /// The TCP lab's answers for connection `conn`, or for the one that carried
 /// the most payload; a warning in `report` says why there are none.
-fn tcp_lab(file: &Path, report: &mut Report, conn: Option<u64>) -> Option<TcpLabAnswers> {
+fn tcp_lab(
+    file: &Path,
+    reading: Reading,
+    report: &mut Report,
+    conn: Option<u64>,
+) -> Option<TcpLabAnswers> {
     let chosen = match conn {
         Some(id) => report.connections.iter().position(|c| c.id == id),
         None => report
@@ -409,7 +440,7 @@ fn tcp_lab(file: &Path, report: &mut Report, conn: Option<u64>) -> Option<TcpLab
         });
         return None;
     };
-    if !list_packets(file, report, index) {
+    if !list_packets(file, reading, report, index) {
         report
             .warnings
             .push("TCP lab: the second pass over the capture failed".to_string());

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use recvscope::capture::records::Reading;
 use recvscope::recvlog::{self, KIND, LogWriter, Rcvbuf, RecvEvent, RunInfo};
 use recvscope::replay::analyse_file;
 use recvscope::tcp::NoBodies;
@@ -72,7 +73,7 @@ fn a_recv_log_beside_the_capture_puts_the_application_on_the_graph() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pcap = dir.path().join("run.pcap");
     std::fs::copy(capture("book-slow-reader.pcap"), &pcap).expect("copy");
-    let (report, _) = analyse_file(&pcap, Some(0), &mut NoBodies).expect("analyse");
+    let (report, _) = analyse_file(&pcap, Some(0), Reading::Ahead, &mut NoBodies).expect("analyse");
     let conn = &report.connections[0];
     let rows = conn.packet_list.as_deref().expect("rows");
     let request = rows.iter().find(|r| r.len > 0).expect("request").ts_ns;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use recvscope::capture::file::ReadEnd;
+use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
 use recvscope::tcp::{Flag, NoBodies};
 
@@ -29,7 +30,8 @@ fn flag_counts_equal_tsharks_on_every_sample_capture() {
         let [file, flag, count] = cols[..] else {
             panic!("bad row {line:?}");
         };
-        let (report, end) = analyse_file(&capture(file), None, &mut NoBodies).expect(file);
+        let (report, end) =
+            analyse_file(&capture(file), None, Reading::Ahead, &mut NoBodies).expect(file);
         assert_eq!(end, ReadEnd::Complete);
         let flag = Flag::from_name(flag).expect("flag name");
         assert_eq!(
@@ -45,7 +47,13 @@ fn flag_counts_equal_tsharks_on_every_sample_capture() {
 
 #[test]
 fn the_book_download_has_the_books_header_arithmetic() {
-    let (r, _) = analyse_file(&capture("book-nodelay.pcap"), None, &mut NoBodies).expect("replay");
+    let (r, _) = analyse_file(
+        &capture("book-nodelay.pcap"),
+        None,
+        Reading::Ahead,
+        &mut NoBodies,
+    )
+    .expect("replay");
     assert_eq!(r.connections.len(), 1);
     let c = &r.connections[0];
     assert!(c.handshake.seen);
@@ -70,8 +78,13 @@ fn the_book_download_has_the_books_header_arithmetic() {
 
 #[test]
 fn the_slow_reader_is_receiver_limited_with_zero_window_stalls() {
-    let (r, _) =
-        analyse_file(&capture("book-slow-reader.pcap"), None, &mut NoBodies).expect("replay");
+    let (r, _) = analyse_file(
+        &capture("book-slow-reader.pcap"),
+        None,
+        Reading::Ahead,
+        &mut NoBodies,
+    )
+    .expect("replay");
     let c = &r.connections[0];
     assert!(c.flow_control.receiver_limited);
     assert_eq!(c.flow_control.client_zero_windows, 11);
@@ -85,8 +98,13 @@ fn the_slow_reader_is_receiver_limited_with_zero_window_stalls() {
 
 #[test]
 fn keep_alive_pipelining_chunked_and_head_are_paired() {
-    let (r, _) =
-        analyse_file(&capture("keepalive-chunked.pcap"), None, &mut NoBodies).expect("replay");
+    let (r, _) = analyse_file(
+        &capture("keepalive-chunked.pcap"),
+        None,
+        Reading::Ahead,
+        &mut NoBodies,
+    )
+    .expect("replay");
     assert_eq!(r.connections.len(), 2);
     let first: Vec<_> = r.connections[0]
         .http
@@ -105,8 +123,13 @@ fn keep_alive_pipelining_chunked_and_head_are_paired() {
 
 #[test]
 fn ipv6_close_delimited_body_ends_at_the_close() {
-    let (r, _) =
-        analyse_file(&capture("ipv6-close-delimited.pcap"), None, &mut NoBodies).expect("replay");
+    let (r, _) = analyse_file(
+        &capture("ipv6-close-delimited.pcap"),
+        None,
+        Reading::Ahead,
+        &mut NoBodies,
+    )
+    .expect("replay");
     let c = &r.connections[0];
     assert!(c.client.starts_with("[::1]"));
     let h = &c.http[0];
@@ -118,7 +141,13 @@ fn ipv6_close_delimited_body_ends_at_the_close() {
 
 #[test]
 fn linux_cooked_v2_captures_replay() {
-    let (r, _) = analyse_file(&capture("sll2-any.pcap"), None, &mut NoBodies).expect("replay");
+    let (r, _) = analyse_file(
+        &capture("sll2-any.pcap"),
+        None,
+        Reading::Ahead,
+        &mut NoBodies,
+    )
+    .expect("replay");
     assert_eq!(r.link_type, "LINUX_SLL2");
     assert_eq!(r.connections[0].http[0].body_bytes, 10240);
 }
@@ -438,7 +467,7 @@ fn the_book_lab_capture_replays_with_its_recv_log() {
 }
 
 #[test]
-fn several_files_report_whole_and_in_order_as_one_by_one() {
+fn several_files_report_whole_and_in_order_as_one_by_one_with_any_number_of_jobs() {
     let files = [
         "book-nodelay.pcap",
         "keepalive-chunked.pcap",
@@ -451,14 +480,23 @@ fn several_files_report_whole_and_in_order_as_one_by_one() {
     let args: Vec<&str> = std::iter::once("replay")
         .chain(paths.iter().map(String::as_str))
         .collect();
-    let together = recvscope(&args);
-    assert!(together.status.success());
     let one_by_one: Vec<u8> = paths
         .iter()
-        .flat_map(|p| recvscope(&["replay", p]).stdout)
+        .flat_map(|p| recvscope(&["replay", "--jobs", "1", p]).stdout)
         .collect();
-    assert_eq!(
-        String::from_utf8_lossy(&together.stdout),
-        String::from_utf8_lossy(&one_by_one)
-    );
+    for jobs in [None, Some("1"), Some("2"), Some("4")] {
+        let mut with_jobs = args.clone();
+        if let Some(n) = jobs {
+            with_jobs.extend(["--jobs", n]);
+        }
+        let together = recvscope(&with_jobs);
+        assert!(together.status.success(), "--jobs {jobs:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&together.stdout),
+            String::from_utf8_lossy(&one_by_one),
+            "--jobs {jobs:?}"
+        );
+    }
+    let zero = recvscope(&["replay", "--jobs", "0", &paths[0]]);
+    assert_eq!(zero.status.code(), Some(2), "clap's usage error");
 }

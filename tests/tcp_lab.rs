@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
 use recvscope::tcp::NoBodies;
 use recvscope::tcplab::{self, ALPHA, TcpLabAnswers};
@@ -36,7 +37,7 @@ fn recvscope(args: &[&str]) -> std::process::Output {
 /// The answers for the connection `replay --tcp-lab` picks: the one with
 /// the most payload.
 fn answers(name: &str) -> TcpLabAnswers {
-    let (r, _) = analyse_file(&capture(name), None, &mut NoBodies).expect(name);
+    let (r, _) = analyse_file(&capture(name), None, Reading::Ahead, &mut NoBodies).expect(name);
     let id = r
         .connections
         .iter()
@@ -48,7 +49,7 @@ fn answers(name: &str) -> TcpLabAnswers {
         })
         .expect("a connection")
         .id;
-    let (r, _) = analyse_file(&capture(name), Some(id), &mut NoBodies).expect(name);
+    let (r, _) = analyse_file(&capture(name), Some(id), Reading::Ahead, &mut NoBodies).expect(name);
     let c = r.connections.iter().find(|c| c.id == id).expect("listed");
     tcplab::answer(c, r.first_ts_ns.expect("frames")).expect("packet list")
 }

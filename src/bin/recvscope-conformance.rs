@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, bail};
+use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
 use recvscope::tcp::{Flag, NoBodies};
 
@@ -80,7 +81,8 @@ fn run() -> anyhow::Result<bool> {
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let theirs = tshark_counts(&tshark, file)?;
-        let ours: HashMap<Flag, u64> = match analyse_file(file, None, &mut NoBodies) {
+        let ours: HashMap<Flag, u64> = match analyse_file(file, None, Reading::Ahead, &mut NoBodies)
+        {
             Ok((report, _)) => Flag::WIRESHARK
                 .iter()
                 .map(|f| (*f, report.flags.get(*f)))

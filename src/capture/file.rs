@@ -7,7 +7,7 @@ use std::io::Read;
 
 use pcap::{Capture, Offline, Precision};
 
-use super::records::{self, Format};
+use super::records::{self, Format, Reading};
 
 use crate::wire::{FrameMeta, LinkType, link::SUPPORTED};
 
@@ -104,14 +104,15 @@ impl CaptureFile {
 
     /// Calls `f` for every frame in file order. A damaged record ends the
     /// read with [`ReadEnd::Damaged`] rather than an error, so the frames
-    /// before it are still reported.
-    pub fn for_each(&mut self, mut f: impl FnMut(FrameMeta, &[u8])) -> ReadEnd {
+    /// before it are still reported. `reading` matters for classic pcap only:
+    /// libpcap reads pcapng on the calling thread.
+    pub fn for_each(&mut self, reading: Reading, mut f: impl FnMut(FrameMeta, &[u8])) -> ReadEnd {
         if let Some((format, snaplen)) = self.classic {
             let mut read = 0u64;
             let result = std::fs::File::open(&self.path)
                 .map_err(|e| format!("error reading dump file: {e}"))
                 .and_then(|file| {
-                    records::for_each(file, format, snaplen, |meta, data| {
+                    records::for_each(file, format, snaplen, reading, |meta, data| {
                         read = meta.number;
                         f(meta, data);
                     })

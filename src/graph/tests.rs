@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use roxmltree::{Document, Node, ParsingOptions};
 
 use super::*;
+use crate::capture::records::Reading;
 use crate::correlate::{self, RecvRow};
 use crate::recvlog::RecvEvent;
 use crate::replay::analyse_file;
@@ -20,7 +21,8 @@ fn capture(name: &str) -> PathBuf {
 
 /// Connection 0 of a capture, listed packet by packet.
 fn listed(name: &str) -> ConnectionSummary {
-    let (report, _) = analyse_file(&capture(name), Some(0), &mut NoBodies).expect(name);
+    let (report, _) =
+        analyse_file(&capture(name), Some(0), Reading::Ahead, &mut NoBodies).expect(name);
     let conn = report.connections.into_iter().next().expect("a connection");
     assert!(conn.packet_list.is_some());
     conn
