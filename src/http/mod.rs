@@ -738,7 +738,7 @@ impl Dir {
             let b = if scan.confirmed {
                 // Field lines: copy up to the next line feed at once.
                 let avail = &rest[i..rest.len().min(i + max - self.buf.len())];
-                let line = avail.iter().position(|&c| c == b'\n');
+                let line = memchr::memchr(b'\n', avail);
                 let text = &avail[..line.unwrap_or(avail.len())];
                 self.buf.extend_from_slice(text);
                 if !text.is_empty() {

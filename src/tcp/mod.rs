@@ -10,7 +10,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 
 use foldhash::quality::RandomState;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 pub use conn::{BodySink, Connection, NoBodies};
 pub use flags::{Flag, FlagCounts, FlagSet};
@@ -35,13 +35,29 @@ impl Default for Limits {
     }
 }
 
-type Key = (SocketAddr, SocketAddr);
+/// A connection's two endpoints in a canonical order, packed into plain
+/// integers: hashing and comparing them is a few instructions per segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Key {
+    addrs: [u128; 2],
+    ports: [u16; 2],
+    v6: bool,
+}
 
 fn key(seg: &Segment<'_>) -> Key {
-    if seg.src <= seg.dst {
-        (seg.src, seg.dst)
-    } else {
-        (seg.dst, seg.src)
+    let endpoint = |a: SocketAddr| {
+        let ip = match a.ip() {
+            IpAddr::V4(ip) => u128::from(u32::from(ip)),
+            IpAddr::V6(ip) => u128::from(ip),
+        };
+        (ip, a.port())
+    };
+    let (a, b) = (endpoint(seg.src), endpoint(seg.dst));
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    Key {
+        addrs: [lo.0, hi.0],
+        ports: [lo.1, hi.1],
+        v6: seg.src.is_ipv6(),
     }
 }
 
@@ -260,6 +276,32 @@ mod tests {
                     .fin(),
             )
             .push(Pkt::c2s(isn + 19, b"").ack(9023).fin());
+    }
+
+    #[test]
+    fn both_directions_share_a_key_and_an_ipv4_address_never_meets_its_ipv6_twin() {
+        let decode = |ip: &[u8]| match crate::wire::decode(
+            crate::wire::LinkType::Raw,
+            ip,
+            crate::wire::FrameMeta {
+                number: 1,
+                ts_ns: 0,
+                orig_len: 60,
+            },
+        ) {
+            crate::wire::Decoded::Tcp(s) => key(&s),
+            other => panic!("not TCP: {other:?}"),
+        };
+        let there = decode(&Pkt::c2s(1, b"").ipv4());
+        assert_eq!(decode(&Pkt::s2c(1, b"").ipv4()), there);
+        assert_ne!(decode(&Pkt::c2s(1, b"").client_port(1).ipv4()), there);
+        // ::a00:1 and ::a00:2 hold the same 32 bits as 10.0.0.1 and 10.0.0.2.
+        let mut v6 = Pkt::c2s(1, b"").ipv6();
+        v6[8..24].copy_from_slice(&std::net::Ipv6Addr::from_bits(0x0a00_0001).octets());
+        v6[24..40].copy_from_slice(&std::net::Ipv6Addr::from_bits(0x0a00_0002).octets());
+        let twin = decode(&v6);
+        assert_eq!((twin.addrs, twin.ports), (there.addrs, there.ports));
+        assert_ne!(twin, there);
     }
 
     #[test]
