@@ -112,7 +112,7 @@ impl CaptureFile {
             let result = std::fs::File::open(&self.path)
                 .map_err(|e| format!("error reading dump file: {e}"))
                 .and_then(|file| {
-                    records::for_each(file, format, snaplen, reading, |meta, data| {
+                    records::for_each(&file, format, snaplen, reading, |meta, data| {
                         read = meta.number;
                         f(meta, data);
                     })

@@ -1,10 +1,9 @@
 //! Classic pcap records read straight from the file, zero-copy: libpcap
-//! has already checked the file header, this walks the records in a large
-//! buffer and hands out slices of it, with libpcap's rules for damage.
+//! has already checked the file header, this walks the records in large
+//! blocks and hands out slices of them, with libpcap's rules for damage.
 //! (libpcap copies every record twice: into stdio's buffer, then its own.)
 
-use std::io::{self, Read};
-
+use super::blocks::{self, Source};
 use crate::wire::FrameMeta;
 
 /// Bytes of the file header before the first record.
@@ -12,8 +11,6 @@ pub const FILE_HEADER: usize = 24;
 const RECORD_HEADER: usize = 16;
 /// libpcap's largest accepted record (`MAXIMUM_SNAPLEN`).
 pub const MAX_CAPLEN: u32 = 262_144;
-/// Read buffer: many records per read() call.
-const BUFFER: usize = 2 << 20;
 
 /// How a classic pcap file encodes its records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,65 +68,27 @@ pub fn record_header(format: Format, b: &[u8]) -> RecordHeader {
 /// How records reach the analysis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reading {
-    /// read() and analysis take turns on the calling thread.
+    /// Reading and analysis take turns on the calling thread.
     Inline,
-    /// A reader thread fills the next blocks while the caller analyses
+    /// A helper thread reads the next blocks while the caller analyses
     /// this one, so the kernel's copy overlaps the analysis on a second core.
     Ahead,
 }
 
-/// Blocks of records handed from the reader thread at most this far ahead.
-const AHEAD: usize = 3;
-
 /// Reads every record after the file header from `file`, calling `f` for
 /// each. Stops at the first damaged record with libpcap's reason.
 pub fn for_each(
-    mut file: impl Read + Send,
+    file: &(impl Source + ?Sized),
     format: Format,
     snaplen: u32,
     reading: Reading,
     mut f: impl FnMut(FrameMeta, &[u8]),
 ) -> Result<(), String> {
     let mut records = Records::new(format, snaplen);
-    if reading == Reading::Inline {
-        let mut buf = vec![0u8; BUFFER];
-        loop {
-            match read_some(&mut file, &mut buf)? {
-                0 => return records.end(),
-                n => records.feed(&buf[..n], &mut f)?,
-            }
-        }
-    }
-    std::thread::scope(|scope| {
-        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Result<Chunk, String>>(AHEAD);
-        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        scope.spawn(move || {
-            loop {
-                let mut buf = empty_rx.try_recv().unwrap_or_else(|_| vec![0u8; BUFFER]);
-                let read = read_some(&mut file, &mut buf).map(|len| Chunk { buf, len });
-                let last = !matches!(read, Ok(Chunk { len: 1.., .. }));
-                if full_tx.send(read).is_err() || last {
-                    break;
-                }
-            }
-        });
-        for chunk in full_rx {
-            let chunk = chunk?;
-            if chunk.len == 0 {
-                return records.end();
-            }
-            records.feed(&chunk.buf[..chunk.len], &mut f)?;
-            // The reader may have finished: its buffers are then not needed.
-            let _ = empty_tx.send(chunk.buf);
-        }
-        Err("error reading dump file: the reader thread stopped".to_string())
-    })
-}
-
-/// Bytes the reader thread read, the first `len` of `buf`.
-struct Chunk {
-    buf: Vec<u8>,
-    len: usize,
+    blocks::each_block(file, reading == Reading::Ahead, |block| {
+        records.feed(block, &mut f)
+    })?;
+    records.end()
 }
 
 /// Walks the records of a byte stream that arrives in chunks, joining a
@@ -262,16 +221,6 @@ fn prefetch(next: &[u8]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = next;
-}
-
-fn read_some(file: &mut impl Read, into: &mut [u8]) -> Result<usize, String> {
-    loop {
-        match file.read(into) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("error reading dump file: {e}")),
-        }
-    }
 }
 
 #[cfg(test)]
