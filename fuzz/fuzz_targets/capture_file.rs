@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
+use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
 use recvscope::tcp::NoBodies;
 use recvscope_fuzz::{render, scratch_file};
@@ -13,7 +14,7 @@ static PATH: LazyLock<std::path::PathBuf> = LazyLock::new(|| scratch_file("captu
 
 fuzz_target!(|data: &[u8]| {
     std::fs::write(&*PATH, data).expect("scratch file");
-    if let Ok((report, _)) = analyse_file(&PATH, Some(0), &mut NoBodies) {
+    if let Ok((report, _)) = analyse_file(&PATH, Some(0), Reading::Ahead, &mut NoBodies) {
         render(&PATH, &report);
     }
 });
