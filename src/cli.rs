@@ -165,8 +165,8 @@ pub struct ReplayArgs {
     /// payload (or --conn N) instead of the report; --json adds `tcp_lab`.
     #[arg(long)]
     pub tcp_lab: bool,
-    /// Threads to use [default: one per core]. One file: a second thread
-    /// reads ahead of the analysis. Several: files are analysed side by side.
+    /// Files analysed side by side [default: one per core]; above 1, each
+    /// also has a helper thread reading the file ahead of its analysis.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 }

@@ -56,12 +56,14 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
     );
+    // A helper thread reading ahead pays off even with a worker per core:
+    // a worker left alone on the last file then has both cores.
+    let reading = if jobs < 2 {
+        Reading::Inline
+    } else {
+        Reading::Ahead
+    };
     if args.files.len() < 2 || jobs < 2 || args.extract.is_some() {
-        let reading = if jobs < 2 {
-            Reading::Inline
-        } else {
-            Reading::Ahead
-        };
         for file in &args.files {
             if let ReadEnd::Damaged(why) = replay_file(file, args, reading, &mut out)? {
                 eprintln!("recvscope: warning: {why}");
@@ -69,7 +71,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
             }
         }
     } else {
-        for report in replay_parallel(args, jobs)? {
+        for report in replay_parallel(args, jobs, reading)? {
             let (text, end) = report?;
             out.write_all(&text)?;
             if let ReadEnd::Damaged(why) = end {
@@ -86,19 +88,15 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
 /// One file's report, written to memory, and how its reading ended.
 type FileReport = anyhow::Result<(Vec<u8>, ReadEnd)>;
 
-/// Replays the files on `jobs` threads, one file per worker and a reader
-/// thread each when there are threads to spare; the reports come back in
-/// the order of the files, each whole, so output never interleaves.
+/// Replays the files on `jobs` worker threads, a file at a time each; the
+/// reports come back in the order of the files, each whole, so output
+/// never interleaves.
 fn replay_parallel(
     args: &ReplayArgs,
     jobs: usize,
+    reading: Reading,
 ) -> anyhow::Result<impl Iterator<Item = FileReport>> {
     let workers = jobs.min(args.files.len());
-    let reading = if jobs >= 2 * workers {
-        Reading::Ahead
-    } else {
-        Reading::Inline
-    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel::<(usize, FileReport)>();
     let mut done: Vec<Option<FileReport>> = std::iter::repeat_with(|| None)
