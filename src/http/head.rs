@@ -3,13 +3,16 @@
 //! Everything here is lenient and total: any byte sequence yields a value,
 //! with `ok` flags / `Err` strings telling the caller what was malformed.
 
-/// A message head split into its start line and its header fields.
+use std::borrow::Cow;
+
+/// A message head split into its start line and its header fields,
+/// borrowing from the buffered head wherever it is valid UTF-8.
 #[derive(Debug, Default)]
-pub(super) struct Head {
+pub(super) struct Head<'a> {
     /// The start line, without its line ending, lossily decoded.
-    pub start: String,
-    /// Header fields in order: (lower-cased name, trimmed value).
-    pub fields: Vec<(String, String)>,
+    pub start: Cow<'a, str>,
+    /// Header fields in order: (name as sent, trimmed value).
+    fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 /// Optional whitespace around field values (RFC 9110 OWS).
@@ -25,6 +28,13 @@ fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// A field line's name and trimmed value; `None` without a colon or a name.
+fn field(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = line.split_once(':')?;
+    let name = trim_ows(name);
+    (!name.is_empty()).then(|| (name, trim_ows(value)))
+}
+
 /// At most 64 characters of `s`, for quoting input in warnings.
 pub(super) fn short(s: &str) -> String {
     let mut out: String = s.chars().take(64).collect();
@@ -34,20 +44,22 @@ pub(super) fn short(s: &str) -> String {
     out
 }
 
-impl Head {
+impl<'a> Head<'a> {
     /// Splits `buf` into start line and fields. With `complete` false the
     /// head was cut short: a trailing partial field line is ignored (a
     /// partial start line is kept, it is all there is).
-    pub fn parse(buf: &[u8], complete: bool) -> Head {
-        let mut lines = buf.split(|&b| b == b'\n');
-        let start =
-            String::from_utf8_lossy(strip_cr(lines.next().unwrap_or_default())).into_owned();
-        let mut rest: Vec<&[u8]> = lines.collect();
-        if !complete {
-            rest.pop();
-        }
-        let mut fields: Vec<(String, String)> = Vec::new();
-        for line in rest {
+    pub fn parse(buf: &'a [u8], complete: bool) -> Head<'a> {
+        let (start, after) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (&buf[..i], &buf[i + 1..]),
+            None => (buf, &buf[buf.len()..]),
+        };
+        let lines = if complete {
+            after
+        } else {
+            memchr::memrchr(b'\n', after).map_or(&after[..0], |j| &after[..j])
+        };
+        let mut fields: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+        for line in lines.split(|&b| b == b'\n') {
             let line = strip_cr(line);
             if line.is_empty() {
                 break;
@@ -58,6 +70,7 @@ impl Head {
                 if let Some((_, value)) = fields.last_mut() {
                     let more = trim_ows(&text);
                     if !more.is_empty() {
+                        let value = value.to_mut();
                         if !value.is_empty() {
                             value.push(' ');
                         }
@@ -66,22 +79,26 @@ impl Head {
                 }
                 continue;
             }
-            if let Some((name, value)) = text.split_once(':') {
-                let name = trim_ows(name);
-                if !name.is_empty() {
-                    fields.push((name.to_ascii_lowercase(), trim_ows(value).to_string()));
+            let field = match text {
+                Cow::Borrowed(t) => field(t).map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v))),
+                Cow::Owned(t) => {
+                    field(&t).map(|(n, v)| (n.to_string().into(), v.to_string().into()))
                 }
-            }
+            };
+            fields.extend(field);
         }
-        Head { start, fields }
+        Head {
+            start: String::from_utf8_lossy(strip_cr(start)),
+            fields,
+        }
     }
 
-    /// Values of every field called `name` (lower-case).
-    fn all<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+    /// Values of every field called `name`, in any case.
+    fn all<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s str> + use<'s, 'a, 'n> {
         self.fields
             .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
     }
 
     /// First value of field `name` (lower-case), if present and non-empty.
@@ -95,7 +112,7 @@ impl Head {
     }
 
     /// Comma-separated list elements of every `name` field, trimmed, non-empty.
-    fn list<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+    fn list<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s str> + use<'s, 'a, 'n> {
         self.all(name)
             .flat_map(|v| v.split(','))
             .map(trim_ows)
@@ -249,4 +266,54 @@ pub(super) fn request_host(method: &str, uri: &str, head: &Head) -> Option<Strin
         return Some(uri.to_string());
     }
     head.get("host").map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields<'h>(head: &'h Head<'_>) -> Vec<(&'h str, &'h str)> {
+        head.fields
+            .iter()
+            .map(|(n, v)| (n.as_ref(), v.as_ref()))
+            .collect()
+    }
+
+    #[test]
+    fn fields_are_split_trimmed_and_found_in_any_case() {
+        let head = Head::parse(
+            b"HTTP/1.1 200 OK\r\nContent-Length:  42 \r\nno colon\r\n: no name\r\nX-A:\t\r\n\r\nbody: no",
+            true,
+        );
+        assert_eq!(head.start, "HTTP/1.1 200 OK");
+        assert_eq!(fields(&head), [("Content-Length", "42"), ("X-A", "")]);
+        assert_eq!(head.get("content-length"), Some("42"));
+        assert!(head.has("x-a"));
+        assert_eq!(head.get("x-a"), None, "present but empty");
+    }
+
+    #[test]
+    fn a_head_cut_short_drops_its_partial_last_line_but_keeps_a_partial_start_line() {
+        let cut = Head::parse(b"GET / HTTP/1.1\r\nHost: a\r\nAcce", false);
+        assert_eq!(fields(&cut), [("Host", "a")]);
+        assert_eq!(Head::parse(b"GET / HT", false).start, "GET / HT");
+        assert!(Head::parse(b"GET / HTTP/1.1\r\n", false).fields.is_empty());
+    }
+
+    #[test]
+    fn folded_lines_join_the_value_and_invalid_utf8_is_replaced() {
+        let head = Head::parse(
+            b"HTTP/1.0 200 OK\nX-Long: one\n  two\n\tthree\nX-Bin: a\xffb\n\n",
+            true,
+        );
+        assert_eq!(
+            fields(&head),
+            [("X-Long", "one two three"), ("X-Bin", "a\u{fffd}b")]
+        );
+        assert!(matches!(head.fields[0].1, Cow::Owned(_)), "folding copies");
+        assert!(
+            matches!(head.fields[0].0, Cow::Borrowed(_)),
+            "names stay borrowed"
+        );
+    }
 }

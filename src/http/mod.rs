@@ -785,9 +785,10 @@ impl Dir {
                         ts_start: scan.ts_start,
                         ts_end: ts,
                     };
-                    let head = Head::parse(&self.buf, true);
+                    let buf = std::mem::take(&mut self.buf);
+                    self.record_head(core, sink, &Head::parse(&buf, true), pos, None);
+                    self.buf = buf;
                     self.reset_buf();
-                    self.record_head(core, sink, &head, pos, None);
                     return i + 1;
                 }
                 b'\n' => {
@@ -828,9 +829,11 @@ impl Dir {
             ts_start: scan.ts_start,
             ts_end: scan.ts_last,
         };
-        let head = Head::parse(&self.buf, false);
+        let buf = std::mem::take(&mut self.buf);
+        let broken = Some(why.to_string());
+        self.record_head(core, sink, &Head::parse(&buf, false), pos, broken);
+        self.buf = buf;
         self.reset_buf();
-        self.record_head(core, sink, &head, pos, Some(why.to_string()));
     }
 
     /// Records a parsed head and sets up its body. `broken` is why the
