@@ -209,8 +209,8 @@ impl Records {
 }
 
 /// Asks the CPU to start loading the next record's headers while this
-/// record is analysed: the reader thread's copy left them in another
-/// core's cache, and waiting for them was 40 % of the analysis time.
+/// record is analysed: the block was copied by the kernel, often on the
+/// other core, and waiting for each header was 40 % of the analysis time.
 #[inline(always)]
 fn prefetch(next: &[u8]) {
     #[cfg(target_arch = "x86_64")]
