@@ -18,8 +18,16 @@ fn recvscope(dir: &Path, args: &[&str]) -> Output {
         .expect("run recvscope")
 }
 
+/// One lab at a time: a lab's lesson rests on timing (a reader that keeps
+/// up with loopback never closes an 8 KiB window), which other labs
+/// running beside it on two cores would disturb.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs a lab as JSON (capturing when root, else socket-side only).
 fn lab(name: &str) -> (Value, tempfile::TempDir) {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut args = vec!["lab", name, "--json"];
     if !is_root() {
