@@ -60,11 +60,20 @@ pub fn each_block(
     };
     std::thread::scope(|scope| {
         scope.spawn(|| shared.help(file));
-        let result = shared.consume(file, &mut f);
-        shared.lock().finished = true;
-        shared.changed.notify_all();
-        result
+        // Also when `f` panics: the helper must stop for the scope to end.
+        let _stop = Finished(&shared);
+        shared.consume(file, &mut f)
     })
+}
+
+/// Tells the helper the caller has stopped, when dropped.
+struct Finished<'a>(&'a Shared);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.lock().finished = true;
+        self.0.changed.notify_all();
+    }
 }
 
 /// Reads block `k` of the file into `buf`, whole unless it is the last.
@@ -249,6 +258,41 @@ mod tests {
             assert_eq!(end, Err("enough".to_string()));
             assert_eq!(calls, 2);
         }
+    }
+
+    /// Bytes in memory that remember the furthest block anyone started.
+    struct Watched(Vec<u8>, std::sync::atomic::AtomicU64);
+
+    impl Source for Watched {
+        fn read_at(&self, into: &mut [u8], offset: u64) -> io::Result<usize> {
+            self.1
+                .fetch_max(offset / BLOCK as u64, std::sync::atomic::Ordering::SeqCst);
+            self.0.read_at(into, offset)
+        }
+    }
+
+    #[test]
+    fn reading_ahead_stays_a_few_blocks_ahead_of_a_slow_caller() {
+        let file = Watched(vec![0u8; BLOCK * 12], 0.into());
+        let mut k = 0u64;
+        each_block(&file, true, |_| {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            let furthest = file.1.load(std::sync::atomic::Ordering::SeqCst);
+            assert!(furthest <= k + AHEAD, "block {furthest} read while on {k}");
+            k += 1;
+            Ok(())
+        })
+        .expect("read");
+        assert_eq!(k, 13, "12 whole blocks and an empty last one");
+    }
+
+    #[test]
+    fn a_panic_in_the_caller_ends_the_helper_too() {
+        let bytes = vec![0u8; BLOCK * 12];
+        let outcome = std::panic::catch_unwind(|| {
+            each_block(bytes.as_slice(), true, |_| panic!("analysis bug"))
+        });
+        assert!(outcome.is_err(), "the panic comes through, nothing hangs");
     }
 
     /// A source that fails from a given offset on.
