@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::recvlog::{RecvEvent, TcpInfo};
 use crate::tcp::ConnectionSummary;
-use crate::tcp::conn::PacketRow;
+use crate::tcp::{Flag, PacketRecord, StreamOffsets};
+use crate::wire::Side;
 
 /// The first ACK after a recv whose advertised window grew.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -72,6 +73,7 @@ type Extent = (u64, u64, i64);
 struct Wire {
     /// In-order end of the server's stream.
     delivered: u64,
+    offsets: StreamOffsets,
     extents: Vec<Extent>,
     /// Out-of-order server segments: start → end.
     ahead: BTreeMap<u64, u64>,
@@ -80,17 +82,17 @@ struct Wire {
 }
 
 impl Wire {
-    fn frame(&mut self, row: &PacketRow) {
-        if row.from == "server" {
+    fn frame(&mut self, row: &PacketRecord) {
+        if row.from == Side::Server {
             if row.len > 0 {
-                let start = unwrap(self.delivered, row.rel_seq.wrapping_sub(1));
+                let span = self.offsets.span(row.rel_seq, row.len);
                 let before = self.delivered;
-                self.data(start, start + u64::from(row.len));
+                self.data(span.start, span.end);
                 if self.delivered > before {
                     self.extents.push((self.delivered, row.frame, row.ts_ns));
                 }
             }
-        } else if !row.flags.contains(['S', 'R']) {
+        } else if row.advertises_window() {
             if row.window == 0 {
                 self.zero_since.get_or_insert(row.ts_ns);
             } else {
@@ -117,15 +119,13 @@ impl Wire {
     }
 }
 
-/// A 32-bit relative sequence number as a 64-bit offset near `near`.
-pub(crate) fn unwrap(near: u64, rel: u32) -> u64 {
-    let diff = i64::from(rel.wrapping_sub(near as u32) as i32);
-    near.saturating_add_signed(diff)
-}
-
 /// Correlates recvs with the connection's frames (client and server rows
 /// in capture order); without frames only the socket-side columns are set.
-pub fn correlate(request_ts: i64, recvs: &[RecvEvent], rows: Option<&[PacketRow]>) -> Vec<RecvRow> {
+pub fn correlate(
+    request_ts: i64,
+    recvs: &[RecvEvent],
+    rows: Option<&[PacketRecord]>,
+) -> Vec<RecvRow> {
     let mut out: Vec<RecvRow> = recvs
         .iter()
         .map(|r| RecvRow {
@@ -187,13 +187,13 @@ pub fn correlate(request_ts: i64, recvs: &[RecvEvent], rows: Option<&[PacketRow]
 
 /// The first client ACK before `until` advertising more than the window in force.
 fn window_update(
-    rows: &[PacketRow],
+    rows: &[PacketRecord],
     mut window: Option<u64>,
     until: i64,
     request_ts: i64,
 ) -> Option<WindowUpdate> {
     for row in rows.iter().take_while(|r| r.ts_ns < until) {
-        if row.from != "client" || row.flags.contains(['S', 'R']) {
+        if row.from != Side::Client || !row.advertises_window() {
             continue;
         }
         if let Some(before) = window
@@ -204,7 +204,7 @@ fn window_update(
                 frame: row.frame,
                 from: before,
                 to: row.window,
-                pure: row.analysis.contains(&"WindowUpdate"),
+                pure: row.analysis.contains(Flag::WindowUpdate),
             });
         }
         window = Some(row.window);
@@ -293,30 +293,40 @@ fn ms(ns: i64) -> String {
 mod tests {
     use super::*;
 
+    use crate::tcp::FlagSet;
+    use crate::wire::TcpFlags;
+
+    const S: u16 = TcpFlags::SYN;
+    const SA: u16 = TcpFlags::SYN | TcpFlags::ACK;
+    const A: u16 = TcpFlags::ACK;
+    const PA: u16 = TcpFlags::PSH | TcpFlags::ACK;
+
     fn row(
         frame: u64,
         ts: i64,
-        from: &'static str,
-        flags: &str,
+        from: Side,
+        flags: u16,
         rel_seq: u32,
         len: u32,
         window: u64,
-    ) -> PacketRow {
-        PacketRow {
+    ) -> PacketRecord {
+        PacketRecord {
             frame,
             ts_ns: ts,
             from,
-            flags: flags.into(),
+            flags: TcpFlags(flags),
             rel_seq,
             rel_ack: Some(1),
             len,
             window_raw: window as u16,
             window,
             scale_known: true,
-            analysis: if from == "client" && len == 0 && flags == "A" && window > 0 && frame == 7 {
-                vec!["WindowUpdate"]
-            } else {
-                vec![]
+            analysis: {
+                let mut set = FlagSet::default();
+                if from == Side::Client && len == 0 && flags == A && window > 0 && frame == 7 {
+                    set.insert(Flag::WindowUpdate);
+                }
+                set
             },
         }
     }
@@ -336,16 +346,16 @@ mod tests {
 
     /// SYN, SYN-ACK, ACK, then 8000 bytes in two segments that close the
     /// window, a zero-window ACK, the app reads, a window update.
-    fn trace() -> Vec<PacketRow> {
+    fn trace() -> Vec<PacketRecord> {
         vec![
-            row(1, 0, "client", "S", 0, 0, 65535),
-            row(2, 1, "server", "SA", 0, 0, 65535),
-            row(3, 2, "client", "A", 1, 0, 8192),
-            row(4, 10, "server", "PA", 1, 4096, 65535),
-            row(5, 11, "server", "PA", 4097, 4096, 65535),
-            row(6, 12, "client", "A", 1, 0, 0),
-            row(7, 55, "client", "A", 1, 0, 5120),
-            row(8, 65, "server", "PA", 8193, 100, 65535),
+            row(1, 0, Side::Client, S, 0, 0, 65535),
+            row(2, 1, Side::Server, SA, 0, 0, 65535),
+            row(3, 2, Side::Client, A, 1, 0, 8192),
+            row(4, 10, Side::Server, PA, 1, 4096, 65535),
+            row(5, 11, Side::Server, PA, 4097, 4096, 65535),
+            row(6, 12, Side::Client, A, 1, 0, 0),
+            row(7, 55, Side::Client, A, 1, 0, 5120),
+            row(8, 65, Side::Server, PA, 8193, 100, 65535),
         ]
     }
 
@@ -409,16 +419,6 @@ mod tests {
         let out = correlate(0, &recvs, Some(&rows));
         assert_eq!(out[0].wire_delivered, Some(0));
         assert_eq!(out[1].wire_delivered, Some(8192));
-    }
-
-    #[test]
-    fn offsets_unwrap_past_four_gigabytes() {
-        assert_eq!(unwrap(0, 5), 5);
-        assert_eq!(
-            unwrap(u64::from(u32::MAX) - 10, 20),
-            u64::from(u32::MAX) + 21
-        );
-        assert_eq!(unwrap(100, 90), 90);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use recvscope::capture::records::Reading;
 use recvscope::recvlog::{self, KIND, LogWriter, Rcvbuf, RecvEvent, RunInfo};
 use recvscope::replay::analyse_file;
-use recvscope::tcp::NoBodies;
+use recvscope::tcp::{Flag, NoBodies};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -93,7 +93,7 @@ fn a_recv_log_beside_the_capture_puts_the_application_on_the_graph() {
     let mut log = LogWriter::create(&recvlog::path_for(&pcap), &run).expect("log");
     let updates: Vec<i64> = rows
         .iter()
-        .filter(|r| r.analysis.contains(&"WindowUpdate"))
+        .filter(|r| r.analysis.contains(Flag::WindowUpdate))
         .map(|r| r.ts_ns - 20_000)
         .collect();
     let each = conn.bytes.server_to_client / updates.len() as u64;

@@ -10,6 +10,7 @@ use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
 use recvscope::tcp::NoBodies;
 use recvscope::tcplab::{self, ALPHA, TcpLabAnswers};
+use recvscope::wire::Side;
 
 const CAPTURES: [&str; 7] = [
     "book-nodelay.pcap",
@@ -172,7 +173,7 @@ fn every_answer_agrees_with_tshark_on_the_sample_captures() {
                 .get(&n)
                 .unwrap_or_else(|| panic!("{name}: frame {n}"))
         };
-        let (sender, receiver) = if a.bulk_sender == "client" {
+        let (sender, receiver) = if a.bulk_sender == Side::Client {
             (addr(&a.client), addr(&a.server))
         } else {
             (addr(&a.server), addr(&a.client))
@@ -328,7 +329,7 @@ fn every_answer_agrees_with_tshark_on_the_sample_captures() {
 #[test]
 fn the_book_download_has_the_server_as_bulk_sender_and_no_slow_start_to_see() {
     let a = answers("book-nodelay.pcap");
-    assert_eq!((a.bulk_sender, a.receiver), ("server", "client"));
+    assert_eq!((a.bulk_sender, a.receiver), (Side::Server, Side::Client));
     assert_eq!(a.bulk_bytes, 70308);
     let lens: Vec<u32> = a.rtt.rows.iter().map(|r| r.len).collect();
     assert_eq!(lens, [32768, 32768, 4772]);

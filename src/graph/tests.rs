@@ -11,7 +11,8 @@ use crate::correlate::{self, RecvRow};
 use crate::recvlog::RecvEvent;
 use crate::replay::analyse_file;
 use crate::tcp::NoBodies;
-use crate::tcp::conn::PacketRow;
+use crate::tcp::{Flag, FlagSet, PacketRecord};
+use crate::wire::{Side, TcpFlags};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,7 +29,7 @@ fn listed(name: &str) -> ConnectionSummary {
     conn
 }
 
-fn rows(conn: &ConnectionSummary) -> &[PacketRow] {
+fn rows(conn: &ConnectionSummary) -> &[PacketRecord] {
     conn.packet_list.as_deref().expect("packet list")
 }
 
@@ -48,7 +49,7 @@ fn slow_reader_recvs(conn: &ConnectionSummary) -> (Vec<RecvRow>, i64) {
     let request = rows.iter().find(|r| r.len > 0).expect("request").ts_ns;
     let updates: Vec<i64> = rows
         .iter()
-        .filter(|r| r.analysis.contains(&"WindowUpdate"))
+        .filter(|r| r.analysis.contains(Flag::WindowUpdate))
         .map(|r| r.ts_ns)
         .collect();
     let mut times = vec![rows[8].ts_ns + 1_000];
@@ -117,10 +118,10 @@ fn the_slow_reader_graph_shows_every_segment_marker_and_axis() {
     let svg = time_sequence_svg(&conn, None);
     let doc = parse(&svg);
     let rows = rows(&conn);
-    let data = rows.iter().filter(|r| r.from == "server" && r.len > 0);
+    let data = rows.iter().filter(|r| r.from == Side::Server && r.len > 0);
     let retrans = data
         .clone()
-        .filter(|r| r.analysis.contains(&"Retransmission"))
+        .filter(|r| r.analysis.contains(Flag::Retransmission))
         .count();
     assert_eq!(retrans, 2);
     assert_eq!(
@@ -130,12 +131,12 @@ fn the_slow_reader_graph_shows_every_segment_marker_and_axis() {
     assert_eq!(count(&doc, "retransmission", "line"), retrans);
     let client_flag = |label| {
         rows.iter()
-            .filter(|r| r.from == "client" && r.analysis.contains(&label))
+            .filter(|r| r.from == Side::Client && r.analysis.contains(label))
             .count()
     };
     assert_eq!(
         count(&doc, "zero-window", "path"),
-        client_flag("ZeroWindow")
+        client_flag(Flag::ZeroWindow)
     );
     assert_eq!(count(&doc, "zero-window", "path"), 20);
     assert_eq!(count(&doc, "window-update", "path"), 11);
@@ -219,7 +220,7 @@ fn nodelay_has_data_but_no_flow_control_markers() {
     let doc = parse(&svg);
     let segments = rows(&conn)
         .iter()
-        .filter(|r| r.from == "server" && r.len > 0)
+        .filter(|r| r.from == Side::Server && r.len > 0)
         .count();
     assert!(segments > 0);
     assert_eq!(
@@ -236,7 +237,7 @@ fn a_capture_without_the_handshake_still_draws() {
     let all = conn.packet_list.take().expect("rows");
     let before = all
         .iter()
-        .filter(|r| r.from == "server" && r.len > 0)
+        .filter(|r| r.from == Side::Server && r.len > 0)
         .count();
     conn.packet_list = Some(all.into_iter().skip(3).collect());
     let svg = time_sequence_svg(&conn, None);
@@ -286,21 +287,23 @@ fn a_gigabyte_transfer_is_merged_per_pixel_column() {
     let mut conn = listed("book-nodelay.pcap");
     let segments = (1u64 << 30) / 1448;
     let mut rows = Vec::with_capacity(segments as usize * 3 / 2);
-    let row = |frame, ts_ns, from, rel_seq, rel_ack, len, window| PacketRow {
+    let row = |frame, ts_ns, from, rel_seq, rel_ack, len, window| PacketRecord {
         frame,
         ts_ns,
         from,
-        flags: "A".into(),
+        flags: TcpFlags(TcpFlags::ACK),
         rel_seq,
         rel_ack: Some(rel_ack),
         len,
         window_raw: 0,
         window,
         scale_known: true,
-        analysis: if window == 0 {
-            vec!["ZeroWindow"]
-        } else {
-            Vec::new()
+        analysis: {
+            let mut set = FlagSet::default();
+            if window == 0 {
+                set.insert(Flag::ZeroWindow);
+            }
+            set
         },
     };
     let mut frame = 0;
@@ -308,11 +311,19 @@ fn a_gigabyte_transfer_is_merged_per_pixel_column() {
         let seq = (1 + i * 1448) as u32;
         let ts = conn.start_ns + i as i64 * 10_000;
         frame += 1;
-        rows.push(row(frame, ts, "server", seq, 1, 1448, 65536));
+        rows.push(row(frame, ts, Side::Server, seq, 1, 1448, 65536));
         if i % 2 == 1 {
             frame += 1;
             let window = if i % 1000 == 1 { 0 } else { 262_144 };
-            rows.push(row(frame, ts + 5_000, "client", 1, seq + 1448, 0, window));
+            rows.push(row(
+                frame,
+                ts + 5_000,
+                Side::Client,
+                1,
+                seq + 1448,
+                0,
+                window,
+            ));
         }
     }
     conn.packet_list = Some(rows);

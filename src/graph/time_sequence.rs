@@ -8,9 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::correlate::{RecvRow, unwrap};
+use crate::correlate::RecvRow;
 use crate::tcp::ConnectionSummary;
-use crate::tcp::conn::PacketRow;
+use crate::tcp::{Flag, PacketRecord, StreamOffsets};
+use crate::wire::Side;
 
 use super::scale::{self, Linear, Ticks};
 use super::svg::{Anchor, Doc, StepPath, band};
@@ -81,24 +82,22 @@ struct Wire {
 }
 
 impl Wire {
-    fn new(rows: &[PacketRow], origin: i64) -> Wire {
+    fn new(rows: &[PacketRecord], origin: i64) -> Wire {
         let mut w = Wire::default();
-        let mut seq_near = 0u64;
-        let mut ack_near = 0u64;
+        let mut seqs = StreamOffsets::default();
+        let mut acks = StreamOffsets::default();
         for row in rows {
             let t = (row.ts_ns - origin) as f64 / 1e9;
             w.first_t.get_or_insert(t);
             w.last_t = Some(t);
-            if row.from == "server" {
+            if row.from == Side::Server {
                 if row.len > 0 {
-                    let start = unwrap(seq_near, row.rel_seq.wrapping_sub(1));
-                    let end = start + u64::from(row.len);
-                    seq_near = seq_near.max(end);
+                    let span = seqs.span(row.rel_seq, row.len);
                     w.segs.push(Seg {
                         t,
-                        start,
-                        end,
-                        retransmission: row.analysis.iter().any(|a| a.ends_with("Retransmission")),
+                        start: span.start,
+                        end: span.end,
+                        retransmission: row.analysis.any_retransmission(),
                         frame: row.frame,
                     });
                 }
@@ -107,11 +106,10 @@ impl Wire {
             let Some(rel_ack) = row.rel_ack else {
                 continue;
             };
-            if row.flags.contains(['S', 'R']) {
+            if !row.advertises_window() {
                 continue;
             }
-            let ack = unwrap(ack_near, rel_ack.wrapping_sub(1));
-            ack_near = ack;
+            let ack = acks.at(rel_ack);
             w.scale_unknown |= !row.scale_known;
             w.acks.push((t, ack));
             w.limits.push((t, ack + row.window));
@@ -122,10 +120,10 @@ impl Wire {
                 window: row.window,
                 frame: row.frame,
             };
-            if row.analysis.contains(&"ZeroWindow") {
+            if row.analysis.contains(Flag::ZeroWindow) {
                 w.zero.push(mark());
             }
-            if row.analysis.contains(&"WindowUpdate") {
+            if row.analysis.contains(Flag::WindowUpdate) {
                 w.updates.push(Mark {
                     offset: ack + row.window,
                     ..mark()
@@ -228,7 +226,7 @@ pub fn time_sequence_svg(conn: &ConnectionSummary, app: Option<AppRecvs<'_>>) ->
     ));
     time_grid(&mut doc, &x, &t_ticks, TOP);
     time_grid(&mut doc, &x, &t_ticks, BOTTOM);
-    y_axis(&mut doc, &y, &y_ticks, Side::Left, "y-axis", BLACK);
+    y_axis(&mut doc, &y, &y_ticks, AxisSide::Left, "y-axis", BLACK);
     doc.vertical_text(
         (20.0, (TOP.0 + TOP.1) / 2.0),
         r#"id="y-label" font-size="13""#,
@@ -310,7 +308,7 @@ fn subtitle(conn: &ConnectionSummary, wire: &Wire) -> String {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Side {
+enum AxisSide {
     Left,
     Right,
 }
@@ -353,15 +351,15 @@ fn x_axis(doc: &mut Doc, x: &Linear, ticks: &Ticks, since_request: bool) {
 }
 
 /// Byte ticks and horizontal grid lines for one vertical axis.
-fn y_axis(doc: &mut Doc, y: &Linear, ticks: &Ticks, side: Side, id: &str, colour: &str) {
+fn y_axis(doc: &mut Doc, y: &Linear, ticks: &Ticks, side: AxisSide, id: &str, colour: &str) {
     doc.open(&format!(r#"id="{id}" fill="{colour}""#));
     for v in ticks.values() {
         let py = y.px(v);
         let (tick, label, anchor) = match side {
-            Side::Left => ((X0 - 4.0, X0), X0 - 7.0, Anchor::End),
-            Side::Right => ((X1, X1 + 4.0), X1 + 7.0, Anchor::Start),
+            AxisSide::Left => ((X0 - 4.0, X0), X0 - 7.0, Anchor::End),
+            AxisSide::Right => ((X1, X1 + 4.0), X1 + 7.0, Anchor::Start),
         };
-        if side == Side::Left {
+        if side == AxisSide::Left {
             doc.line((X0, py), (X1, py), &format!(r#"stroke="{GRID}""#));
         }
         doc.line((tick.0, py), (tick.1, py), r##"stroke="#888""##);
@@ -571,7 +569,7 @@ fn bottom_panel(
             doc,
             &sy,
             &size_ticks,
-            Side::Left,
+            AxisSide::Left,
             "recv-size-axis",
             "#1f6f99",
         );
@@ -594,7 +592,14 @@ fn bottom_panel(
         doc.close();
     }
     if !wire.windows.is_empty() {
-        y_axis(doc, &wy, &win_ticks, Side::Right, "window-axis", "#8a5d00");
+        y_axis(
+            doc,
+            &wy,
+            &win_ticks,
+            AxisSide::Right,
+            "window-axis",
+            "#8a5d00",
+        );
         doc.vertical_text(
             (WIDTH - 16.0, mid),
             r##"id="window-label" font-size="13" fill="#8a5d00""##,

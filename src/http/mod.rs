@@ -20,7 +20,6 @@
 //! bytes are counted in one warning per episode.
 
 use std::collections::VecDeque;
-use std::fmt;
 
 use serde::Serialize;
 
@@ -31,22 +30,7 @@ mod tests;
 use head::Head;
 
 /// A direction of the connection: bytes sent by the client, or by the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum Side {
-    /// Bytes sent by the connection's initiator (requests).
-    Client,
-    /// Bytes sent by the responder (responses).
-    Server,
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        })
-    }
-}
+pub use crate::wire::Side;
 
 /// Resource bounds of one [`Conversation`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -202,14 +202,20 @@ fn packets(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()
             p.frame,
             secs(p.ts_ns - t0),
             p.from,
-            p.flags,
+            p.flags.letters(),
             p.rel_seq,
             opt(p.rel_ack),
             p.len,
             p.window,
             if p.scale_known { " " } else { "?" },
-            p.analysis.join(" ")
+            labels(p.analysis)
         )?;
     }
     Ok(())
+}
+
+/// The flags' Info-column labels, space-separated.
+fn labels(flags: crate::tcp::FlagSet) -> String {
+    let labels: Vec<&str> = flags.iter().map(crate::tcp::Flag::label).collect();
+    labels.join(" ")
 }

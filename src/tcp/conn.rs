@@ -3,12 +3,13 @@
 
 use std::net::SocketAddr;
 
-use crate::http::{self, Conversation, Side};
-use crate::wire::{HeaderState, Segment, TcpFlags};
+use crate::http::{self, Conversation};
+use crate::wire::{HeaderState, Segment, Side, TcpFlags};
 
 use super::analysis::{Analysis, WindowScale};
 use super::flags::{Flag, FlagCounts, FlagSet};
 use super::reassembly::{Chunk, Reassembler};
+use super::record::PacketRecord;
 
 /// Receives HTTP bodies of every connection, for extraction.
 pub trait BodySink {
@@ -41,24 +42,6 @@ impl http::BodySink for ConnSink<'_> {
 
 /// How many frame numbers a connection keeps as evidence of flow control.
 pub const MAX_EVIDENCE: usize = 64;
-
-/// One row of a connection's packet-by-packet listing.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct PacketRow {
-    pub frame: u64,
-    pub ts_ns: i64,
-    /// "client" or "server": who sent it.
-    pub from: &'static str,
-    pub flags: String,
-    pub rel_seq: u32,
-    pub rel_ack: Option<u32>,
-    pub len: u32,
-    pub window_raw: u16,
-    /// The window in bytes, scaled where the shift is known.
-    pub window: u64,
-    pub scale_known: bool,
-    pub analysis: Vec<&'static str>,
-}
 
 /// What one direction (one sender) did.
 #[derive(Clone, Debug, Default)]
@@ -108,7 +91,7 @@ pub struct Connection {
     syn_ts: Option<i64>,
     synack_ts: Option<i64>,
     pub handshake_rtt_ns: Option<i64>,
-    pub rows: Option<Vec<PacketRow>>,
+    pub rows: Option<Vec<PacketRecord>>,
 }
 
 impl Connection {
@@ -205,15 +188,15 @@ impl Connection {
         if seg.flags.rst() {
             self.dirs[dir].rst = true;
         }
-        let from_client = self.client_dir() == dir;
+        let from = self.side(dir);
         if let Some(rows) = self.rows.as_mut() {
             let base = self.dirs[dir].base_seq.unwrap_or(seg.seq);
             let peer_base = self.dirs[1 - dir].base_seq;
-            rows.push(PacketRow {
+            rows.push(PacketRecord {
                 frame: seg.meta.number,
                 ts_ns: ts,
-                from: if from_client { "client" } else { "server" },
-                flags: seg.flags.letters(),
+                from,
+                flags: seg.flags,
                 rel_seq: seg.seq.wrapping_sub(base),
                 rel_ack: seg
                     .flags
@@ -223,7 +206,7 @@ impl Connection {
                 window_raw: seg.window,
                 window,
                 scale_known: seg.flags.syn() || self.analysis.scale(dir) != WindowScale::Unknown,
-                analysis: flags.iter().map(Flag::label).collect(),
+                analysis: flags,
             });
         }
         self.stream(dir, seg, sink);

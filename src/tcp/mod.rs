@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod conn;
 pub mod flags;
 pub mod reassembly;
+pub mod record;
 pub mod summary;
 
 use std::collections::hash_map::Entry;
@@ -14,6 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use conn::{BodySink, Connection, NoBodies};
 pub use flags::{Flag, FlagCounts, FlagSet};
+pub use record::{PacketRecord, StreamOffsets};
 pub use summary::ConnectionSummary;
 
 use crate::wire::Segment;
@@ -256,6 +258,7 @@ impl Tracker {
 mod tests {
     use super::*;
     use crate::testkit::{Pkt, Trace};
+    use crate::wire::Side;
 
     fn summaries(t: &Trace) -> Vec<ConnectionSummary> {
         let mut tracker = Tracker::new(Limits::default(), None);
@@ -327,7 +330,7 @@ mod tests {
         let (s, _) = tracker.finish(&mut NoBodies);
         assert_eq!(s[0].client, "10.0.0.1:40000");
         let rows = s[0].packet_list.as_ref().expect("listed");
-        assert_eq!((rows[0].from, rows[1].from), ("server", "client"));
+        assert_eq!((rows[0].from, rows[1].from), (Side::Server, Side::Client));
     }
 
     /// A whole short connection from client port `port`, starting `at_us`.

@@ -5,8 +5,9 @@ use serde::Serialize;
 use crate::http::{HttpSummary, Transaction};
 
 use super::analysis::WindowScale;
-use super::conn::{Connection, Direction, PacketRow};
+use super::conn::{Connection, Direction};
 use super::flags::{Flag, FlagCounts};
+use super::record::PacketRecord;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Handshake {
@@ -149,7 +150,7 @@ pub struct ConnectionSummary {
     pub http: Vec<HttpExchange>,
     pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub packet_list: Option<Vec<PacketRow>>,
+    pub packet_list: Option<Vec<PacketRecord>>,
 }
 
 impl ConnectionSummary {

@@ -108,7 +108,7 @@ pub(super) fn coverage(view: &View<'_>) -> AckCoverage {
 pub(super) fn throughput(view: &View<'_>) -> Option<Throughput> {
     let (start, end) = data_span(view)?;
     let (_, first) = view.data().next()?;
-    let mut best: Option<(u32, &crate::tcp::conn::PacketRow)> = None;
+    let mut best: Option<(u32, &crate::tcp::PacketRecord)> = None;
     for r in view.rows.iter().filter(|r| view.is_ack(r)) {
         let Some(ack) = r.rel_ack else { continue };
         let ack = if seq::gt(ack, end) { end } else { ack };
@@ -139,6 +139,7 @@ mod tests {
     use super::super::tests::{handshake, listed};
     use super::Bucket;
     use crate::testkit::{Pkt, Trace};
+    use crate::wire::Side;
 
     /// The server sends eight 1000-byte segments; the client ACKs every
     /// other one, but the first alone and the last two plus a FIN.
@@ -166,7 +167,7 @@ mod tests {
     fn delayed_acks_cover_two_segments() {
         let a = answer(&listed(&delayed_acks()), 0).expect("listed");
         let c = &a.ack_coverage;
-        assert_eq!(a.bulk_sender, "server");
+        assert_eq!(a.bulk_sender, Side::Server);
         assert_eq!(c.acks, 5);
         assert_eq!(
             c.by_bytes,

@@ -14,7 +14,8 @@ pub mod text;
 use serde::Serialize;
 
 use crate::tcp::ConnectionSummary;
-use crate::tcp::conn::PacketRow;
+use crate::tcp::{Flag, PacketRecord};
+use crate::wire::Side;
 
 pub use acks::{AckCoverage, Bucket, Throughput};
 pub use rounds::{Round, SlowStart};
@@ -32,9 +33,9 @@ pub struct TcpLabAnswers {
     /// "ip:port" of each end.
     pub client: String,
     pub server: String,
-    /// "client" or "server": the side that sent more payload.
-    pub bulk_sender: &'static str,
-    pub receiver: &'static str,
+    /// The side that sent more payload.
+    pub bulk_sender: Side,
+    pub receiver: Side,
     /// Stream bytes the bulk sender and the receiver sent.
     pub bulk_bytes: u64,
     pub receiver_bytes: u64,
@@ -88,7 +89,7 @@ pub struct RequestSegment {
 /// it held the bulk sender back.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReceiverWindow {
-    pub receiver: &'static str,
+    pub receiver: Side,
     /// In bytes, scaled where the shift is known (a SYN's never is).
     pub min: Option<u64>,
     pub min_frame: Option<u64>,
@@ -124,7 +125,7 @@ pub struct WindowFilled {
 #[derive(Debug, Clone, Serialize)]
 pub struct Retransmission {
     pub frame: u64,
-    pub from: &'static str,
+    pub from: Side,
     pub rel_seq: u32,
     pub len: u32,
     /// The most specific `tcp.analysis.*` field it carries.
@@ -134,15 +135,15 @@ pub struct Retransmission {
 
 /// The rows of one side of a connection, with the facts the answers share.
 pub(crate) struct View<'a> {
-    pub rows: &'a [PacketRow],
-    pub sender: &'static str,
-    pub receiver: &'static str,
+    pub rows: &'a [PacketRecord],
+    pub sender: Side,
+    pub receiver: Side,
     pub t0: i64,
 }
 
 impl View<'_> {
     /// Rows with the sender's data: payload, and not a keep-alive's garbage byte.
-    pub fn data(&self) -> impl Iterator<Item = (usize, &PacketRow)> {
+    pub fn data(&self) -> impl Iterator<Item = (usize, &PacketRecord)> {
         self.rows
             .iter()
             .enumerate()
@@ -150,25 +151,18 @@ impl View<'_> {
     }
 
     /// Rows from the receiver carrying an acknowledgement number.
-    pub fn is_ack(&self, r: &PacketRow) -> bool {
-        r.from == self.receiver && r.rel_ack.is_some() && !r.flags.contains('S')
+    pub fn is_ack(&self, r: &PacketRecord) -> bool {
+        r.from == self.receiver && r.rel_ack.is_some() && !r.flags.syn()
     }
 }
 
-fn is_data(r: &PacketRow) -> bool {
-    r.len > 0 && !r.analysis.contains(&"Keep-Alive")
-}
-
-/// Sequence number one past the segment, counting a FIN as Wireshark does.
-pub(crate) fn end_seq(r: &PacketRow) -> u32 {
-    r.rel_seq
-        .wrapping_add(r.len)
-        .wrapping_add(u32::from(r.flags.contains('F')))
+fn is_data(r: &PacketRecord) -> bool {
+    r.len > 0 && !r.analysis.contains(Flag::KeepAlive)
 }
 
 /// True when a row was flagged as any kind of retransmission.
-pub(crate) fn is_retransmission(r: &PacketRow) -> bool {
-    r.analysis.contains(&"Retransmission")
+pub(crate) fn is_retransmission(r: &PacketRecord) -> bool {
+    r.analysis.contains(Flag::Retransmission)
 }
 
 /// Answers the lab for `conn`, whose packet list must have been kept
@@ -177,9 +171,9 @@ pub fn answer(conn: &ConnectionSummary, t0: i64) -> Option<TcpLabAnswers> {
     let rows = conn.packet_list.as_deref()?;
     let client_bulk = conn.bytes.client_to_server > conn.bytes.server_to_client;
     let (sender, receiver) = if client_bulk {
-        ("client", "server")
+        (Side::Client, Side::Server)
     } else {
-        ("server", "client")
+        (Side::Server, Side::Client)
     };
     let (bulk_bytes, receiver_bytes) = if client_bulk {
         (conn.bytes.client_to_server, conn.bytes.server_to_client)
@@ -192,43 +186,39 @@ pub fn answer(conn: &ConnectionSummary, t0: i64) -> Option<TcpLabAnswers> {
         receiver,
         t0,
     };
-    let raw = |from: &str, rel: u32| {
-        let isn = if from == "client" {
+    let raw = |from: Side, rel: u32| {
+        let isn = if from == Side::Client {
             conn.handshake.client_isn
         } else {
             conn.handshake.server_isn
         };
         isn.map(|i| i.wrapping_add(rel))
     };
-    let segment = |r: &PacketRow| DataSegment {
+    let segment = |r: &PacketRecord| DataSegment {
         frame: r.frame,
         raw_seq: raw(r.from, r.rel_seq),
         rel_seq: r.rel_seq,
         len: r.len,
         sent_ns: r.ts_ns - t0,
     };
-    let handshake = |want: &str| {
+    let handshake = |syn_ack: bool| {
         rows.iter()
-            .find(|r| r.flags.contains('S') && r.flags.contains('.') == (want == "S."))
+            .find(|r| r.flags.syn() && r.flags.ack() == syn_ack)
             .map(|r| {
-                let peer = if r.from == "client" {
-                    "server"
-                } else {
-                    "client"
-                };
+                let peer = r.from.peer();
                 HandshakeSegment {
                     frame: r.frame,
                     raw_seq: raw(r.from, r.rel_seq),
                     rel_seq: r.rel_seq,
                     raw_ack: r.rel_ack.and_then(|a| raw(peer, a)),
                     rel_ack: r.rel_ack,
-                    flags: r.flags.clone(),
+                    flags: r.flags.letters(),
                 }
             })
     };
     let request = rows
         .iter()
-        .find(|r| r.from == "client" && is_data(r) && r.rel_seq <= 1 && end_seq(r) > 1)
+        .find(|r| r.from == Side::Client && is_data(r) && r.rel_seq <= 1 && r.end_seq() > 1)
         .map(|r| RequestSegment {
             method: conn.http.first().and_then(|h| h.method.clone()),
             uri: conn.http.first().and_then(|h| h.uri.clone()),
@@ -244,8 +234,8 @@ pub fn answer(conn: &ConnectionSummary, t0: i64) -> Option<TcpLabAnswers> {
         receiver,
         bulk_bytes,
         receiver_bytes,
-        syn: handshake("S"),
-        syn_ack: handshake("S."),
+        syn: handshake(false),
+        syn_ack: handshake(true),
         request,
         first_bulk_data: view.data().next().map(|(_, r)| segment(r)),
         window: receiver_window(&view, conn),
@@ -261,16 +251,16 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
     let advertised = || {
         view.rows
             .iter()
-            .filter(|r| r.from == view.receiver && !r.flags.contains('R'))
+            .filter(|r| r.from == view.receiver && !r.flags.rst())
     };
     // The first row with the smallest and the first with the largest window.
     let min = advertised().min_by_key(|r| r.window);
     let max = advertised().rev().max_by_key(|r| r.window);
     let later_min = advertised()
-        .filter(|r| !r.flags.contains('S'))
+        .filter(|r| !r.flags.syn())
         .min_by_key(|r| r.window);
     let fc = &conn.flow_control;
-    let (window_full, zero_windows) = if view.receiver == "server" {
+    let (window_full, zero_windows) = if view.receiver == Side::Server {
         (fc.window_full_to_server, fc.server_zero_windows)
     } else {
         (fc.window_full_to_client, fc.client_zero_windows)
@@ -280,7 +270,7 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
     for r in view.rows {
         if r.from == view.receiver {
             offered = Some(r.window);
-        } else if r.from == view.sender && is_data(r) && r.analysis.contains(&"WindowFull") {
+        } else if r.from == view.sender && is_data(r) && r.analysis.contains(Flag::WindowFull) {
             filled.push(WindowFilled {
                 frame: r.frame,
                 at_ns: r.ts_ns - view.t0,
@@ -288,7 +278,7 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
             });
         }
     }
-    let in_flight = if view.sender == "client" {
+    let in_flight = if view.sender == Side::Client {
         conn.max_bytes_in_flight.client
     } else {
         conn.max_bytes_in_flight.server
@@ -365,16 +355,16 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
 }
 
 /// Every retransmission of either side, with the rule that recognised it.
-fn retransmissions(rows: &[PacketRow]) -> Vec<Retransmission> {
+fn retransmissions(rows: &[PacketRecord]) -> Vec<Retransmission> {
     rows.iter()
         .filter(|r| is_retransmission(r))
         .map(|r| {
-            let (kind, rule) = if r.analysis.contains(&"SpuriousRetransmission") {
+            let (kind, rule) = if r.analysis.contains(Flag::SpuriousRetransmission) {
                 (
                     "spurious_retransmission",
                     "re-sends bytes the receiver had already acknowledged",
                 )
-            } else if r.analysis.contains(&"FastRetransmission") {
+            } else if r.analysis.contains(Flag::FastRetransmission) {
                 (
                     "fast_retransmission",
                     "re-sends the segment two or more duplicate ACKs asked for, within 20 ms of the last",
@@ -438,8 +428,8 @@ pub(crate) mod tests {
         )
         .push(Pkt::s2c(5001, &[7; 100]).ack(1019).window(4000));
         let a = answer(&listed(&t), 0).expect("listed");
-        assert_eq!(a.bulk_sender, "server");
-        assert_eq!(a.receiver, "client");
+        assert_eq!(a.bulk_sender, Side::Server);
+        assert_eq!(a.receiver, Side::Client);
         let syn = a.syn.expect("SYN");
         assert_eq!((syn.frame, syn.raw_seq, syn.rel_seq), (1, Some(1000), 0));
         assert_eq!(syn.flags, "S");
@@ -475,7 +465,7 @@ pub(crate) mod tests {
             .push(Pkt::s2c(5001, b"").ack(2001).window(9000));
         let a = answer(&listed(&t), 0).expect("listed");
         let w = &a.window;
-        assert_eq!(w.receiver, "server");
+        assert_eq!(w.receiver, Side::Server);
         assert_eq!((w.min, w.min_frame), (Some(3000), Some(5)));
         assert_eq!((w.max, w.max_frame), (Some(9000), Some(6)));
         assert_eq!(

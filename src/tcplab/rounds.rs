@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::tcp::ConnectionSummary;
-use crate::wire::seq;
+use crate::wire::{Side, seq};
 
 use super::{RttTable, View, is_data};
 
@@ -19,7 +19,7 @@ const GROWTH: f64 = 1.5;
 /// The data sender's rounds and the slow-start reading.
 #[derive(Debug, Clone, Serialize)]
 pub struct SlowStart {
-    pub sender: &'static str,
+    pub sender: Side,
     /// Sends further apart than this start a new round; `null` without an RTT.
     pub split_gap_ns: Option<i64>,
     /// What the gap is half of: "median SampleRTT" or "handshake RTT".

@@ -9,15 +9,15 @@
 
 use serde::Serialize;
 
-use crate::wire::seq;
+use crate::wire::{Side, seq};
 
-use super::{ALPHA, RTT_SEGMENTS, View, end_seq, is_retransmission};
+use super::{ALPHA, RTT_SEGMENTS, View, is_retransmission};
 
 /// The lab's RTT table.
 #[derive(Debug, Clone, Serialize)]
 pub struct RttTable {
     /// "client" or "server": whose segments these are.
-    pub sender: &'static str,
+    pub sender: Side,
     pub alpha: f64,
     pub rows: Vec<RttRow>,
     /// Every SampleRTT of the connection's bulk data, in ACK order.
@@ -82,7 +82,7 @@ fn acknowledgements(view: &View<'_>) -> Vec<Acked> {
             });
         }
         if r.from == view.sender && super::is_data(r) {
-            let (s, end) = (r.rel_seq, end_seq(r));
+            let (s, end) = (r.rel_seq, r.end_seq());
             let again = is_retransmission(r);
             if again {
                 for p in pending
@@ -119,7 +119,7 @@ pub(super) fn table(view: &View<'_>) -> RttTable {
         let r = &view.rows[a.row];
         let ack_row = a.by.map(|i| &view.rows[i]);
         let ack = ack_row.and_then(|x| x.rel_ack);
-        let exact = ack == Some(end_seq(r));
+        let exact = ack == Some(r.end_seq());
         let sample = match ack_row {
             Some(x) if exact && !a.ambiguous => Some(x.ts_ns - r.ts_ns),
             _ => None,
@@ -172,6 +172,7 @@ mod tests {
     use super::super::answer;
     use super::super::tests::{handshake, listed};
     use crate::testkit::{Pkt, Trace};
+    use crate::wire::Side;
 
     const MS: i64 = 1_000_000;
 
@@ -194,7 +195,7 @@ mod tests {
         }
         let a = answer(&listed(&t), 0).expect("listed");
         let r = &a.rtt;
-        assert_eq!(r.sender, "client");
+        assert_eq!(r.sender, Side::Client);
         assert_eq!(r.rows.len(), 6);
         assert_eq!(samples(&r.rows), rtts.map(|ms| Some(ms * MS)).to_vec());
         let est: Vec<f64> = r

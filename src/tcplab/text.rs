@@ -39,10 +39,6 @@ fn rate(per_s: f64, unit: &str) -> String {
     format!("{:.1} {p}{unit}", per_s / v)
 }
 
-fn other(side: &str) -> &'static str {
-    if side == "client" { "server" } else { "client" }
-}
-
 fn histogram(buckets: &[super::Bucket], unit: &str) -> String {
     let mut parts: Vec<String> = buckets
         .iter()
@@ -333,7 +329,7 @@ fn throughput(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
         rate(t.bytes_per_second, "B/s"),
         rate(t.bytes_per_second * 8.0, "bit/s"),
         a.bulk_sender,
-        other(a.bulk_sender)
+        a.bulk_sender.peer()
     )
 }
 

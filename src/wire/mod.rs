@@ -6,10 +6,12 @@
 pub mod link;
 pub mod segment;
 pub mod seq;
+pub mod side;
 pub mod tcp_options;
 
 pub use link::LinkType;
 pub use segment::{Decoded, FrameMeta, HeaderState, Segment, TcpFlags, decode};
+pub use side::Side;
 
 #[cfg(test)]
 mod tests {

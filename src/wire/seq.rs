@@ -33,9 +33,29 @@ pub fn max(a: u32, b: u32) -> u32 {
     if gt(a, b) { a } else { b }
 }
 
+/// A 32-bit sequence number (relative or raw) as the 64-bit stream
+/// position nearest `near`: how a stream longer than 4 GiB is followed
+/// through the wrap. Saturates at 0 and `u64::MAX`.
+#[inline]
+pub fn unwrap_near(near: u64, seq: u32) -> u64 {
+    let diff = i64::from(seq.wrapping_sub(near as u32) as i32);
+    near.saturating_add_signed(diff)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unwrap_near_follows_a_stream_past_four_gibibytes() {
+        assert_eq!(unwrap_near(0, 10), 10);
+        assert_eq!(unwrap_near(u64::from(u32::MAX) - 5, 4), (1 << 32) + 4);
+        assert_eq!(
+            unwrap_near((1 << 32) + 4, u32::MAX - 5),
+            u64::from(u32::MAX) - 5
+        );
+        assert_eq!(unwrap_near(3, u32::MAX), 0, "never below zero");
+    }
 
     #[test]
     fn comparisons_wrap_around_zero() {
