@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::analysis::ConnectionSummary;
 use crate::recvlog::{RecvEvent, TcpInfo};
-use crate::tcp::ConnectionSummary;
 use crate::tcp::{Flag, PacketRecord, StreamOffsets};
 use crate::wire::Side;
 
@@ -244,9 +244,9 @@ pub fn explain(rows: &[RecvRow], conn: Option<&ConnectionSummary>) -> Vec<String
         out.push("No capture: the wire view (segments, windows, stalls) is not available.".into());
         return out;
     };
-    let stalls = conn.flow_control.client_zero_windows;
+    let stalls = conn.tcp.flow_control.client_zero_windows;
     if stalls == 0 {
-        let min = conn.receiver_window.client.min;
+        let min = conn.tcp.receiver_window.client.min;
         out.push(format!(
             "The receive window never closed{}: the reader kept up and the sender was never stopped by flow control.",
             min.map_or(String::new(), |m| format!(" (smallest advertised: {m} bytes)"))
@@ -264,7 +264,7 @@ pub fn explain(rows: &[RecvRow], conn: Option<&ConnectionSummary>) -> Vec<String
         }
         out.push(format!(
             "The server was stalled by a zero window {stalls} time(s), for {} ms in total.",
-            ms(conn.zero_window_stall_ns)
+            ms(conn.tcp.zero_window_stall_ns)
         ));
         let reopened = rows
             .iter()
@@ -276,7 +276,7 @@ pub fn explain(rows: &[RecvRow], conn: Option<&ConnectionSummary>) -> Vec<String
             "{reopened} recv() call(s) reopened a closed window: reading freed buffer space and the kernel sent a window update at once."
         ));
     }
-    let full_to_client = conn.flow_control.window_full_to_client;
+    let full_to_client = conn.tcp.flow_control.window_full_to_client;
     if full_to_client > 0 {
         out.push(format!(
             "{full_to_client} server segment(s) filled the advertised window exactly (Wireshark: window full)."

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::analysis::BodySink;
 use crate::http::Side;
-use crate::tcp::BodySink;
 
 /// One body written to disk.
 #[derive(Debug, Clone, Serialize)]

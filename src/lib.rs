@@ -1,6 +1,6 @@
 //! recvscope: TCP flow control on the wire next to what the application sees.
 
-pub mod analyze;
+pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod correlate;

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::analyze::{Analyzer, Report};
+use crate::analysis::{Analyzer, Report};
+use crate::analysis::{Bodies, ConnectionSummary, Limits, NoBodies};
 use crate::capture::file::{CaptureFile, OpenError, ReadEnd};
 use crate::capture::records::Reading;
 use crate::cli::ReplayArgs;
@@ -14,7 +15,6 @@ use crate::extract::Extractor;
 use crate::graph;
 use crate::recvlog;
 use crate::report::{self, Recvs};
-use crate::tcp::{BodySink, ConnectionSummary, Limits, NoBodies};
 use crate::tcplab::{self, TcpLabAnswers};
 
 /// Exit status when the capture was damaged but what was read got reported.
@@ -33,7 +33,7 @@ pub fn analyse_file(
     file: &std::path::Path,
     list: Option<u64>,
     reading: Reading,
-    sink: &mut dyn BodySink,
+    sink: &mut Bodies,
 ) -> Result<(Report, ReadEnd), OpenError> {
     let mut cap = CaptureFile::open(file)?;
     let mut analyzer = Analyzer::new(cap.link(), Limits::default(), list);
@@ -145,20 +145,22 @@ struct Keep<'a> {
 
 impl Keep<'_> {
     fn offer(&mut self, c: &ConnectionSummary) {
-        let payload = |c: &ConnectionSummary| c.bytes.client_to_server + c.bytes.server_to_client;
+        let payload =
+            |c: &ConnectionSummary| c.tcp.bytes.client_to_server + c.tcp.bytes.server_to_client;
         let wanted = [
-            self.args.conn == Some(c.id),
+            self.args.conn == Some(c.tcp.id),
             self.endpoints
                 .as_ref()
-                .is_some_and(|(client, server)| c.client == *client && c.server == *server),
+                .is_some_and(|(client, server)| c.tcp.client == *client && c.tcp.server == *server),
             (self.args.graph.is_some() || self.args.html.is_some())
                 && self.slots[2].as_ref().is_none_or(|k| {
-                    (c.bytes.server_to_client, std::cmp::Reverse(c.id))
-                        > (k.bytes.server_to_client, std::cmp::Reverse(k.id))
+                    (c.tcp.bytes.server_to_client, std::cmp::Reverse(c.tcp.id))
+                        > (k.tcp.bytes.server_to_client, std::cmp::Reverse(k.tcp.id))
                 }),
             self.args.tcp_lab
                 && self.slots[3].as_ref().is_none_or(|k| {
-                    (payload(c), std::cmp::Reverse(c.id)) > (payload(k), std::cmp::Reverse(k.id))
+                    (payload(c), std::cmp::Reverse(c.tcp.id))
+                        > (payload(k), std::cmp::Reverse(k.tcp.id))
                 }),
         ];
         for (slot, want) in self.slots.iter_mut().zip(wanted) {
@@ -171,8 +173,8 @@ impl Keep<'_> {
     /// The kept connections, each once, in id order.
     fn into_connections(self) -> Vec<ConnectionSummary> {
         let mut kept: Vec<ConnectionSummary> = self.slots.into_iter().flatten().collect();
-        kept.sort_by_key(|c| c.id);
-        kept.dedup_by_key(|c| c.id);
+        kept.sort_by_key(|c| c.tcp.id);
+        kept.dedup_by_key(|c| c.tcp.id);
         kept
     }
 }
@@ -207,7 +209,7 @@ fn replay_file(
     };
     let mut extractor = args.extract.as_deref().map(Extractor::new).transpose()?;
     let mut no_bodies = NoBodies;
-    let sink: &mut dyn BodySink = match extractor.as_mut() {
+    let sink: &mut Bodies = match extractor.as_mut() {
         Some(ex) => ex,
         None => &mut no_bodies,
     };
@@ -329,7 +331,7 @@ fn recvs_beside(
     let index = report
         .connections
         .iter()
-        .rposition(|c| c.client == log.run.client && c.server == log.run.server)
+        .rposition(|c| c.tcp.client == log.run.client && c.tcp.server == log.run.server)
         .filter(|&i| list_packets(file, reading, report, i));
     let conn = index.map(|i| &report.connections[i]);
     let rows = correlate::correlate(
@@ -341,7 +343,7 @@ fn recvs_beside(
     Some(Recvs {
         recv_log: path.display().to_string(),
         request_ts_ns: log.run.request_ts_ns,
-        recv_connection: conn.map(|c| c.id),
+        recv_connection: conn.map(|c| c.tcp.id),
         recvs: rows,
         explanation,
     })
@@ -354,10 +356,10 @@ fn list_packets(file: &Path, reading: Reading, report: &mut Report, index: usize
     if conn.packet_list.is_some() {
         return true;
     }
-    let id = conn.id;
+    let id = conn.tcp.id;
     let listed = analyse_file(file, Some(id), reading, &mut NoBodies)
         .ok()
-        .and_then(|(r, _)| r.connections.into_iter().find(|c| c.id == id))
+        .and_then(|(r, _)| r.connections.into_iter().find(|c| c.tcp.id == id))
         .and_then(|c| c.packet_list);
     conn.packet_list = listed;
     conn.packet_list.is_some()
@@ -372,7 +374,7 @@ fn graph(
     recvs: Option<&Recvs>,
     args: &ReplayArgs,
 ) -> anyhow::Result<()> {
-    let position = |id: u64| report.connections.iter().position(|c| c.id == id);
+    let position = |id: u64| report.connections.iter().position(|c| c.tcp.id == id);
     let index = match (recvs.and_then(|r| r.recv_connection), args.conn) {
         (Some(id), _) => position(id),
         (None, Some(n)) => Some(
@@ -383,7 +385,7 @@ fn graph(
             .connections
             .iter()
             .enumerate()
-            .max_by_key(|(i, c)| (c.bytes.server_to_client, std::cmp::Reverse(*i)))
+            .max_by_key(|(i, c)| (c.tcp.bytes.server_to_client, std::cmp::Reverse(*i)))
             .map(|(i, _)| i),
     }
     .with_context(|| format!("{}: no TCP connection to graph", file.display()))?;
@@ -391,11 +393,11 @@ fn graph(
         anyhow::bail!(
             "{}: cannot list connection {} packet by packet for the graph",
             file.display(),
-            report.connections[index].id
+            report.connections[index].tcp.id
         );
     }
     let conn = &report.connections[index];
-    let recvs = recvs.filter(|r| r.recv_connection == Some(conn.id));
+    let recvs = recvs.filter(|r| r.recv_connection == Some(conn.tcp.id));
     let app = recvs.map(|r| graph::AppRecvs {
         rows: &r.recvs,
         request_ts_ns: r.request_ts_ns,
@@ -418,14 +420,14 @@ fn tcp_lab(
     conn: Option<u64>,
 ) -> Option<TcpLabAnswers> {
     let chosen = match conn {
-        Some(id) => report.connections.iter().position(|c| c.id == id),
+        Some(id) => report.connections.iter().position(|c| c.tcp.id == id),
         None => report
             .connections
             .iter()
             .enumerate()
             .max_by_key(|(i, c)| {
                 (
-                    c.bytes.client_to_server + c.bytes.server_to_client,
+                    c.tcp.bytes.client_to_server + c.tcp.bytes.server_to_client,
                     std::cmp::Reverse(*i),
                 )
             })

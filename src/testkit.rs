@@ -203,6 +203,17 @@ impl Trace {
         self.at(1000, p)
     }
 
+    /// The whole pipeline's report on these frames, with connection
+    /// `list` listed packet by packet.
+    pub fn report(&self, list: Option<u64>) -> crate::analysis::Report {
+        use crate::analysis::{Analyzer, Limits, NoBodies};
+        let mut a = Analyzer::new(LinkType::Raw, Limits::default(), list);
+        for (meta, bytes) in &self.frames {
+            a.frame(*meta, bytes, &mut NoBodies);
+        }
+        a.finish(&mut NoBodies)
+    }
+
     /// Decoded segments, in order.
     pub fn segments(&self) -> Vec<Segment<'_>> {
         self.frames

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use recvscope::analysis::NoBodies;
 use recvscope::capture::records::Reading;
 use recvscope::recvlog::{self, KIND, LogWriter, Rcvbuf, RecvEvent, RunInfo};
 use recvscope::replay::analyse_file;
-use recvscope::tcp::{Flag, NoBodies};
+use recvscope::tcp::Flag;
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -82,8 +83,8 @@ fn a_recv_log_beside_the_capture_puts_the_application_on_the_graph() {
         version: "test".into(),
         url: "http://127.0.0.1/cover.jpg".into(),
         request: "GET /cover.jpg HTTP/1.0\r\n\r\n".into(),
-        client: conn.client.clone(),
-        server: conn.server.clone(),
+        client: conn.tcp.client.clone(),
+        server: conn.tcp.server.clone(),
         recv_size: 5120,
         delay_ns: 0,
         rcvbuf: Rcvbuf::default(),
@@ -96,10 +97,10 @@ fn a_recv_log_beside_the_capture_puts_the_application_on_the_graph() {
         .filter(|r| r.analysis.contains(Flag::WindowUpdate))
         .map(|r| r.ts_ns - 20_000)
         .collect();
-    let each = conn.bytes.server_to_client / updates.len() as u64;
+    let each = conn.tcp.bytes.server_to_client / updates.len() as u64;
     for (i, start) in updates.iter().enumerate() {
         let total = if i + 1 == updates.len() {
-            conn.bytes.server_to_client
+            conn.tcp.bytes.server_to_client
         } else {
             each * (i as u64 + 1)
         };

@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use recvscope::analysis::NoBodies;
 use recvscope::capture::file::ReadEnd;
 use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
-use recvscope::tcp::{Flag, NoBodies};
+use recvscope::tcp::Flag;
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -56,7 +57,7 @@ fn the_book_download_has_the_books_header_arithmetic() {
     .expect("replay");
     assert_eq!(r.connections.len(), 1);
     let c = &r.connections[0];
-    assert!(c.handshake.seen);
+    assert!(c.tcp.handshake.seen);
     assert_eq!(c.http.len(), 1);
     let h = &c.http[0];
     assert_eq!(h.method.as_deref(), Some("GET"));
@@ -72,8 +73,8 @@ fn the_book_download_has_the_books_header_arithmetic() {
     assert_eq!(h.body_bytes, 70057);
     assert!(h.complete);
     // header length + blank line + body = every byte the server sent.
-    assert_eq!(c.bytes.server_to_client, 247 + 4 + 70057);
-    assert!(!c.flow_control.receiver_limited);
+    assert_eq!(c.tcp.bytes.server_to_client, 247 + 4 + 70057);
+    assert!(!c.tcp.flow_control.receiver_limited);
 }
 
 #[test]
@@ -86,13 +87,13 @@ fn the_slow_reader_is_receiver_limited_with_zero_window_stalls() {
     )
     .expect("replay");
     let c = &r.connections[0];
-    assert!(c.flow_control.receiver_limited);
-    assert_eq!(c.flow_control.client_zero_windows, 11);
-    assert_eq!(c.flow_control.window_full_to_client, 24);
-    assert!(c.zero_window_stall_ns > 1_000_000_000);
-    assert_eq!(c.receiver_window.client.min, Some(0));
-    assert_eq!(c.handshake.client_wscale, Some(0));
-    assert_eq!(c.flags.get(Flag::PersistProbe), 10);
+    assert!(c.tcp.flow_control.receiver_limited);
+    assert_eq!(c.tcp.flow_control.client_zero_windows, 11);
+    assert_eq!(c.tcp.flow_control.window_full_to_client, 24);
+    assert!(c.tcp.zero_window_stall_ns > 1_000_000_000);
+    assert_eq!(c.tcp.receiver_window.client.min, Some(0));
+    assert_eq!(c.tcp.handshake.client_wscale, Some(0));
+    assert_eq!(c.tcp.flags.get(Flag::PersistProbe), 10);
     assert_eq!(c.http[0].body_bytes, 70057);
 }
 
@@ -131,7 +132,7 @@ fn ipv6_close_delimited_body_ends_at_the_close() {
     )
     .expect("replay");
     let c = &r.connections[0];
-    assert!(c.client.starts_with("[::1]"));
+    assert!(c.tcp.client.starts_with("[::1]"));
     let h = &c.http[0];
     assert_eq!(h.content_length, None);
     assert_eq!(h.header_length, Some(108));

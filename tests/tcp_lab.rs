@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use recvscope::analysis::NoBodies;
 use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
-use recvscope::tcp::NoBodies;
 use recvscope::tcplab::{self, ALPHA, TcpLabAnswers};
 use recvscope::wire::Side;
 
@@ -44,14 +44,19 @@ fn answers(name: &str) -> TcpLabAnswers {
         .iter()
         .max_by_key(|c| {
             (
-                c.bytes.client_to_server + c.bytes.server_to_client,
-                u64::MAX - c.id,
+                c.tcp.bytes.client_to_server + c.tcp.bytes.server_to_client,
+                u64::MAX - c.tcp.id,
             )
         })
         .expect("a connection")
+        .tcp
         .id;
     let (r, _) = analyse_file(&capture(name), Some(id), Reading::Ahead, &mut NoBodies).expect(name);
-    let c = r.connections.iter().find(|c| c.id == id).expect("listed");
+    let c = r
+        .connections
+        .iter()
+        .find(|c| c.tcp.id == id)
+        .expect("listed");
     tcplab::answer(c, r.first_ts_ns.expect("frames")).expect("packet list")
 }
 

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
-use recvscope::tcp::NoBodies;
+use recvscope::analysis::NoBodies;
 use recvscope_fuzz::{render, scratch_file};
 
 static PATH: LazyLock<std::path::PathBuf> = LazyLock::new(|| scratch_file("capture.pcap"));

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use recvscope::analyze::Analyzer;
-use recvscope::tcp::{Limits, NoBodies};
+use recvscope::analysis::Analyzer;
+use recvscope::analysis::{Limits, NoBodies};
 use recvscope::wire::{FrameMeta, LinkType};
 use recvscope_fuzz::{Flows, Seg, render};
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use arbitrary::Arbitrary;
-use recvscope::analyze::Report;
+use recvscope::analysis::Report;
 use recvscope::wire::LinkType;
 use recvscope::{report, tcplab};
 

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, bail};
+use recvscope::analysis::NoBodies;
 use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
-use recvscope::tcp::{Flag, NoBodies};
+use recvscope::tcp::Flag;
 
 struct Exception {
     ours: u64,

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use pcap::{Active, Capture, Device, Precision};
 
-use crate::analyze::{Analyzer, Report};
-use crate::tcp::{Limits, NoBodies};
+use crate::analysis::{Analyzer, Report};
+use crate::analysis::{Limits, NoBodies};
 use crate::wire::{Decoded, FrameMeta, LinkType, decode};
 
 use super::close_watch::CloseWatch;

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::analysis::ConnectionSummary;
 use crate::capture::live::{CaptureResult, LiveConfig};
 use crate::capture::privilege;
 use crate::cli::FetchArgs;
 use crate::correlate::RecvRow;
 use crate::recvlog::Rcvbuf;
 use crate::serve::{Server, ServerConfig};
-use crate::tcp::ConnectionSummary;
 
 use super::url::Url;
 use super::{BodyOut, FetchSpec, Fetched, SavePaths, now_ns, prepare};

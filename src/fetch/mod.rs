@@ -16,11 +16,11 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::analysis::ConnectionSummary;
 use crate::capture::live::{self, Armed, CaptureResult, LiveConfig};
 use crate::correlate::{self, RecvRow};
 use crate::interrupt;
 use crate::recvlog::{self, LogWriter, Rcvbuf, RecvEvent, RunInfo};
-use crate::tcp::ConnectionSummary;
 
 use body::BodyFile;
 use request::{HttpVersion, request_bytes};
@@ -263,7 +263,7 @@ impl Prepared {
             c.report
                 .connections
                 .iter()
-                .position(|s| s.client == run.client && s.server == run.server)
+                .position(|s| s.tcp.client == run.client && s.tcp.server == run.server)
         });
         let mut fetched = Fetched {
             run: RunInfo {

@@ -4,9 +4,10 @@
 
 use std::fmt::Write;
 
+use crate::analysis::ConnectionSummary;
 use crate::correlate::RecvRow;
 use crate::report::recvs::{COLUMNS, cells, ms};
-use crate::tcp::{ConnectionSummary, Flag};
+use crate::tcp::Flag;
 
 use super::svg::escape;
 
@@ -132,21 +133,28 @@ fn connection(h: &mut String, c: &ConnectionSummary) {
     let _ = writeln!(
         h,
         "<h2>Connection #{}</h2>\n<table id=\"connection\">",
-        c.id
+        c.tcp.id
     );
-    row(h, "client", &c.client);
-    row(h, "server", &c.server);
+    row(h, "client", &c.tcp.client);
+    row(h, "server", &c.tcp.server);
     row(
         h,
         "duration",
-        &format!("{} ms, from frame {}", ms(c.duration_ns), c.first_frame),
+        &format!(
+            "{} ms, from frame {}",
+            ms(c.tcp.duration_ns),
+            c.tcp.first_frame
+        ),
     );
     row(
         h,
         "packets",
-        &format!("client {}, server {}", c.packets.client, c.packets.server),
+        &format!(
+            "client {}, server {}",
+            c.tcp.packets.client, c.tcp.packets.server
+        ),
     );
-    let hs = &c.handshake;
+    let hs = &c.tcp.handshake;
     let handshake = if hs.seen {
         format!(
             "RTT {} ms, MSS {}, window scale client {} / server {} ({}), SACK {}",
@@ -166,20 +174,20 @@ fn connection(h: &mut String, c: &ConnectionSummary) {
         "stream bytes",
         &format!(
             "client → server {}, server → client {}",
-            c.bytes.client_to_server, c.bytes.server_to_client
+            c.tcp.bytes.client_to_server, c.tcp.bytes.server_to_client
         ),
     );
-    if c.missing_bytes.client_to_server + c.missing_bytes.server_to_client > 0 {
+    if c.tcp.missing_bytes.client_to_server + c.tcp.missing_bytes.server_to_client > 0 {
         row(
             h,
             "missing from the capture",
             &format!(
                 "client → server {}, server → client {}",
-                c.missing_bytes.client_to_server, c.missing_bytes.server_to_client
+                c.tcp.missing_bytes.client_to_server, c.tcp.missing_bytes.server_to_client
             ),
         );
     }
-    let w = &c.receiver_window;
+    let w = &c.tcp.receiver_window;
     row(
         h,
         "receive window (bytes)",
@@ -196,10 +204,10 @@ fn connection(h: &mut String, c: &ConnectionSummary) {
         "largest bytes in flight",
         &format!(
             "client {}, server {}",
-            c.max_bytes_in_flight.client, c.max_bytes_in_flight.server
+            c.tcp.max_bytes_in_flight.client, c.tcp.max_bytes_in_flight.server
         ),
     );
-    let fc = &c.flow_control;
+    let fc = &c.tcp.flow_control;
     row(h, "flow control", &fc.verdict);
     if !fc.evidence_frames.is_empty() {
         let frames: Vec<String> = fc.evidence_frames.iter().map(u64::to_string).collect();
@@ -215,8 +223,8 @@ fn flags(h: &mut String, c: &ConnectionSummary) {
     h.push_str("<h2>Analysis flags (Wireshark's tcp.analysis.*)</h2>\n<table id=\"flags\">\n<tr><th>flag</th><th>sent by the client</th><th>sent by the server</th><th>total</th></tr>\n");
     for f in Flag::ALL {
         let (client, server) = (
-            c.flags_by_direction.client.get(f),
-            c.flags_by_direction.server.get(f),
+            c.tcp.flags_by_direction.client.get(f),
+            c.tcp.flags_by_direction.server.get(f),
         );
         let _ = writeln!(
             h,
@@ -227,7 +235,7 @@ fn flags(h: &mut String, c: &ConnectionSummary) {
                 ""
             },
             f.name(),
-            c.flags.get(f)
+            c.tcp.flags.get(f)
         );
     }
     h.push_str("</table>\n");

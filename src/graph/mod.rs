@@ -16,7 +16,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::tcp::ConnectionSummary;
+use crate::analysis::ConnectionSummary;
 
 pub use html::html_page;
 pub use terminal::terminal_chart;
@@ -61,7 +61,10 @@ pub fn write_files(
         write_atomically(path, &svg)?;
     }
     if let Some(path) = html_path {
-        let title = format!("Connection #{}: {} → {}", conn.id, conn.client, conn.server);
+        let title = format!(
+            "Connection #{}: {} → {}",
+            conn.tcp.id, conn.tcp.client, conn.tcp.server
+        );
         let page = html_page(&title, &svg, conn, app.map(|a| a.rows), explanation);
         write_atomically(path, &page)?;
     }

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use roxmltree::{Document, Node, ParsingOptions};
 
 use super::*;
+use crate::analysis::NoBodies;
 use crate::capture::records::Reading;
 use crate::correlate::{self, RecvRow};
 use crate::recvlog::RecvEvent;
 use crate::replay::analyse_file;
-use crate::tcp::NoBodies;
 use crate::tcp::{Flag, FlagSet, PacketRecord};
 use crate::wire::{Side, TcpFlags};
 
@@ -269,12 +269,12 @@ fn an_empty_connection_draws_axes_and_says_no_data() {
 #[test]
 fn addresses_are_escaped() {
     let mut conn = listed("book-nodelay.pcap");
-    conn.client = "<script>&\"'".into();
+    conn.tcp.client = "<script>&\"'".into();
     let svg = time_sequence_svg(&conn, None);
     assert!(!svg.contains("<script>"));
     let doc = parse(&svg);
     assert!(text_of(&doc, "title").starts_with("<script>&\"' → "));
-    let page = html_page(&conn.client, &svg, &conn, None, &[]);
+    let page = html_page(&conn.tcp.client, &svg, &conn, None, &[]);
     assert!(!page.contains("<script>"));
     parse(&page);
 }
@@ -309,7 +309,7 @@ fn a_gigabyte_transfer_is_merged_per_pixel_column() {
     let mut frame = 0;
     for i in 0..segments {
         let seq = (1 + i * 1448) as u32;
-        let ts = conn.start_ns + i as i64 * 10_000;
+        let ts = conn.tcp.start_ns + i as i64 * 10_000;
         frame += 1;
         rows.push(row(frame, ts, Side::Server, seq, 1, 1448, 65536));
         if i % 2 == 1 {
@@ -367,7 +367,7 @@ fn the_page_holds_the_graph_the_report_and_the_recvs_and_nothing_external() {
     assert_eq!(table_rows("flags"), 1 + 15);
     assert_eq!(table_rows("recvs"), 1 + recvs.len());
     assert_eq!(table_rows("http"), 2);
-    let verdict = &conn.flow_control.verdict;
+    let verdict = &conn.tcp.flow_control.verdict;
     assert!(verdict.contains("zero-window"));
     assert!(doc.descendants().any(|n| n.text() == Some(verdict)));
     assert!(page.contains("What happened"));

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::analysis::ConnectionSummary;
 use crate::correlate::RecvRow;
-use crate::tcp::ConnectionSummary;
 use crate::tcp::{Flag, PacketRecord, StreamOffsets};
 use crate::wire::Side;
 
@@ -163,12 +163,12 @@ fn reads(app: Option<AppRecvs<'_>>) -> Vec<Read> {
 /// request and the application's consumption is drawn; otherwise from the
 /// connection's first packet.
 pub fn time_sequence_svg(conn: &ConnectionSummary, app: Option<AppRecvs<'_>>) -> String {
-    let origin = app.map_or(conn.start_ns, |a| a.request_ts_ns);
+    let origin = app.map_or(conn.tcp.start_ns, |a| a.request_ts_ns);
     let rows = conn.packet_list.as_deref().unwrap_or(&[]);
     let wire = Wire::new(rows, origin);
     let reads = reads(app);
 
-    let title = format!("{} → {}", conn.client, conn.server);
+    let title = format!("{} → {}", conn.tcp.client, conn.tcp.server);
     let mut doc = Doc::new(WIDTH, HEIGHT, &format!("Time-sequence graph: {title}"));
     doc.text(
         (X0, 26.0),
@@ -289,8 +289,8 @@ fn subtitle(conn: &ConnectionSummary, wire: &Wire) -> String {
     let retrans = wire.segs.iter().filter(|s| s.retransmission).count();
     let mut s = format!(
         "connection #{}: {} bytes from the server in {} segments",
-        conn.id,
-        scale::thousands(conn.bytes.server_to_client),
+        conn.tcp.id,
+        scale::thousands(conn.tcp.bytes.server_to_client),
         wire.segs.len()
     );
     if retrans > 0 {

@@ -5,9 +5,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::analysis::ConnectionSummary;
 use crate::correlate::RecvRow;
 use crate::recvlog::Rcvbuf;
-use crate::tcp::{ConnectionSummary, Flag};
+use crate::tcp::Flag;
 
 /// The figures of one run that a lab compares.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -52,14 +53,14 @@ pub fn summarize(
         bytes: data.last().map_or(0, |r| r.total),
         duration_ns: rows.last().map_or(0, |r| r.t_ns + r.wait_ns),
         wire: conn.map(|c| WireFigures {
-            zero_windows: c.flow_control.client_zero_windows,
-            stall_ns: c.zero_window_stall_ns,
-            window_full: c.flow_control.window_full_to_client,
-            window_updates: c.flags_by_direction.client.get(Flag::WindowUpdate),
-            persist_probes: c.flags_by_direction.server.get(Flag::PersistProbe),
-            smallest_window: c.receiver_window.client.min,
-            receiver_limited: c.flow_control.client_zero_windows > 0
-                || c.flow_control.window_full_to_client > 0,
+            zero_windows: c.tcp.flow_control.client_zero_windows,
+            stall_ns: c.tcp.zero_window_stall_ns,
+            window_full: c.tcp.flow_control.window_full_to_client,
+            window_updates: c.tcp.flags_by_direction.client.get(Flag::WindowUpdate),
+            persist_probes: c.tcp.flags_by_direction.server.get(Flag::PersistProbe),
+            smallest_window: c.tcp.receiver_window.client.min,
+            receiver_limited: c.tcp.flow_control.client_zero_windows > 0
+                || c.tcp.flow_control.window_full_to_client > 0,
         }),
     }
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::analysis::ConnectionSummary;
 use crate::correlate::RecvRow;
-use crate::tcp::ConnectionSummary;
 
 /// A capture's recv log, correlated with its connection.
 #[derive(Serialize)]

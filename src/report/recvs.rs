@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
+use crate::analysis::ConnectionSummary;
 use crate::correlate::RecvRow;
-use crate::tcp::ConnectionSummary;
 
 /// Nanoseconds as milliseconds with one decimal.
 pub fn ms(ns: i64) -> String {
@@ -107,7 +107,7 @@ pub fn write(
         write!(out, "{chart}")?;
     }
     if let Some(c) = conn {
-        super::text::connection(out, c, c.start_ns)?;
+        super::text::connection(out, c, c.tcp.start_ns)?;
     }
     writeln!(out, "\nWhat happened:")?;
     for line in explanation {

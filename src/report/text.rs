@@ -3,9 +3,10 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::analyze::Report;
+use crate::analysis::ConnectionSummary;
+use crate::analysis::Report;
 use crate::extract::SavedBody;
-use crate::tcp::{ConnectionSummary, Flag};
+use crate::tcp::Flag;
 
 fn secs(ns: i64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
@@ -56,7 +57,7 @@ pub fn tail(
         }
     }
     if let Some(n) = list {
-        match r.connections.iter().find(|c| c.id == n) {
+        match r.connections.iter().find(|c| c.tcp.id == n) {
             Some(c) => packets(out, c, r.first_ts_ns.unwrap_or(0))?,
             None => writeln!(out, "\nno connection {n} in this capture")?,
         }
@@ -68,15 +69,15 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
     writeln!(
         out,
         "\n#{}  {} -> {}  start {} s, {} s, packets {}/{}",
-        c.id,
-        c.client,
-        c.server,
-        secs(c.start_ns - t0),
-        secs(c.duration_ns),
-        c.packets.client,
-        c.packets.server
+        c.tcp.id,
+        c.tcp.client,
+        c.tcp.server,
+        secs(c.tcp.start_ns - t0),
+        secs(c.tcp.duration_ns),
+        c.tcp.packets.client,
+        c.tcp.packets.server
     )?;
-    let h = &c.handshake;
+    let h = &c.tcp.handshake;
     if h.seen {
         let scale = if h.window_scaling == "known" {
             format!(
@@ -104,12 +105,12 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
     writeln!(
         out,
         "  bytes: client->server {}, server->client {}{}",
-        c.bytes.client_to_server,
-        c.bytes.server_to_client,
-        if c.missing_bytes.client_to_server + c.missing_bytes.server_to_client > 0 {
+        c.tcp.bytes.client_to_server,
+        c.tcp.bytes.server_to_client,
+        if c.tcp.missing_bytes.client_to_server + c.tcp.missing_bytes.server_to_client > 0 {
             format!(
                 " (missing from capture: {} / {})",
-                c.missing_bytes.client_to_server, c.missing_bytes.server_to_client
+                c.tcp.missing_bytes.client_to_server, c.tcp.missing_bytes.server_to_client
             )
         } else {
             String::new()
@@ -118,14 +119,15 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
     writeln!(
         out,
         "  receive window: client {}..{}, server {}..{} bytes",
-        opt(c.receiver_window.client.min),
-        opt(c.receiver_window.client.max),
-        opt(c.receiver_window.server.min),
-        opt(c.receiver_window.server.max)
+        opt(c.tcp.receiver_window.client.min),
+        opt(c.tcp.receiver_window.client.max),
+        opt(c.tcp.receiver_window.server.min),
+        opt(c.tcp.receiver_window.server.max)
     )?;
-    writeln!(out, "  flow control: {}", c.flow_control.verdict)?;
-    if !c.flow_control.evidence_frames.is_empty() {
+    writeln!(out, "  flow control: {}", c.tcp.flow_control.verdict)?;
+    if !c.tcp.flow_control.evidence_frames.is_empty() {
         let frames: Vec<String> = c
+            .tcp
             .flow_control
             .evidence_frames
             .iter()
@@ -136,8 +138,8 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
     }
     let flags: Vec<String> = Flag::ALL
         .iter()
-        .filter(|f| c.flags.get(**f) > 0)
-        .map(|f| format!("{} {}", f.name(), c.flags.get(*f)))
+        .filter(|f| c.tcp.flags.get(**f) > 0)
+        .map(|f| format!("{} {}", f.name(), c.tcp.flags.get(*f)))
         .collect();
     if !flags.is_empty() {
         writeln!(out, "  flags: {}", flags.join(", "))?;
@@ -158,7 +160,8 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
             if x.chunked { ", chunked" } else { "" },
             if x.complete {
                 ""
-            } else if c.snaplen_cut_bytes.server_to_client + c.snaplen_cut_bytes.client_to_server
+            } else if c.tcp.snaplen_cut_bytes.server_to_client
+                + c.tcp.snaplen_cut_bytes.client_to_server
                 > 0
             {
                 ", payload not captured (snaplen)"
@@ -188,7 +191,7 @@ fn packets(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()
     writeln!(
         out,
         "\nConnection #{} packet by packet (relative seq/ack; window in bytes):",
-        c.id
+        c.tcp.id
     )?;
     writeln!(
         out,

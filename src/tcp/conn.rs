@@ -1,44 +1,16 @@
 //! One TCP connection: handshake facts, per-direction figures, analysis
-//! flags, flow-control stalls, reassembly and the HTTP riding on it.
+//! flags, flow-control stalls, and reassembly feeding its stream sink.
 
 use std::net::SocketAddr;
 
-use crate::http::{self, Conversation};
 use crate::wire::{HeaderState, Segment, Side, TcpFlags};
 
 use super::analysis::{Analysis, WindowScale};
 use super::flags::{Flag, FlagCounts, FlagSet};
 use super::reassembly::{Chunk, Reassembler};
 use super::record::PacketRecord;
-
-/// Receives HTTP bodies of every connection, for extraction.
-pub trait BodySink {
-    fn body(&mut self, conn: u64, txn: usize, side: Side, bytes: &[u8]);
-    fn end(&mut self, conn: u64, txn: usize, side: Side, complete: bool);
-}
-
-/// A sink that keeps nothing.
-pub struct NoBodies;
-
-impl BodySink for NoBodies {
-    fn body(&mut self, _: u64, _: usize, _: Side, _: &[u8]) {}
-    fn end(&mut self, _: u64, _: usize, _: Side, _: bool) {}
-}
-
-/// Adapts the per-connection HTTP sink to the capture-wide one.
-struct ConnSink<'a> {
-    conn: u64,
-    inner: &'a mut dyn BodySink,
-}
-
-impl http::BodySink for ConnSink<'_> {
-    fn body(&mut self, txn: usize, side: Side, bytes: &[u8]) {
-        self.inner.body(self.conn, txn, side, bytes);
-    }
-    fn end(&mut self, txn: usize, side: Side, complete: bool) {
-        self.inner.end(self.conn, txn, side, complete);
-    }
-}
+use super::stream::StreamSink;
+use super::summary::{Finished, TcpSummary};
 
 /// How many frame numbers a connection keeps as evidence of flow control.
 pub const MAX_EVIDENCE: usize = 64;
@@ -73,8 +45,9 @@ pub struct Direction {
     pub snaplen_cut: u64,
 }
 
-/// A TCP connection as tracked through the capture.
-pub struct Connection {
+/// A TCP connection as tracked through the capture, with the sink its
+/// in-order bytes go to.
+pub struct Connection<S> {
     /// 0-based, in order of first appearance, like Wireshark's `tcp.stream`.
     pub id: u64,
     /// The sender of direction 0 and of direction 1.
@@ -87,16 +60,22 @@ pub struct Connection {
     pub dirs: [Direction; 2],
     pub analysis: Analysis,
     reasm: [Reassembler; 2],
-    http: Conversation,
+    stream: S,
     syn_ts: Option<i64>,
     synack_ts: Option<i64>,
     pub handshake_rtt_ns: Option<i64>,
     pub rows: Option<Vec<PacketRecord>>,
 }
 
-impl Connection {
+impl<S: StreamSink> Connection<S> {
     /// A connection whose first segment is `seg`.
-    pub fn new(id: u64, seg: &Segment<'_>, limits: &super::Limits, list_packets: bool) -> Self {
+    pub fn new(
+        id: u64,
+        seg: &Segment<'_>,
+        limits: &super::Limits,
+        config: &S::Config,
+        list_packets: bool,
+    ) -> Self {
         Connection {
             id,
             addrs: [seg.src, seg.dst],
@@ -110,7 +89,7 @@ impl Connection {
                 Reassembler::new(limits.reassembly_bytes),
                 Reassembler::new(limits.reassembly_bytes),
             ],
-            http: Conversation::new(limits.http),
+            stream: S::open(config),
             syn_ts: None,
             synack_ts: None,
             handshake_rtt_ns: None,
@@ -156,7 +135,7 @@ impl Connection {
     }
 
     /// Tracks one segment; returns its analysis flags.
-    pub fn segment(&mut self, seg: &Segment<'_>, sink: &mut dyn BodySink) -> FlagSet {
+    pub fn segment(&mut self, seg: &Segment<'_>, out: &mut S::Out) -> FlagSet {
         let dir = self.dir_of(seg);
         let ts = seg.meta.ts_ns;
         self.last_ts = ts;
@@ -209,7 +188,7 @@ impl Connection {
                 analysis: flags,
             });
         }
-        self.stream(dir, seg, sink);
+        self.stream(dir, seg, out);
         flags
     }
 
@@ -310,21 +289,16 @@ impl Connection {
         }
     }
 
-    fn stream(&mut self, dir: usize, seg: &Segment<'_>, sink: &mut dyn BodySink) {
-        let ts = seg.meta.ts_ns;
+    fn stream(&mut self, dir: usize, seg: &Segment<'_>, out: &mut S::Out) {
+        let (ts, id) = (seg.meta.ts_ns, self.id);
         let side = self.side(dir);
-        let peer_side = self.side(1 - dir);
-        let mut sink = ConnSink {
-            conn: self.id,
-            inner: sink,
-        };
-        let http = &mut self.http;
+        let sink = &mut self.stream;
         let mut deliver = |side: Side, c: Chunk<'_>| match c {
-            Chunk::Data(b) => http.data(side, ts, b, &mut sink),
-            Chunk::Gap(n) => http.gap(side, ts, n, &mut sink),
+            Chunk::Data(b) => sink.data(out, id, side, ts, b),
+            Chunk::Gap(n) => sink.gap(out, id, side, ts, n),
         };
         if seg.flags.ack() {
-            self.reasm[1 - dir].acked(seg.ack, &mut |c| deliver(peer_side, c));
+            self.reasm[1 - dir].acked(seg.ack, &mut |c| deliver(side.peer(), c));
         }
         if seg.flags.syn() {
             self.reasm[dir].syn(seg.seq);
@@ -338,23 +312,20 @@ impl Connection {
             );
         }
         if seg.flags.fin() || seg.flags.rst() {
-            http.close(side, ts, &mut sink);
+            sink.close(out, id, side, ts);
         }
     }
 
-    /// End of capture: flushes reassembly and HTTP, returns the final figures.
-    pub fn finish(mut self, sink: &mut dyn BodySink) -> super::summary::ConnectionSummary {
-        let ts = self.last_ts;
-        let mut csink = ConnSink {
-            conn: self.id,
-            inner: sink,
-        };
+    /// End of tracking: flushes reassembly into the sink, returns the
+    /// figures and the sink.
+    pub fn finish(mut self, out: &mut S::Out) -> Finished<S> {
+        let (ts, id) = (self.last_ts, self.id);
         for dir in 0..2 {
             let side = self.side(dir);
-            let http = &mut self.http;
+            let sink = &mut self.stream;
             self.reasm[dir].finish(&mut |c| match c {
-                Chunk::Data(b) => http.data(side, ts, b, &mut csink),
-                Chunk::Gap(n) => http.gap(side, ts, n, &mut csink),
+                Chunk::Data(b) => sink.data(out, id, side, ts, b),
+                Chunk::Gap(n) => sink.gap(out, id, side, ts, n),
             });
         }
         for d in &mut self.dirs {
@@ -362,11 +333,16 @@ impl Connection {
                 d.zero_window_stall_ns += (ts - since).max(0);
             }
         }
-        let http = std::mem::replace(&mut self.http, Conversation::new(http::Limits::default()))
-            .finish(&mut csink);
         let stream_bytes = [self.reasm[0].offset(), self.reasm[1].offset()];
         let gap_bytes = [self.reasm[0].gap_bytes(), self.reasm[1].gap_bytes()];
         let overflowed = self.reasm.iter().any(Reassembler::overflowed);
-        super::summary::ConnectionSummary::new(self, http, stream_bytes, gap_bytes, overflowed)
+        let records = self.rows.take();
+        let (tcp, warnings) = TcpSummary::new(&self, stream_bytes, gap_bytes, overflowed);
+        Finished {
+            tcp,
+            warnings,
+            records,
+            stream: self.stream,
+        }
     }
 }

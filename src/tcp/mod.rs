@@ -5,6 +5,7 @@ pub mod conn;
 pub mod flags;
 pub mod reassembly;
 pub mod record;
+pub mod stream;
 pub mod summary;
 
 use std::collections::hash_map::Entry;
@@ -13,10 +14,11 @@ use std::collections::{HashMap, VecDeque};
 use foldhash::quality::RandomState;
 use std::net::{IpAddr, SocketAddr};
 
-pub use conn::{BodySink, Connection, NoBodies};
+pub use conn::Connection;
 pub use flags::{Flag, FlagCounts, FlagSet};
 pub use record::{PacketRecord, StreamOffsets};
-pub use summary::ConnectionSummary;
+pub use stream::StreamSink;
+pub use summary::{Finished, TcpSummary};
 
 use crate::wire::Segment;
 
@@ -25,14 +27,12 @@ use crate::wire::Segment;
 pub struct Limits {
     /// Out-of-order bytes held per direction before declaring a gap.
     pub reassembly_bytes: usize,
-    pub http: crate::http::Limits,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             reassembly_bytes: reassembly::DEFAULT_LIMIT,
-            http: crate::http::Limits::default(),
         }
     }
 }
@@ -79,16 +79,18 @@ pub const MAX_LIVE: usize = 16_384;
 ///
 /// Memory is bounded by the connections still open: closed ones are
 /// finished after [`CLOSED_LINGER_NS`] of capture time or once more than
-/// [`MAX_CLOSED_KEPT`] are waiting, and their summaries wait in
-/// [`Tracker::take_finished`] for the caller to stream out.
-pub struct Tracker {
+/// [`MAX_CLOSED_KEPT`] are waiting, and they wait in
+/// [`Tracker::take_finished`] for the caller to stream out. Each
+/// connection's in-order bytes go to its own `S`.
+pub struct Tracker<S: StreamSink> {
     /// Boxed: a table of small entries grows without moving connections.
-    live: HashMap<Key, Box<Connection>, RandomState>,
+    live: HashMap<Key, Box<Connection<S>>, RandomState>,
     /// Connections that closed, oldest first: key, id, capture time of the close.
     closed: VecDeque<(Key, u64, i64)>,
-    finished: Vec<ConnectionSummary>,
+    finished: Vec<Finished<S>>,
     next_id: u64,
     limits: Limits,
+    config: S::Config,
     /// The connection whose packets are listed one by one, if any.
     list: Option<u64>,
     /// Flags of every connection finished so far.
@@ -97,14 +99,17 @@ pub struct Tracker {
     evicted: u64,
 }
 
-impl Tracker {
-    pub fn new(limits: Limits, list: Option<u64>) -> Tracker {
+impl<S: StreamSink> Tracker<S> {
+    /// `config` opens each connection's sink; `list` names the connection
+    /// whose packet records are kept, if any.
+    pub fn new(limits: Limits, config: S::Config, list: Option<u64>) -> Tracker<S> {
         Tracker {
             live: HashMap::with_hasher(RandomState::default()),
             closed: VecDeque::new(),
             finished: Vec::new(),
             next_id: 0,
             limits,
+            config,
             list,
             totals: FlagCounts::default(),
             evicted: 0,
@@ -112,10 +117,10 @@ impl Tracker {
     }
 
     /// Tracks one segment; returns its connection's id and analysis flags.
-    pub fn segment(&mut self, seg: &Segment<'_>, sink: &mut dyn BodySink) -> (u64, FlagSet) {
+    pub fn segment(&mut self, seg: &Segment<'_>, out: &mut S::Out) -> (u64, FlagSet) {
         let k = key(seg);
         if self.live.len() >= MAX_LIVE && !self.live.contains_key(&k) {
-            self.evict(sink);
+            self.evict(out);
         }
         let mut replaced = None;
         let conn = match self.live.entry(k) {
@@ -126,6 +131,7 @@ impl Tracker {
                         self.next_id,
                         seg,
                         &self.limits,
+                        &self.config,
                         self.list == Some(self.next_id),
                     );
                     self.next_id += 1;
@@ -140,27 +146,28 @@ impl Tracker {
                     id,
                     seg,
                     &self.limits,
+                    &self.config,
                     self.list == Some(id),
                 )))
             }
         };
         let was_closed = conn.closed();
-        let flags = conn.segment(seg, sink);
+        let flags = conn.segment(seg, out);
         let id = conn.id;
         let now_closed = !was_closed && conn.closed();
         if let Some(old) = replaced {
-            self.finish_one(old, sink);
+            self.finish_one(*old, out);
         }
         if now_closed {
             self.closed.push_back((k, id, seg.meta.ts_ns));
         }
-        self.retire_closed(seg.meta.ts_ns, sink);
+        self.retire_closed(seg.meta.ts_ns, out);
         (id, flags)
     }
 
     /// Finishes closed connections that lingered long enough, or the
     /// oldest ones when too many wait.
-    fn retire_closed(&mut self, now: i64, sink: &mut dyn BodySink) {
+    fn retire_closed(&mut self, now: i64, out: &mut S::Out) {
         while let Some(&(k, id, closed_at)) = self.closed.front() {
             let crowded = self.closed.len() > MAX_CLOSED_KEPT;
             // A connection's last segment is never older than its close.
@@ -179,41 +186,41 @@ impl Tracker {
             }
             self.closed.pop_front();
             if let Some(conn) = self.live.remove(&k) {
-                self.finish_one(conn, sink);
+                self.finish_one(*conn, out);
             }
         }
     }
 
     /// Drops the least recently active eighth of the live connections.
-    fn evict(&mut self, sink: &mut dyn BodySink) {
+    fn evict(&mut self, out: &mut S::Out) {
         let mut by_age: Vec<(i64, Key)> = self.live.iter().map(|(k, c)| (c.last_ts, *k)).collect();
         let n = (by_age.len() / 8).max(1);
         by_age.select_nth_unstable(n - 1);
         for (_, k) in by_age.into_iter().take(n) {
             if let Some(conn) = self.live.remove(&k) {
                 self.evicted += 1;
-                let mut summary = conn.finish(sink);
-                summary.warnings.push(format!(
+                let mut done = conn.finish(out);
+                done.warnings.push(format!(
                     "tracking stopped early: more than {MAX_LIVE} connections were open at once and this was one of the least recently active"
                 ));
-                self.push_finished(summary);
+                self.push_finished(done);
             }
         }
     }
 
-    fn finish_one(&mut self, conn: Box<Connection>, sink: &mut dyn BodySink) {
-        let summary = conn.finish(sink);
-        self.push_finished(summary);
+    fn finish_one(&mut self, conn: Connection<S>, out: &mut S::Out) {
+        let done = conn.finish(out);
+        self.push_finished(done);
     }
 
-    fn push_finished(&mut self, summary: ConnectionSummary) {
-        self.totals = std::mem::take(&mut self.totals).merged(&summary.flags);
-        self.finished.push(summary);
+    fn push_finished(&mut self, done: Finished<S>) {
+        self.totals = std::mem::take(&mut self.totals).merged(&done.tcp.flags);
+        self.finished.push(done);
     }
 
-    /// Summaries of connections finished since the last call, in the order
-    /// they ended. A caller that never takes them gets them from [`Tracker::finish`].
-    pub fn take_finished(&mut self) -> std::vec::Drain<'_, ConnectionSummary> {
+    /// Connections finished since the last call, in the order they ended.
+    /// A caller that never takes them gets them from [`Tracker::finish`].
+    pub fn take_finished(&mut self) -> std::vec::Drain<'_, Finished<S>> {
         self.finished.drain(..)
     }
 
@@ -225,30 +232,30 @@ impl Tracker {
     /// End of capture: the summaries not yet taken (every connection's, in
     /// id order, for a caller that never took any), and the flag totals
     /// over all connections.
-    pub fn finish(self, sink: &mut dyn BodySink) -> (Vec<ConnectionSummary>, FlagCounts) {
+    pub fn finish(self, out: &mut S::Out) -> (Vec<Finished<S>>, FlagCounts) {
         let mut all = Vec::new();
-        let totals = self.finish_each(sink, &mut |c| all.push(c));
-        all.sort_by_key(|c| c.id);
+        let totals = self.finish_each(out, &mut |c, _| all.push(c));
+        all.sort_by_key(|c| c.tcp.id);
         (all, totals)
     }
 
-    /// End of capture, streaming: hands `each` the summaries not yet taken,
+    /// End of capture, streaming: hands `each` (with `out`) the connections not yet taken,
     /// then the open connections' in id order, one at a time, so no more
     /// than one finished summary is held; returns the flag totals.
     pub fn finish_each(
         mut self,
-        sink: &mut dyn BodySink,
-        each: &mut dyn FnMut(ConnectionSummary),
+        out: &mut S::Out,
+        each: &mut dyn FnMut(Finished<S>, &mut S::Out),
     ) -> FlagCounts {
         for c in self.finished.drain(..) {
-            each(c);
+            each(c, out);
         }
-        let mut live: Vec<Box<Connection>> = self.live.drain().map(|(_, c)| c).collect();
+        let mut live: Vec<Box<Connection<S>>> = self.live.drain().map(|(_, c)| c).collect();
         live.sort_by_key(|c| c.id);
         for conn in live {
-            let summary = conn.finish(sink);
-            self.totals = std::mem::take(&mut self.totals).merged(&summary.flags);
-            each(summary);
+            let done = conn.finish(out);
+            self.totals = std::mem::take(&mut self.totals).merged(&done.tcp.flags);
+            each(done, out);
         }
         self.totals
     }
@@ -260,12 +267,17 @@ mod tests {
     use crate::testkit::{Pkt, Trace};
     use crate::wire::Side;
 
-    fn summaries(t: &Trace) -> Vec<ConnectionSummary> {
-        let mut tracker = Tracker::new(Limits::default(), None);
+    fn summaries(t: &Trace) -> Vec<TcpSummary> {
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
         for s in t.segments() {
-            tracker.segment(&s, &mut NoBodies);
+            tracker.segment(&s, &mut ());
         }
-        tracker.finish(&mut NoBodies).0
+        tracker
+            .finish(&mut ())
+            .0
+            .into_iter()
+            .map(|f| f.tcp)
+            .collect()
     }
 
     fn exchange(t: &mut Trace, isn: u32) {
@@ -323,13 +335,13 @@ mod tests {
         let mut t = Trace::new();
         t.push(Pkt::s2c(500, b"HTTP/1.1 200 OK\r\n").ack(100))
             .push(Pkt::c2s(100, b"").ack(519));
-        let mut tracker = Tracker::new(Limits::default(), Some(0));
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), Some(0));
         for s in t.segments() {
-            tracker.segment(&s, &mut NoBodies);
+            tracker.segment(&s, &mut ());
         }
-        let (s, _) = tracker.finish(&mut NoBodies);
-        assert_eq!(s[0].client, "10.0.0.1:40000");
-        let rows = s[0].packet_list.as_ref().expect("listed");
+        let (s, _) = tracker.finish(&mut ());
+        assert_eq!(s[0].tcp.client, "10.0.0.1:40000");
+        let rows = s[0].records.as_ref().expect("listed");
         assert_eq!((rows[0].from, rows[1].from), (Side::Server, Side::Client));
     }
 
@@ -342,11 +354,11 @@ mod tests {
             .push(Pkt::c2s(3, b"").ack(11).client_port(port));
     }
 
-    fn run(t: &Trace, tracker: &mut Tracker) -> Vec<u64> {
+    fn run(t: &Trace, tracker: &mut Tracker<()>) -> Vec<u64> {
         let mut streamed = Vec::new();
         for s in t.segments() {
-            tracker.segment(&s, &mut NoBodies);
-            streamed.extend(tracker.take_finished().map(|c| c.id));
+            tracker.segment(&s, &mut ());
+            streamed.extend(tracker.take_finished().map(|c| c.tcp.id));
         }
         streamed
     }
@@ -358,16 +370,16 @@ mod tests {
         for i in 0..n {
             short_connection(&mut t, 20_000 + i as u16, 1);
         }
-        let mut tracker = Tracker::new(Limits::default(), None);
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
         let streamed = run(&t, &mut tracker);
         assert_eq!(
             streamed,
             (0..10).collect::<Vec<u64>>(),
             "oldest closed first"
         );
-        let (rest, totals) = tracker.finish(&mut NoBodies);
+        let (rest, totals) = tracker.finish(&mut ());
         assert_eq!(rest.len(), MAX_CLOSED_KEPT);
-        assert_eq!(rest[0].id, 10);
+        assert_eq!(rest[0].tcp.id, 10);
         assert_eq!(totals.get(Flag::Retransmission), 0);
     }
 
@@ -376,7 +388,7 @@ mod tests {
         let mut t = Trace::new();
         short_connection(&mut t, 20_000, 1);
         short_connection(&mut t, 20_001, CLOSED_LINGER_NS / 1000 + 1);
-        let mut tracker = Tracker::new(Limits::default(), None);
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
         assert_eq!(run(&t, &mut tracker), [0]);
     }
 
@@ -385,12 +397,12 @@ mod tests {
         let mut t = Trace::new();
         short_connection(&mut t, 20_000, 1);
         t.push(Pkt::s2c(10, b"").fin().ack(3).client_port(20_000));
-        let mut tracker = Tracker::new(Limits::default(), None);
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
         assert!(run(&t, &mut tracker).is_empty());
-        let (s, totals) = tracker.finish(&mut NoBodies);
+        let (s, totals) = tracker.finish(&mut ());
         assert_eq!(s.len(), 1);
-        assert!(s[0].flags.get(Flag::Retransmission) >= 1);
-        assert_eq!(totals, s[0].flags);
+        assert!(s[0].tcp.flags.get(Flag::Retransmission) >= 1);
+        assert_eq!(totals, s[0].tcp.flags);
     }
 
     #[test]
@@ -400,19 +412,19 @@ mod tests {
             let (client, server) = (1024 + (i % 60_000) as u16, 80 + (i / 60_000) as u16);
             t.at(1, Pkt::c2s(1, b"").syn().ports(client, server));
         }
-        let mut tracker = Tracker::new(Limits::default(), None);
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
         let streamed = run(&t, &mut tracker);
         assert_eq!(streamed.len(), MAX_LIVE / 8);
         assert_eq!(streamed.iter().min(), Some(&0));
         assert_eq!(tracker.evicted(), (MAX_LIVE / 8) as u64);
-        let (rest, _) = tracker.finish(&mut NoBodies);
+        let (rest, _) = tracker.finish(&mut ());
         assert_eq!(rest.len(), MAX_LIVE + 1 - MAX_LIVE / 8);
     }
 
     #[test]
     fn a_million_tiny_connections_are_streamed_with_bounded_state() {
         use crate::wire::{Decoded, FrameMeta, LinkType, decode};
-        let mut tracker = Tracker::new(Limits::default(), None);
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
         let mut streamed = 0u64;
         for i in 0..1_000_000u32 {
             let (client, server) = (1024 + (i % 60_000) as u16, 80 + (i / 60_000) as u16);
@@ -427,13 +439,13 @@ mod tests {
                     orig_len: bytes.len() as u32,
                 };
                 if let Decoded::Tcp(seg) = decode(LinkType::Raw, &bytes, meta) {
-                    tracker.segment(&seg, &mut NoBodies);
+                    tracker.segment(&seg, &mut ());
                 }
             }
             streamed += tracker.take_finished().count() as u64;
             assert!(tracker.live.len() <= MAX_CLOSED_KEPT + 1);
         }
-        let (rest, _) = tracker.finish(&mut NoBodies);
+        let (rest, _) = tracker.finish(&mut ());
         assert_eq!(streamed + rest.len() as u64, 1_000_000);
     }
 
@@ -447,18 +459,55 @@ mod tests {
         assert_eq!(s[0].flags.get(Flag::Retransmission), 1);
     }
 
+    /// Keeps what a stream sink is told, in order.
+    #[derive(Default)]
+    struct Recorded(Vec<(u64, Side, String)>);
+
+    impl StreamSink for Recorded {
+        type Config = ();
+        type Out = ();
+        fn open(_: &()) -> Self {
+            Recorded::default()
+        }
+        fn data(&mut self, _: &mut (), conn: u64, side: Side, _: i64, bytes: &[u8]) {
+            self.0
+                .push((conn, side, String::from_utf8_lossy(bytes).into_owned()));
+        }
+        fn gap(&mut self, _: &mut (), conn: u64, side: Side, _: i64, len: u64) {
+            self.0.push((conn, side, format!("<gap {len}>")));
+        }
+        fn close(&mut self, _: &mut (), conn: u64, side: Side, _: i64) {
+            self.0.push((conn, side, "<close>".into()));
+        }
+    }
+
     #[test]
-    fn a_closed_exchange_reports_bytes_and_http() {
+    fn a_closed_exchange_reports_its_bytes_and_hands_the_sink_each_side_in_order() {
         let mut t = Trace::new();
         exchange(&mut t, 1000);
-        let s = summaries(&t);
-        assert_eq!(s[0].bytes.client_to_server, 18);
-        assert_eq!(s[0].bytes.server_to_client, 21);
-        assert_eq!(s[0].http.len(), 1);
-        assert_eq!(s[0].http[0].status, Some(200));
-        assert_eq!(s[0].http[0].header_length, Some(15));
-        assert_eq!(s[0].http[0].body_bytes, 2);
-        assert!(s[0].http[0].complete);
-        assert!(s[0].handshake.seen);
+        let mut tracker = Tracker::<Recorded>::new(Limits::default(), (), None);
+        for s in t.segments() {
+            tracker.segment(&s, &mut ());
+        }
+        let (done, _) = tracker.finish(&mut ());
+        let tcp = &done[0].tcp;
+        assert_eq!(tcp.bytes.client_to_server, 18);
+        assert_eq!(tcp.bytes.server_to_client, 21);
+        assert!(tcp.handshake.seen);
+        let told: Vec<(u64, Side, &str)> = done[0]
+            .stream
+            .0
+            .iter()
+            .map(|(c, s, b)| (*c, *s, b.as_str()))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (0, Side::Client, "GET / HTTP/1.0\r\n\r\n"),
+                (0, Side::Server, "HTTP/1.0 200 OK\r\n\r\nhi"),
+                (0, Side::Server, "<close>"),
+                (0, Side::Client, "<close>"),
+            ]
+        );
     }
 }

@@ -2,12 +2,11 @@
 
 use serde::Serialize;
 
-use crate::http::{HttpSummary, Transaction};
-
 use super::analysis::WindowScale;
 use super::conn::{Connection, Direction};
 use super::flags::{Flag, FlagCounts};
 use super::record::PacketRecord;
+use super::stream::StreamSink;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Handshake {
@@ -66,66 +65,18 @@ pub struct FlowControl {
     pub evidence_frames: Vec<u64>,
 }
 
-/// One HTTP request/response pair, flattened for the report.
-#[derive(Debug, Clone, Serialize)]
-pub struct HttpExchange {
-    pub index: usize,
-    pub method: Option<String>,
-    pub uri: Option<String>,
-    pub version: Option<String>,
-    pub status: Option<u16>,
-    pub reason: Option<String>,
-    pub response_version: Option<String>,
-    /// Offset of the first blank line in the response, as the book prints it.
-    pub header_length: Option<u64>,
-    pub content_length: Option<u64>,
-    pub content_type: Option<String>,
-    pub content_encoding: Option<String>,
-    pub chunked: bool,
-    pub body_bytes: u64,
-    pub complete: bool,
-    pub request_ts_ns: Option<i64>,
-    /// Request's first byte to the response's first byte.
-    pub time_to_first_byte_ns: Option<i64>,
-    /// Response's first byte to its last byte.
-    pub transfer_ns: Option<i64>,
-    pub request: Option<crate::http::Request>,
-    pub response: Option<crate::http::Response>,
+/// A connection tracking is done with: its figures, what it warns of, its
+/// packet records when they were kept, and its stream sink.
+pub struct Finished<S> {
+    pub tcp: TcpSummary,
+    pub warnings: Vec<String>,
+    pub records: Option<Vec<PacketRecord>>,
+    pub stream: S,
 }
 
-impl From<Transaction> for HttpExchange {
-    fn from(t: Transaction) -> Self {
-        let req = t.request.as_ref();
-        let resp = t.response.as_ref();
-        HttpExchange {
-            index: t.index,
-            method: req.map(|r| r.method.clone()),
-            uri: req.map(|r| r.uri.clone()),
-            version: req.map(|r| r.version.clone()),
-            status: resp.map(|r| r.status),
-            reason: resp.map(|r| r.reason.clone()),
-            response_version: resp.map(|r| r.version.clone()),
-            header_length: resp.map(|r| r.header_length),
-            content_length: resp.and_then(|r| r.content_length),
-            content_type: resp.and_then(|r| r.content_type.clone()),
-            content_encoding: resp.and_then(|r| r.content_encoding.clone()),
-            chunked: resp.is_some_and(|r| r.chunked),
-            body_bytes: resp.map_or(0, |r| r.body_bytes),
-            complete: req.is_none_or(|r| r.complete) && resp.is_some_and(|r| r.complete),
-            request_ts_ns: req.map(|r| r.ts_start_ns),
-            time_to_first_byte_ns: req
-                .zip(resp)
-                .map(|(q, r)| r.ts_first_byte_ns - q.ts_start_ns),
-            transfer_ns: resp.map(|r| r.ts_last_byte_ns - r.ts_first_byte_ns),
-            request: t.request,
-            response: t.response,
-        }
-    }
-}
-
-/// Everything reported about one connection.
+/// Everything TCP tracking reports about one connection.
 #[derive(Debug, Clone, Serialize)]
-pub struct ConnectionSummary {
+pub struct TcpSummary {
     pub id: u64,
     pub client: String,
     pub server: String,
@@ -147,20 +98,16 @@ pub struct ConnectionSummary {
     pub max_bytes_in_flight: ByDirection<u64>,
     pub zero_window_stall_ns: i64,
     pub flow_control: FlowControl,
-    pub http: Vec<HttpExchange>,
-    pub warnings: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub packet_list: Option<Vec<PacketRecord>>,
 }
 
-impl ConnectionSummary {
-    pub(super) fn new(
-        conn: Connection,
-        http: HttpSummary,
+impl TcpSummary {
+    /// The figures of `conn`, and its warnings.
+    pub(super) fn new<S: StreamSink>(
+        conn: &Connection<S>,
         stream_bytes: [u64; 2],
         gap_bytes: [u64; 2],
         overflowed: bool,
-    ) -> ConnectionSummary {
+    ) -> (TcpSummary, Vec<String>) {
         let c = conn.client_dir();
         let s = 1 - c;
         let (cd, sd): (&Direction, &Direction) = (&conn.dirs[c], &conn.dirs[s]);
@@ -174,7 +121,7 @@ impl ConnectionSummary {
             (a, b) => a.or(b),
         };
         let flow_control = flow_control(cd, sd);
-        let mut warnings = http.warnings;
+        let mut warnings = Vec::new();
         if overflowed {
             warnings.push(
                 "reassembly buffer limit reached: some out-of-order data was reported as missing"
@@ -187,7 +134,7 @@ impl ConnectionSummary {
                     .into(),
             );
         }
-        ConnectionSummary {
+        let summary = TcpSummary {
             id: conn.id,
             client: conn.addrs[c].to_string(),
             server: conn.addrs[s].to_string(),
@@ -244,14 +191,8 @@ impl ConnectionSummary {
             },
             zero_window_stall_ns: cd.zero_window_stall_ns + sd.zero_window_stall_ns,
             flow_control,
-            http: http
-                .transactions
-                .into_iter()
-                .map(HttpExchange::from)
-                .collect(),
-            warnings,
-            packet_list: conn.rows,
-        }
+        };
+        (summary, warnings)
     }
 }
 

@@ -210,8 +210,8 @@ mod tests {
     /// segments by plain numeric order and went below zero.
     #[test]
     fn ack_coverage_across_a_sequence_wrap_counts_no_negative_segments() {
-        use crate::analyze::Analyzer;
-        use crate::tcp::{Limits, NoBodies};
+        use crate::analysis::Analyzer;
+        use crate::analysis::{Limits, NoBodies};
         use crate::wire::{FrameMeta, LinkType};
         let frames: [&[u8]; 2] = [
             &[

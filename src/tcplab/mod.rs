@@ -13,7 +13,7 @@ pub mod text;
 
 use serde::Serialize;
 
-use crate::tcp::ConnectionSummary;
+use crate::analysis::ConnectionSummary;
 use crate::tcp::{Flag, PacketRecord};
 use crate::wire::Side;
 
@@ -169,16 +169,22 @@ pub(crate) fn is_retransmission(r: &PacketRecord) -> bool {
 /// (`None` otherwise). `t0` is the capture's first timestamp.
 pub fn answer(conn: &ConnectionSummary, t0: i64) -> Option<TcpLabAnswers> {
     let rows = conn.packet_list.as_deref()?;
-    let client_bulk = conn.bytes.client_to_server > conn.bytes.server_to_client;
+    let client_bulk = conn.tcp.bytes.client_to_server > conn.tcp.bytes.server_to_client;
     let (sender, receiver) = if client_bulk {
         (Side::Client, Side::Server)
     } else {
         (Side::Server, Side::Client)
     };
     let (bulk_bytes, receiver_bytes) = if client_bulk {
-        (conn.bytes.client_to_server, conn.bytes.server_to_client)
+        (
+            conn.tcp.bytes.client_to_server,
+            conn.tcp.bytes.server_to_client,
+        )
     } else {
-        (conn.bytes.server_to_client, conn.bytes.client_to_server)
+        (
+            conn.tcp.bytes.server_to_client,
+            conn.tcp.bytes.client_to_server,
+        )
     };
     let view = View {
         rows,
@@ -188,9 +194,9 @@ pub fn answer(conn: &ConnectionSummary, t0: i64) -> Option<TcpLabAnswers> {
     };
     let raw = |from: Side, rel: u32| {
         let isn = if from == Side::Client {
-            conn.handshake.client_isn
+            conn.tcp.handshake.client_isn
         } else {
-            conn.handshake.server_isn
+            conn.tcp.handshake.server_isn
         };
         isn.map(|i| i.wrapping_add(rel))
     };
@@ -227,9 +233,9 @@ pub fn answer(conn: &ConnectionSummary, t0: i64) -> Option<TcpLabAnswers> {
     let rtt = rtt::table(&view);
     let slow_start = rounds::slow_start(&view, conn, &rtt);
     Some(TcpLabAnswers {
-        connection: conn.id,
-        client: conn.client.clone(),
-        server: conn.server.clone(),
+        connection: conn.tcp.id,
+        client: conn.tcp.client.clone(),
+        server: conn.tcp.server.clone(),
         bulk_sender: sender,
         receiver,
         bulk_bytes,
@@ -259,7 +265,7 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
     let later_min = advertised()
         .filter(|r| !r.flags.syn())
         .min_by_key(|r| r.window);
-    let fc = &conn.flow_control;
+    let fc = &conn.tcp.flow_control;
     let (window_full, zero_windows) = if view.receiver == Side::Server {
         (fc.window_full_to_server, fc.server_zero_windows)
     } else {
@@ -279,9 +285,9 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
         }
     }
     let in_flight = if view.sender == Side::Client {
-        conn.max_bytes_in_flight.client
+        conn.tcp.max_bytes_in_flight.client
     } else {
-        conn.max_bytes_in_flight.server
+        conn.tcp.max_bytes_in_flight.server
     };
     let throttled = window_full > 0 || zero_windows > 0;
     let explanation = if throttled {
@@ -319,7 +325,7 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
                  {:.3} s in all",
                 view.receiver,
                 view.sender,
-                conn.zero_window_stall_ns as f64 / 1e9
+                conn.tcp.zero_window_stall_ns as f64 / 1e9
             ));
         } else {
             parts.push(format!(
@@ -343,12 +349,12 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
         min_after_handshake_frame: later_min.map(|r| r.frame),
         max: max.map(|r| r.window),
         max_frame: max.map(|r| r.frame),
-        scaling: conn.handshake.window_scaling,
+        scaling: conn.tcp.handshake.window_scaling,
         throttled,
         window_full,
         window_filled: filled,
         zero_windows,
-        zero_window_stall_ns: conn.zero_window_stall_ns,
+        zero_window_stall_ns: conn.tcp.zero_window_stall_ns,
         sender_max_in_flight: in_flight,
         explanation,
     }
@@ -390,18 +396,12 @@ fn retransmissions(rows: &[PacketRecord]) -> Vec<Retransmission> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::tcp::{Limits, NoBodies, Tracker};
     use crate::testkit::{Pkt, Trace};
 
     /// The summary of the trace's only connection, listed packet by packet.
     pub fn listed(t: &Trace) -> ConnectionSummary {
-        let mut tracker = Tracker::new(Limits::default(), Some(0));
-        for s in t.segments() {
-            tracker.segment(&s, &mut NoBodies);
-        }
-        tracker
-            .finish(&mut NoBodies)
-            .0
+        t.report(Some(0))
+            .connections
             .into_iter()
             .next()
             .expect("a connection")

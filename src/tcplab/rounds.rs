@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::tcp::ConnectionSummary;
+use crate::analysis::ConnectionSummary;
 use crate::wire::{Side, seq};
 
 use super::{RttTable, View, is_data};
@@ -103,7 +103,7 @@ fn slow_start_end(rounds: &[Round]) -> Option<usize> {
 pub(super) fn slow_start(view: &View<'_>, conn: &ConnectionSummary, rtt: &RttTable) -> SlowStart {
     let basis = median(&rtt.all_samples_ns)
         .map(|r| (r, "median SampleRTT"))
-        .or(conn.handshake.rtt_ns.map(|r| (r, "handshake RTT")));
+        .or(conn.tcp.handshake.rtt_ns.map(|r| (r, "handshake RTT")));
     let split_gap_ns = basis.map(|(r, _)| r / 2);
     let rounds = rounds(view, split_gap_ns);
     let end = slow_start_end(&rounds);

@@ -1,9 +1,25 @@
 //! The whole pure pipeline for one capture: frames in, a report out.
+//! Frames are decoded, tracked as TCP connections, and each connection's
+//! in-order bytes feed its HTTP conversation; a finished connection's TCP
+//! figures and HTTP are joined into one [`ConnectionSummary`].
+
+mod connection;
+mod http_stream;
 
 use serde::Serialize;
 
-use crate::tcp::{BodySink, ConnectionSummary, FlagCounts, Limits, Tracker};
+use crate::tcp::{self, FlagCounts, Tracker};
 use crate::wire::{Decoded, FrameMeta, LinkType, decode};
+
+pub use connection::{ConnectionSummary, HttpExchange};
+pub use http_stream::{Bodies, BodySink, HttpStream, NoBodies};
+
+/// Memory bounds per connection.
+#[derive(Clone, Debug, Default)]
+pub struct Limits {
+    pub tcp: tcp::Limits,
+    pub http: crate::http::Limits,
+}
 
 /// Everything recvscope knows about one capture.
 #[derive(Debug, Clone, Serialize)]
@@ -26,7 +42,9 @@ pub struct Report {
 /// Feeds frames through decoding and TCP tracking.
 pub struct Analyzer {
     link: LinkType,
-    tracker: Tracker,
+    tracker: Tracker<HttpStream>,
+    /// Connections finished and joined with their HTTP, not yet taken.
+    finished: Vec<ConnectionSummary>,
     packets: u64,
     tcp_packets: u64,
     other: u64,
@@ -43,7 +61,8 @@ impl Analyzer {
     pub fn new(link: LinkType, limits: Limits, list: Option<u64>) -> Analyzer {
         Analyzer {
             link,
-            tracker: Tracker::new(limits, list),
+            tracker: Tracker::new(limits.tcp, limits.http, list),
+            finished: Vec::new(),
             packets: 0,
             tcp_packets: 0,
             other: 0,
@@ -57,7 +76,7 @@ impl Analyzer {
     }
 
     /// One captured frame, in capture order.
-    pub fn frame(&mut self, meta: FrameMeta, bytes: &[u8], sink: &mut dyn BodySink) {
+    pub fn frame(&mut self, meta: FrameMeta, bytes: &[u8], sink: &mut Bodies) {
         self.packets += 1;
         self.first_ts.get_or_insert(meta.ts_ns);
         if self.last_ts.is_some_and(|t| meta.ts_ns < t) {
@@ -71,6 +90,9 @@ impl Analyzer {
                     self.cut_payloads += 1;
                 }
                 self.tracker.segment(&seg, sink);
+                for done in self.tracker.take_finished() {
+                    self.finished.push(ConnectionSummary::finish(done, sink));
+                }
             }
             Decoded::NotTcp => self.other += 1,
             Decoded::Fragment => self.fragments += 1,
@@ -81,27 +103,28 @@ impl Analyzer {
     /// Connections that ended since the last call, for callers that
     /// stream them out instead of holding every one until the end.
     pub fn take_finished(&mut self) -> impl Iterator<Item = ConnectionSummary> + '_ {
-        self.tracker.take_finished()
+        self.finished.drain(..)
     }
 
     /// End of input: the report, with the connections not yet taken.
-    pub fn finish(self, sink: &mut dyn BodySink) -> Report {
+    pub fn finish(self, sink: &mut Bodies) -> Report {
         let mut connections = Vec::new();
         let mut report = self.finish_each(sink, &mut |c| connections.push(c));
-        connections.sort_by_key(|c| c.id);
+        connections.sort_by_key(|c| c.tcp.id);
         report.connections = connections;
         report
     }
 
     /// End of input, streaming: the connections not yet taken go to `each`
     /// one at a time; the report comes back without them.
-    pub fn finish_each(
-        self,
-        sink: &mut dyn BodySink,
-        each: &mut dyn FnMut(ConnectionSummary),
-    ) -> Report {
+    pub fn finish_each(self, sink: &mut Bodies, each: &mut dyn FnMut(ConnectionSummary)) -> Report {
         let evicted = self.tracker.evicted();
-        let flags = self.tracker.finish_each(sink, each);
+        for c in self.finished {
+            each(c);
+        }
+        let flags = self.tracker.finish_each(sink, &mut |done, sink| {
+            each(ConnectionSummary::finish(done, sink))
+        });
         let connections = Vec::new();
         let mut warnings = Vec::new();
         if evicted > 0 {
@@ -152,8 +175,38 @@ impl Analyzer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tcp::NoBodies;
-    use crate::testkit::{Pkt, Rng};
+    use crate::testkit::{Pkt, Rng, Trace};
+
+    #[test]
+    fn a_closed_exchange_joins_its_tcp_figures_with_its_http() {
+        let mut t = Trace::new();
+        t.push(Pkt::c2s(1000, b"").syn())
+            .push(Pkt::s2c(9000, b"").syn().ack(1001))
+            .push(Pkt::c2s(1001, b"").ack(9001))
+            .push(Pkt::c2s(1001, b"GET / HTTP/1.0\r\n\r\n").ack(9001))
+            .push(Pkt::s2c(9001, b"HTTP/1.0 200 OK\r\n\r\nhi").ack(1019).fin())
+            .push(Pkt::c2s(1019, b"").ack(9023).fin());
+        let r = t.report(None);
+        let c = &r.connections[0];
+        assert_eq!(c.tcp.bytes.server_to_client, 21);
+        assert_eq!(c.http.len(), 1);
+        assert_eq!(c.http[0].status, Some(200));
+        assert_eq!(c.http[0].header_length, Some(15));
+        assert_eq!(c.http[0].body_bytes, 2);
+        assert!(c.http[0].complete);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn http_warnings_come_before_tcp_warnings() {
+        let mut t = Trace::new();
+        t.push(Pkt::s2c(500, b"garbage that is not HTTP").ack(100))
+            .push(Pkt::c2s(100, b"").ack(524));
+        let r = t.report(None);
+        let w = &r.connections[0].warnings;
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[1].starts_with("handshake not captured"), "{w:?}");
+    }
 
     #[test]
     fn mutated_frames_never_panic_on_any_link_type() {

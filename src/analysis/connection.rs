@@ -1,0 +1,98 @@
+//! One connection as reported: its TCP figures, the HTTP that rode on it,
+//! its warnings and, when asked for, its packet records.
+
+use serde::Serialize;
+
+use crate::http::Transaction;
+use crate::tcp::{Finished, PacketRecord, TcpSummary};
+
+use super::http_stream::{BodySink, HttpStream};
+
+/// Everything reported about one connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionSummary {
+    #[serde(flatten)]
+    pub tcp: TcpSummary,
+    pub http: Vec<HttpExchange>,
+    /// The HTTP parser's warnings first, then TCP tracking's.
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packet_list: Option<Vec<PacketRecord>>,
+}
+
+impl ConnectionSummary {
+    /// Finishes the HTTP of a connection TCP tracking is done with (its
+    /// last bodies end in `bodies`) and joins the two.
+    pub(super) fn finish(done: Finished<HttpStream>, bodies: &mut dyn BodySink) -> Self {
+        let http = done.stream.finish(done.tcp.id, bodies);
+        let mut warnings = http.warnings;
+        warnings.extend(done.warnings);
+        ConnectionSummary {
+            tcp: done.tcp,
+            http: http
+                .transactions
+                .into_iter()
+                .map(HttpExchange::from)
+                .collect(),
+            warnings,
+            packet_list: done.records,
+        }
+    }
+}
+
+/// One HTTP request/response pair, flattened for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpExchange {
+    pub index: usize,
+    pub method: Option<String>,
+    pub uri: Option<String>,
+    pub version: Option<String>,
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    pub response_version: Option<String>,
+    /// Offset of the first blank line in the response, as the book prints it.
+    pub header_length: Option<u64>,
+    pub content_length: Option<u64>,
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub chunked: bool,
+    pub body_bytes: u64,
+    pub complete: bool,
+    pub request_ts_ns: Option<i64>,
+    /// Request's first byte to the response's first byte.
+    pub time_to_first_byte_ns: Option<i64>,
+    /// Response's first byte to its last byte.
+    pub transfer_ns: Option<i64>,
+    pub request: Option<crate::http::Request>,
+    pub response: Option<crate::http::Response>,
+}
+
+impl From<Transaction> for HttpExchange {
+    fn from(t: Transaction) -> Self {
+        let req = t.request.as_ref();
+        let resp = t.response.as_ref();
+        HttpExchange {
+            index: t.index,
+            method: req.map(|r| r.method.clone()),
+            uri: req.map(|r| r.uri.clone()),
+            version: req.map(|r| r.version.clone()),
+            status: resp.map(|r| r.status),
+            reason: resp.map(|r| r.reason.clone()),
+            response_version: resp.map(|r| r.version.clone()),
+            header_length: resp.map(|r| r.header_length),
+            content_length: resp.and_then(|r| r.content_length),
+            content_type: resp.and_then(|r| r.content_type.clone()),
+            content_encoding: resp.and_then(|r| r.content_encoding.clone()),
+            chunked: resp.is_some_and(|r| r.chunked),
+            body_bytes: resp.map_or(0, |r| r.body_bytes),
+            complete: req.is_none_or(|r| r.complete) && resp.is_some_and(|r| r.complete),
+            request_ts_ns: req.map(|r| r.ts_start_ns),
+            time_to_first_byte_ns: req
+                .zip(resp)
+                .map(|(q, r)| r.ts_first_byte_ns - q.ts_start_ns),
+            transfer_ns: resp.map(|r| r.ts_last_byte_ns - r.ts_first_byte_ns),
+            request: t.request,
+            response: t.response,
+        }
+    }
+}
