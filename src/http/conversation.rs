@@ -85,12 +85,6 @@ pub struct Conversation {
     server: Dir,
 }
 
-impl Default for Conversation {
-    fn default() -> Self {
-        Conversation::new(Limits::default())
-    }
-}
-
 impl Conversation {
     /// A conversation with nothing seen yet on either side.
     #[must_use]
@@ -151,13 +145,6 @@ impl Conversation {
         // The close time is not part of the records: bodies end at their last byte.
         let _ = ts_ns;
         dir.stop(core, sink, Stop::Close);
-    }
-
-    /// Transactions recorded so far (messages still in progress show
-    /// `complete: false` and partial counts).
-    #[must_use]
-    pub fn transactions(&self) -> &[Transaction] {
-        &self.core.txns
     }
 
     /// End of input: finalises open messages (incomplete ones marked so)
