@@ -1,0 +1,251 @@
+//! Capture gaps and resynchronisation: gaps in bodies and heads, a
+//! capture starting mid-stream, false starts and data that starts no message.
+
+use super::*;
+use crate::http::NoBodies;
+
+#[test]
+fn gap_inside_body_is_accounted_and_parsing_continues() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(
+        C,
+        1,
+        b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+        &mut sink,
+    );
+    c.data(
+        S,
+        2,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
+        &mut sink,
+    );
+    c.data(S, 3, &[b'a'; 30], &mut sink);
+    c.gap(S, 4, 20, &mut sink);
+    c.data(S, 5, &[b'b'; 50], &mut sink);
+    c.data(
+        S,
+        6,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        &mut sink,
+    );
+    let s = c.finish(&mut sink);
+    let r = resp(&s, 0);
+    assert!(!r.complete);
+    assert_eq!((r.body_bytes, r.missing_bytes), (100, 20));
+    assert_eq!(r.ts_last_byte_ns, 5);
+    assert_eq!(sink.body_of(0, S).len(), 80);
+    assert!(resp(&s, 1).complete);
+    assert_eq!(sink.body_of(1, S), b"ok");
+    assert_eq!(
+        sink.ends,
+        vec![(0, C, true), (1, C, true), (0, S, false), (1, S, true)]
+    );
+    assert!(has_warning(
+        &s,
+        "bytes missing inside the body (first gap: 20 bytes"
+    ));
+}
+
+#[test]
+fn gap_inside_chunk_data_is_accounted_and_parsing_continues() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(
+        C,
+        1,
+        b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+        &mut sink,
+    );
+    c.data(
+        S,
+        2,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        &mut sink,
+    );
+    c.gap(S, 3, 3, &mut sink);
+    c.data(
+        S,
+        4,
+        b"\r\n2\r\nyz\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        &mut sink,
+    );
+    let s = c.finish(&mut sink);
+    let r = resp(&s, 0);
+    assert!(!r.complete);
+    assert_eq!((r.body_bytes, r.missing_bytes), (7, 3));
+    assert_eq!(sink.body_of(0, S), b"abyz");
+    assert_eq!(resp(&s, 1).status, 204);
+    assert!(resp(&s, 1).complete);
+}
+
+#[test]
+fn gap_past_end_of_body_resyncs_on_next_segment() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(
+        C,
+        1,
+        b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n",
+        &mut sink,
+    );
+    c.data(
+        S,
+        2,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345",
+        &mut sink,
+    );
+    // The last 5 body bytes and the whole second response are lost.
+    c.gap(S, 3, 5 + 40, &mut sink);
+    c.data(
+        S,
+        4,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n!",
+        &mut sink,
+    );
+    let s = c.finish(&mut sink);
+    let r = resp(&s, 0);
+    assert_eq!((r.body_bytes, r.missing_bytes, r.complete), (10, 5, false));
+    // Pairing cannot know a response was lost: the next one pairs with /2.
+    assert_eq!(resp(&s, 1).body_bytes, 1);
+    assert!(resp(&s, 1).complete);
+    assert!(has_warning(&s, "past the body's known extent"));
+}
+
+#[test]
+fn gap_inside_headers_marks_incomplete_and_resyncs_on_next_message() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(
+        C,
+        1,
+        b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+        &mut sink,
+    );
+    c.data(S, 2, b"HTTP/1.1 200 OK\r\nContent-Le", &mut sink);
+    c.gap(S, 3, 10, &mut sink);
+    let rest = b"ngth: 5\r\n\r\nhello";
+    c.data(S, 4, rest, &mut sink);
+    c.data(
+        S,
+        5,
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+        &mut sink,
+    );
+    let s = c.finish(&mut sink);
+    assert_eq!(s.transactions.len(), 2);
+    let r = resp(&s, 0);
+    assert_eq!((r.status, r.complete, r.header_terminator), (200, false, 0));
+    assert_eq!(r.header_length, 27);
+    assert_eq!((r.ts_first_byte_ns, r.ts_last_byte_ns), (2, 2));
+    let r = resp(&s, 1);
+    assert_eq!((r.status, r.complete), (404, true));
+    assert!(has_warning(&s, "10 bytes missing inside the message head"));
+    assert!(has_warning(
+        &s,
+        &format!("server: skipped {} bytes", rest.len())
+    ));
+    assert_eq!(
+        sink.ends,
+        vec![(0, C, true), (1, C, true), (0, S, false), (1, S, true)]
+    );
+}
+
+#[test]
+fn mid_stream_start_skips_to_the_first_segment_that_starts_a_message() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    let junk1: &[u8] = b"...the middle of some earlier body";
+    let junk2: &[u8] = b"HTTP/1.1 is mentioned mid-body but not as a status line";
+    let junk3: &[u8] = b"tail of an earlier POST body";
+    c.data(S, 1, junk1, &mut sink);
+    c.data(S, 2, junk2, &mut sink);
+    c.data(C, 3, junk3, &mut sink);
+    c.data(
+        C,
+        4,
+        b"GET /next HTTP/1.1\r\nHost: example.org\r\n\r\n",
+        &mut sink,
+    );
+    c.data(
+        S,
+        5,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+        &mut sink,
+    );
+    let s = c.finish(&mut sink);
+    assert_eq!(s.transactions.len(), 1);
+    assert_eq!(req(&s, 0).host.as_deref(), Some("example.org"));
+    assert_eq!(resp(&s, 0).body_bytes, 3);
+    assert!(resp(&s, 0).complete);
+    assert_eq!(
+        s.warnings,
+        [
+            format!(
+                "client: skipped {} bytes (capture started inside a message)",
+                junk3.len()
+            ),
+            format!(
+                "server: skipped {} bytes (capture started inside a message)",
+                junk1.len() + junk2.len()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn false_start_at_segment_end_does_not_hide_the_next_message() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(S, 1, b"H", &mut sink);
+    c.data(
+        S,
+        2,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        &mut sink,
+    );
+    c.data(C, 3, b"GET / HTTP/1.1\r\n\r\n", &mut sink);
+    let s = c.finish(&mut sink);
+    assert_eq!(s.transactions.len(), 2);
+    assert_eq!(resp(&s, 0).status, 200);
+    assert_eq!(req(&s, 1).uri, "/");
+    assert!(has_warning(&s, "server: skipped 1 bytes"));
+}
+
+#[test]
+fn empty_lines_between_messages_are_tolerated() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(
+        C,
+        1,
+        b"POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi\r\nGET /b HTTP/1.1\r\n\r\n",
+        &mut sink,
+    );
+    let s = c.finish(&mut sink);
+    assert_eq!(s.transactions.len(), 2);
+    assert_eq!(req(&s, 1).uri, "/b");
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+}
+
+#[test]
+fn a_segment_that_is_not_a_start_line_is_not_taken_for_a_message() {
+    let mut c = conv();
+    c.data(C, 1, b"GET /x HTTP/1.1\r\n\r\n", &mut NoBodies);
+    // After a complete message, bytes that are no message start are skipped
+    // up to the next segment that starts one.
+    c.data(C, 2, b"GARBAGE\r\n", &mut NoBodies);
+    c.data(
+        C,
+        3,
+        b"PUT /y HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        &mut NoBodies,
+    );
+    let s = c.finish(&mut NoBodies);
+    assert_eq!(s.transactions.len(), 2);
+    assert_eq!(req(&s, 1).method, "PUT");
+    assert_eq!(
+        s.warnings,
+        ["client: skipped 9 bytes (data that is not an HTTP message start)"]
+    );
+}
