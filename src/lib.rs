@@ -1,6 +1,7 @@
 //! recvscope: TCP flow control on the wire next to what the application sees.
 
 pub mod analyze;
+pub(crate) mod atomic_file;
 pub mod capture;
 pub mod cli;
 pub mod correlate;
