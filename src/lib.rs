@@ -4,6 +4,7 @@ pub mod analyze;
 pub(crate) mod atomic_file;
 pub mod capture;
 pub mod cli;
+pub(crate) mod clock;
 pub mod correlate;
 pub mod extract;
 pub mod fetch;
