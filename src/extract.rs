@@ -3,14 +3,16 @@
 //! name and renamed when it ends; an incomplete one says so in its name.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Serialize;
 
 use crate::analysis::BodySink;
+use crate::atomic_file::{self, AtomicFile};
 use crate::http::Side;
 
 /// One body written to disk.
@@ -25,8 +27,7 @@ pub struct SavedBody {
 }
 
 struct Open {
-    out: BufWriter<File>,
-    tmp: PathBuf,
+    out: AtomicFile,
     bytes: u64,
     head: Vec<u8>,
 }
@@ -71,7 +72,7 @@ impl Extractor {
     }
 
     fn close(&mut self, conn: u64, txn: usize, side: Side, complete: bool) {
-        let Some(mut o) = self.open.remove(&(conn, txn, side)) else {
+        let Some(o) = self.open.remove(&(conn, txn, side)) else {
             return;
         };
         let name = format!(
@@ -84,12 +85,7 @@ impl Extractor {
             extension(&o.head)
         );
         let path = self.dir.join(name);
-        let result = o
-            .out
-            .flush()
-            .and_then(|()| std::fs::rename(&o.tmp, &path))
-            .with_context(|| format!("cannot save {}", path.display()));
-        match result {
+        match o.out.commit(&path) {
             Ok(()) => self.saved.push(SavedBody {
                 connection: conn,
                 transaction: txn,
@@ -99,7 +95,8 @@ impl Extractor {
                 complete,
             }),
             Err(e) => {
-                let _ = std::fs::remove_file(&o.tmp);
+                let e =
+                    anyhow::Error::new(e.source).context(format!("cannot save {}", path.display()));
                 self.error.get_or_insert(e);
             }
         }
@@ -113,22 +110,20 @@ impl BodySink for Extractor {
         }
         let key = (conn, txn, side);
         if !self.open.contains_key(&key) {
-            let tmp = self
-                .dir
-                .join(format!(".conn{conn:04}-txn{txn:03}-{side:?}.tmp"));
-            match File::create(&tmp) {
-                Ok(f) => {
+            let name = format!("conn{conn:04}-txn{txn:03}-{side:?}");
+            match AtomicFile::create_in(&self.dir, OsStr::new(&name)) {
+                Ok(out) => {
                     self.open.insert(
                         key,
                         Open {
-                            out: BufWriter::new(f),
-                            tmp,
+                            out,
                             bytes: 0,
                             head: Vec::new(),
                         },
                     );
                 }
                 Err(e) => {
+                    let tmp = atomic_file::temp_path(&self.dir, OsStr::new(&name));
                     self.error = Some(
                         anyhow::Error::new(e).context(format!("cannot create {}", tmp.display())),
                     );
@@ -164,5 +159,59 @@ fn extension(head: &[u8]) -> &'static str {
         [b'<', ..] => "html",
         [b'{', ..] | [b'[', ..] => "json",
         _ => "bin",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_body_is_hidden_until_it_ends_then_named_for_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut x = Extractor::new(dir.path()).unwrap();
+        x.body(1, 0, Side::Server, b"<html>");
+        x.body(1, 0, Side::Server, b"</html>");
+        x.body(2, 3, Side::Client, b"{}");
+        assert_eq!(
+            names(dir.path()),
+            [
+                format!(
+                    ".conn0001-txn000-Server.recvscope-{}.tmp",
+                    std::process::id()
+                ),
+                format!(
+                    ".conn0002-txn003-Client.recvscope-{}.tmp",
+                    std::process::id()
+                ),
+            ]
+        );
+        x.end(1, 0, Side::Server, true);
+        let saved = x.finish().unwrap();
+        assert_eq!(
+            names(dir.path()),
+            [
+                "conn0001-txn000-response.html",
+                "conn0002-txn003-request-partial.json"
+            ]
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("conn0001-txn000-response.html")).unwrap(),
+            b"<html></html>"
+        );
+        let summary: Vec<_> = saved
+            .iter()
+            .map(|b| (b.connection, b.bytes, b.complete))
+            .collect();
+        assert_eq!(summary, [(1, 13, true), (2, 2, false)]);
     }
 }

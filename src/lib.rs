@@ -1,8 +1,10 @@
 //! recvscope: TCP flow control on the wire next to what the application sees.
 
 pub mod analysis;
+pub(crate) mod atomic_file;
 pub mod capture;
 pub mod cli;
+pub(crate) mod clock;
 pub mod correlate;
 pub mod extract;
 pub mod fetch;

@@ -8,6 +8,7 @@ use std::io::Read;
 use pcap::{Capture, Offline, Precision};
 
 use super::records::{self, Format, Reading};
+use super::timestamp::{Fraction, timestamp_ns};
 
 use crate::wire::{FrameMeta, LinkType, link::SUPPORTED};
 
@@ -127,11 +128,11 @@ impl CaptureFile {
             match self.cap.next_packet() {
                 Ok(p) => {
                     number += 1;
-                    // Opened with nanosecond precision: tv_usec holds nanoseconds.
-                    let (sec, nsec): (i64, i64) = (p.header.ts.tv_sec, p.header.ts.tv_usec);
+                    let ts = p.header.ts;
                     let meta = FrameMeta {
                         number,
-                        ts_ns: sec.saturating_mul(1_000_000_000).saturating_add(nsec),
+                        // Opened with nanosecond precision: tv_usec holds nanoseconds.
+                        ts_ns: timestamp_ns(ts.tv_sec, ts.tv_usec, Fraction::Nanos),
                         orig_len: p.header.len,
                     };
                     f(meta, p.data);

@@ -17,6 +17,7 @@ use crate::analysis::{Limits, NoBodies};
 use crate::wire::{Decoded, FrameMeta, LinkType, decode};
 
 use super::close_watch::CloseWatch;
+use super::timestamp::{Fraction, timestamp_ns};
 
 /// Default snaplen: every header of a frame (Ethernet or SLL2, IPv6 with
 /// options, TCP with options) but not the payload, which the application
@@ -225,9 +226,11 @@ impl Armed {
                     if let Some(s) = savefile.as_mut() {
                         s.write(&p);
                     }
+                    let ts = p.header.ts;
                     let meta = FrameMeta {
                         number,
-                        ts_ns: p.header.ts.tv_sec * 1_000_000_000 + p.header.ts.tv_usec,
+                        // Opened with nanosecond precision: tv_usec holds nanoseconds.
+                        ts_ns: timestamp_ns(ts.tv_sec, ts.tv_usec, Fraction::Nanos),
                         orig_len: p.header.len,
                     };
                     if let Decoded::Tcp(seg) = decode(self.link, p.data, meta)

@@ -7,3 +7,4 @@ pub mod file;
 pub mod live;
 pub mod privilege;
 pub mod records;
+pub(crate) mod timestamp;

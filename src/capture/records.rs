@@ -4,6 +4,7 @@
 //! (libpcap copies every record twice: into stdio's buffer, then its own.)
 
 use super::blocks::{self, Source};
+use super::timestamp::{Fraction, timestamp_ns};
 use crate::wire::FrameMeta;
 
 /// Bytes of the file header before the first record.
@@ -57,9 +58,13 @@ pub struct RecordHeader {
 pub fn record_header(format: Format, b: &[u8]) -> RecordHeader {
     let sec = i64::from(format.u32(&b[0..4]));
     let frac = i64::from(format.u32(&b[4..8]));
-    let frac_ns = if format.nanos { frac } else { frac * 1000 };
+    let unit = if format.nanos {
+        Fraction::Nanos
+    } else {
+        Fraction::Micros
+    };
     RecordHeader {
-        ts_ns: sec * 1_000_000_000 + frac_ns,
+        ts_ns: timestamp_ns(sec, frac, unit),
         caplen: format.u32(&b[8..12]),
         orig_len: format.u32(&b[12..16]),
     }
@@ -361,6 +366,46 @@ mod tests {
             None,
             "pcapng is libpcap's"
         );
+    }
+
+    #[test]
+    fn record_times_are_exact_at_the_ends_of_their_fields() {
+        let header = |format: Format, sec: u32, frac: u32| {
+            let mut b = Vec::new();
+            for v in [sec, frac, 3, 4] {
+                b.extend(if format.big_endian {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                });
+            }
+            record_header(format, &b).ts_ns
+        };
+        for big_endian in [false, true] {
+            let us = Format {
+                big_endian,
+                nanos: false,
+            };
+            let ns = Format {
+                big_endian,
+                nanos: true,
+            };
+            assert_eq!(header(us, 0, 0), 0);
+            assert_eq!(
+                header(us, 1, 1_500_000),
+                2_500_000_000,
+                "µs past a second carry"
+            );
+            assert_eq!(
+                header(us, u32::MAX, u32::MAX),
+                4_294_967_295_000_000_000 + 4_294_967_295_000
+            );
+            assert_eq!(
+                header(ns, u32::MAX, u32::MAX),
+                4_294_967_295_000_000_000 + 4_294_967_295
+            );
+            assert_eq!(header(ns, 0x8000_0000, 0), 2_147_483_648_000_000_000);
+        }
     }
 
     #[test]

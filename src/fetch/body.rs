@@ -2,11 +2,11 @@
 //! beside the target, renamed to the target only when complete, renamed
 //! to a name that says `partial` otherwise.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::response::Body;
+use crate::atomic_file::{self, AtomicFile};
 
 /// Why the body cannot be saved where asked.
 #[derive(Debug, thiserror::Error)]
@@ -19,11 +19,10 @@ pub enum SaveError {
     Write { path: PathBuf, source: io::Error },
 }
 
-/// A body being written.
+/// A body being written, under a temporary name until [`BodyFile::finish`].
 pub struct BodyFile {
     target: PathBuf,
-    tmp: PathBuf,
-    out: BufWriter<File>,
+    file: AtomicFile,
     error: Option<io::Error>,
 }
 
@@ -44,49 +43,39 @@ pub fn partial_name(target: &Path) -> PathBuf {
 
 impl BodyFile {
     pub fn create(target: &Path) -> Result<BodyFile, SaveError> {
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = target.file_name().unwrap_or_default().to_string_lossy();
-        let tmp = dir.join(format!(".{name}.recvscope-{}.tmp", std::process::id()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|source| SaveError::Create {
-                dir: dir.clone(),
-                source,
-            })?;
+        let dir = atomic_file::dir_of(target);
+        let name = target.file_name().unwrap_or_default();
+        let file = AtomicFile::create_in(dir, name).map_err(|source| SaveError::Create {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         Ok(BodyFile {
             target: target.to_path_buf(),
-            tmp,
-            out: BufWriter::new(file),
+            file,
             error: None,
         })
     }
 
     /// Moves the finished body into place: the target when `complete`,
-    /// else the partial name. Returns where it went.
+    /// else the partial name. Returns where it went. On failure, and when
+    /// a `BodyFile` is dropped unfinished, no file is left under any name.
     pub fn finish(mut self, complete: bool, force: bool) -> Result<PathBuf, SaveError> {
-        let write_err = |path: &Path, source| SaveError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(e) = self.error.take() {
-            return Err(write_err(&self.tmp, e));
+        if let Some(source) = self.error.take() {
+            return Err(SaveError::Write {
+                path: self.file.temp().to_path_buf(),
+                source,
+            });
         }
-        self.out
-            .flush()
-            .and_then(|()| self.out.get_ref().sync_all())
-            .map_err(|e| write_err(&self.tmp, e))?;
         let dest = if complete {
             check_target(&self.target, force)?;
             self.target.clone()
         } else {
             partial_name(&self.target)
         };
-        std::fs::rename(&self.tmp, &dest).map_err(|e| write_err(&dest, e))?;
+        self.file.commit(&dest).map_err(|e| SaveError::Write {
+            path: e.path,
+            source: e.source,
+        })?;
         Ok(dest)
     }
 }
@@ -94,17 +83,10 @@ impl BodyFile {
 impl Body for BodyFile {
     fn write(&mut self, bytes: &[u8]) {
         if self.error.is_none()
-            && let Err(e) = self.out.write_all(bytes)
+            && let Err(e) = self.file.write_all(bytes)
         {
             self.error = Some(e);
         }
-    }
-}
-
-impl Drop for BodyFile {
-    /// A body never finished leaves no file behind under any name.
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 
@@ -122,6 +104,31 @@ mod tests {
         assert_eq!(f.finish(true, false).unwrap(), target);
         assert_eq!(std::fs::read(&target).unwrap(), b"abc");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_body_is_under_the_hidden_temporary_name_until_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = BodyFile::create(&dir.path().join("cover3.jpg")).unwrap();
+        f.write(b"abc");
+        let tmp = format!(".cover3.jpg.recvscope-{}.tmp", std::process::id());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from(tmp)]);
+    }
+
+    #[test]
+    fn an_unwritable_directory_is_named_in_the_error() {
+        let e = BodyFile::create(Path::new("no/such/dir/x.jpg"))
+            .err()
+            .unwrap();
+        assert!(matches!(&e, SaveError::Create { dir, .. } if dir == Path::new("no/such/dir")));
+        assert!(
+            e.to_string().starts_with("cannot write in no/such/dir: "),
+            "{e}"
+        );
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::recvlog::Rcvbuf;
 use crate::serve::{Server, ServerConfig};
 
 use super::url::Url;
-use super::{BodyOut, FetchSpec, Fetched, SavePaths, now_ns, prepare};
+use super::{BodyOut, FetchSpec, Fetched, SavePaths, prepare};
+use crate::clock::now_ns;
 
 /// The `fetch --json` document.
 #[derive(Serialize)]

@@ -14,10 +14,11 @@ use std::io::{self, Read, Write};
 use anyhow::Context;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::analysis::ConnectionSummary;
 use crate::capture::live::{self, Armed, CaptureResult, LiveConfig};
+use crate::clock::now_ns;
 use crate::correlate::{self, RecvRow};
 use crate::interrupt;
 use crate::recvlog::{self, LogWriter, Rcvbuf, RecvEvent, RunInfo};
@@ -363,13 +364,6 @@ fn resolve(url: &Url) -> Result<SocketAddr, FetchError> {
         .or(addrs.first())
         .copied()
         .ok_or_else(|| FetchError::NoAddress(url.host.clone()))
-}
-
-/// CLOCK_REALTIME in nanoseconds, the clock libpcap stamps frames with.
-pub fn now_ns() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 #[allow(clippy::too_many_arguments)]

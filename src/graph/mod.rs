@@ -11,7 +11,6 @@ pub mod time_sequence;
 #[cfg(test)]
 mod tests;
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -22,25 +21,13 @@ pub use html::html_page;
 pub use terminal::terminal_chart;
 pub use time_sequence::{AppRecvs, time_sequence_svg};
 
-/// Writes `text` to `path` under a temporary name beside it, then renames
-/// it into place, so a reader never sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file name", path.display()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(anyhow::Error::new(e).context(format!("cannot write {}", path.display())));
+/// Writes `text` to `path` whole, through [`crate::atomic_file`].
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path.file_name().is_none() {
+        anyhow::bail!("{} is not a file name", path.display());
     }
-    Ok(())
+    crate::atomic_file::write(path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `--graph FILE.svg` and `--html FILE.html` for one connection: `conn`

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use super::Shared;
 use super::body::{CHUNK_END, LAST_CHUNK, chunk_header, pace_delay, pattern, piece_size};
 use super::image::cover;
-use super::log::{Exchange, Part, SendEvent, now_ns};
+use super::log::{Exchange, Part, SendEvent};
 use super::path::resolve;
 use super::request::{HeadSpan, MAX_HEAD, Method, Rejection, Request, Version, find_head, parse};
 use super::response::{Framing, Resource, content_type, framing, head, reason, route};
+use crate::clock::now_ns;
 
 /// How long a closing connection waits for the client to close its side, so that
 /// unread request bytes do not turn the close into a reset that destroys the response.

@@ -9,7 +9,7 @@ use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -32,7 +32,7 @@ pub struct SendEvent {
     pub request: u64,
     pub part: Part,
     /// When the call started: nanoseconds since the Unix epoch (CLOCK_REALTIME).
-    pub ts_ns: u64,
+    pub ts_ns: i64,
     /// Bytes handed to `write()`.
     pub asked: u64,
     /// Bytes it accepted (0 when it failed).
@@ -64,8 +64,8 @@ pub struct Exchange {
     /// Total time those writes blocked.
     pub blocked_ns: u64,
     /// When the response started and when its last write returned (CLOCK_REALTIME ns).
-    pub start_ns: u64,
-    pub end_ns: u64,
+    pub start_ns: i64,
+    pub end_ns: i64,
 }
 
 /// A line of the `--log` file.
@@ -82,7 +82,7 @@ pub enum Record<'a> {
         /// What Linux sets for it on each connection.
         sndbuf_set: Option<usize>,
         clock: &'static str,
-        ts_ns: u64,
+        ts_ns: i64,
     },
     /// A connection was accepted.
     Connection {
@@ -91,7 +91,7 @@ pub enum Record<'a> {
         local: SocketAddr,
         /// SO_SNDBUF as Linux set it (it doubles what is asked).
         sndbuf: usize,
-        ts_ns: u64,
+        ts_ns: i64,
     },
     Send(&'a SendEvent),
     Response(&'a Exchange),
@@ -126,13 +126,6 @@ impl LogFile {
             eprintln!("recvscope: cannot write the send log: {e}");
         }
     }
-}
-
-/// Nanoseconds since the Unix epoch on CLOCK_REALTIME.
-pub fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// The stderr line for one request, as in

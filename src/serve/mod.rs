@@ -41,7 +41,8 @@ use std::time::Duration;
 pub use body::pattern_byte;
 pub use log::{Exchange, Part, SendEvent};
 
-use log::{LogFile, Record, now_ns};
+use crate::clock::now_ns;
+use log::{LogFile, Record};
 
 /// How often the accept loop looks at its stop flag.
 const STOP_POLL: Duration = Duration::from_millis(100);

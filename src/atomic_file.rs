@@ -1,0 +1,247 @@
+//! Files that appear whole or not at all. An [`AtomicFile`] is written under
+//! a hidden temporary name, `.NAME.recvscope-PID.tmp`, in the directory of
+//! its destination; [`AtomicFile::commit`] flushes it, fsyncs it and renames
+//! it to the destination, so a reader (or a crash) never sees half a file
+//! under that name. Not committed, or failing to commit, the temporary file
+//! is removed. The destination is the caller's choice at commit time: a
+//! complete file under its name, a cut one under a name that says so.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A file being written, not yet under its name.
+#[derive(Debug)]
+pub(crate) struct AtomicFile {
+    tmp: PathBuf,
+    out: BufWriter<File>,
+    committed: bool,
+}
+
+/// Why a commit failed: the file the failing step acted on (the temporary
+/// file for the flush and fsync, the destination for the rename) and the
+/// error. The temporary file is gone either way.
+#[derive(Debug)]
+pub(crate) struct CommitError {
+    pub(crate) path: PathBuf,
+    pub(crate) source: io::Error,
+}
+
+/// The directory a file named `path` goes in: its parent, or `.` for a
+/// bare name.
+pub(crate) fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// The temporary name for a file called `name` in `dir`:
+/// `dir/.NAME.recvscope-PID.tmp`.
+pub(crate) fn temp_path(dir: &Path, name: &OsStr) -> PathBuf {
+    let mut tmp = OsString::from(".");
+    tmp.push(name);
+    tmp.push(format!(".recvscope-{}.tmp", std::process::id()));
+    dir.join(tmp)
+}
+
+impl AtomicFile {
+    /// Creates the temporary file for `name` in `dir` (see [`temp_path`]).
+    /// It is created new, never through a link someone left at that name;
+    /// a file already there can only be left by a dead process with our
+    /// PID, and is replaced once.
+    pub(crate) fn create_in(dir: &Path, name: &OsStr) -> io::Result<AtomicFile> {
+        let tmp = temp_path(dir, name);
+        let open = || OpenOptions::new().write(true).create_new(true).open(&tmp);
+        let file = match open() {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                std::fs::remove_file(&tmp)?;
+                open()?
+            }
+            other => other?,
+        };
+        Ok(AtomicFile {
+            tmp,
+            out: BufWriter::new(file),
+            committed: false,
+        })
+    }
+
+    /// Where the bytes are until the commit.
+    pub(crate) fn temp(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Flushes and fsyncs the file, then renames it to `dest` (replacing a
+    /// file there). On failure the temporary file is removed.
+    pub(crate) fn commit(mut self, dest: &Path) -> Result<(), CommitError> {
+        self.out
+            .flush()
+            .and_then(|()| self.out.get_ref().sync_all())
+            .map_err(|source| CommitError {
+                path: self.tmp.clone(),
+                source,
+            })?;
+        std::fs::rename(&self.tmp, dest).map_err(|source| CommitError {
+            path: dest.to_path_buf(),
+            source,
+        })?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.out.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    /// Not committed: nothing is left behind under any name.
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to `dest` whole: through an [`AtomicFile`] beside it.
+pub(crate) fn write(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = dest.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a file name", dest.display()),
+        )
+    })?;
+    let mut f = AtomicFile::create_in(dir_of(dest), name)?;
+    f.write_all(bytes)?;
+    f.commit(dest).map_err(|e| e.source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_temporary_file_is_hidden_beside_the_destination_and_named_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = AtomicFile::create_in(dir.path(), OsStr::new("cover3.jpg")).unwrap();
+        let expected = format!(".cover3.jpg.recvscope-{}.tmp", std::process::id());
+        assert_eq!(f.temp(), dir.path().join(&expected));
+        assert_eq!(names(dir.path()), [expected]);
+        assert_eq!(
+            temp_path(Path::new("out"), OsStr::new("a")),
+            Path::new("out").join(format!(".a.recvscope-{}.tmp", std::process::id()))
+        );
+    }
+
+    #[test]
+    fn a_bare_name_goes_in_the_current_directory() {
+        assert_eq!(dir_of(Path::new("g.svg")), Path::new("."));
+        assert_eq!(dir_of(Path::new("a/b/g.svg")), Path::new("a/b"));
+        assert_eq!(dir_of(Path::new("/g.svg")), Path::new("/"));
+    }
+
+    #[test]
+    fn commit_puts_every_byte_under_the_destination_and_nothing_else_remains() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("x.bin");
+        let mut f = AtomicFile::create_in(dir.path(), OsStr::new("x.bin")).unwrap();
+        let big = vec![7u8; 100_000];
+        f.write_all(b"head").unwrap();
+        f.write_all(&big).unwrap();
+        assert!(!dest.exists(), "not under its name before the commit");
+        f.commit(&dest).unwrap();
+        let got = std::fs::read(&dest).unwrap();
+        assert_eq!(got.len(), 100_004);
+        assert_eq!(&got[..4], b"head");
+        assert_eq!(names(dir.path()), ["x.bin"]);
+    }
+
+    #[test]
+    fn commit_may_choose_another_name_and_replaces_what_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let partial = dir.path().join("x.partial");
+        std::fs::write(&partial, "old").unwrap();
+        let mut f = AtomicFile::create_in(dir.path(), OsStr::new("x")).unwrap();
+        f.write_all(b"new").unwrap();
+        f.commit(&partial).unwrap();
+        assert_eq!(std::fs::read(&partial).unwrap(), b"new");
+        assert_eq!(names(dir.path()), ["x.partial"]);
+    }
+
+    #[test]
+    fn a_file_dropped_without_commit_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = AtomicFile::create_in(dir.path(), OsStr::new("x")).unwrap();
+        f.write_all(&[1; 20_000]).unwrap();
+        drop(f);
+        assert_eq!(names(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_failed_rename_names_the_destination_and_removes_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("no/such/dir/x");
+        let mut f = AtomicFile::create_in(dir.path(), OsStr::new("x")).unwrap();
+        f.write_all(b"abc").unwrap();
+        let e = f.commit(&dest).unwrap_err();
+        assert_eq!(e.path, dest);
+        assert_eq!(e.source.kind(), io::ErrorKind::NotFound);
+        assert_eq!(names(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_missing_directory_fails_at_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = AtomicFile::create_in(&dir.path().join("missing"), OsStr::new("x")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_leftover_temporary_file_is_replaced_and_a_link_there_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let tmp = temp_path(dir.path(), OsStr::new("x"));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        let mut f = AtomicFile::create_in(dir.path(), OsStr::new("x")).unwrap();
+        f.write_all(b"new").unwrap();
+        f.commit(&dir.path().join("x")).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        assert_eq!(std::fs::read(dir.path().join("x")).unwrap(), b"new");
+        assert_eq!(names(dir.path()), ["victim", "x"]);
+    }
+
+    #[test]
+    fn write_puts_the_bytes_in_place_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("g.svg");
+        write(&dest, b"<svg/>").unwrap();
+        write(&dest, b"<svg></svg>").unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"<svg></svg>");
+        assert_eq!(names(dir.path()), ["g.svg"]);
+        let e = write(Path::new("/"), b"x").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(e.to_string(), "/ is not a file name");
+    }
+}
