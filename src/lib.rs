@@ -1,5 +1,9 @@
 //! recvscope: TCP flow control on the wire next to what the application sees.
 
+pub use recvscope_http as http;
+pub use recvscope_tcp as tcp;
+pub use recvscope_wire as wire;
+
 pub mod analysis;
 pub(crate) mod atomic_file;
 pub mod capture;
@@ -9,17 +13,11 @@ pub mod correlate;
 pub mod extract;
 pub mod fetch;
 pub mod graph;
-pub mod http;
 pub mod interrupt;
 pub mod lab;
 pub mod recvlog;
 pub mod replay;
 pub mod report;
 pub mod serve;
-pub mod tcp;
 pub mod tcplab;
 pub mod units;
-pub mod wire;
-
-#[cfg(test)]
-mod testkit;

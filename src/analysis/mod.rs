@@ -173,9 +173,19 @@ impl Analyzer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::testkit::{Pkt, Rng, Trace};
+    use recvscope_testkit::{Pkt, Rng, Trace};
+
+    /// The whole pipeline's report on a built trace, with connection
+    /// `list` listed packet by packet.
+    pub fn report(t: &Trace, list: Option<u64>) -> Report {
+        let mut a = Analyzer::new(LinkType::Raw, Limits::default(), list);
+        for (meta, bytes) in &t.frames {
+            a.frame(*meta, bytes, &mut NoBodies);
+        }
+        a.finish(&mut NoBodies)
+    }
 
     #[test]
     fn a_closed_exchange_joins_its_tcp_figures_with_its_http() {
@@ -186,7 +196,7 @@ mod tests {
             .push(Pkt::c2s(1001, b"GET / HTTP/1.0\r\n\r\n").ack(9001))
             .push(Pkt::s2c(9001, b"HTTP/1.0 200 OK\r\n\r\nhi").ack(1019).fin())
             .push(Pkt::c2s(1019, b"").ack(9023).fin());
-        let r = t.report(None);
+        let r = report(&t, None);
         let c = &r.connections[0];
         assert_eq!(c.tcp.bytes.server_to_client, 21);
         assert_eq!(c.http.len(), 1);
@@ -202,7 +212,7 @@ mod tests {
         let mut t = Trace::new();
         t.push(Pkt::s2c(500, b"garbage that is not HTTP").ack(100))
             .push(Pkt::c2s(100, b"").ack(524));
-        let r = t.report(None);
+        let r = report(&t, None);
         let w = &r.connections[0].warnings;
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w[1].starts_with("handshake not captured"), "{w:?}");
@@ -233,17 +243,17 @@ mod tests {
             let link = LinkType::from_code(code).expect("supported");
             let mut a = Analyzer::new(link, Limits::default(), Some(0));
             for n in 0..20_000u64 {
-                let mut frame = vec![0u8; (rng.next() % 24) as usize];
-                frame.extend_from_slice(&base[(rng.next() % 4) as usize]);
-                for _ in 0..(rng.next() % 6) {
-                    let i = (rng.next() as usize) % frame.len();
-                    frame[i] = rng.next() as u8;
+                let mut frame = vec![0u8; (rng.next_u64() % 24) as usize];
+                frame.extend_from_slice(&base[(rng.next_u64() % 4) as usize]);
+                for _ in 0..(rng.next_u64() % 6) {
+                    let i = (rng.next_u64() as usize) % frame.len();
+                    frame[i] = rng.next_u64() as u8;
                 }
-                frame.truncate((rng.next() as usize) % (frame.len() + 1));
+                frame.truncate((rng.next_u64() as usize) % (frame.len() + 1));
                 let meta = FrameMeta {
                     number: n + 1,
-                    ts_ns: (rng.next() % 1_000_000) as i64,
-                    orig_len: (rng.next() % 2000) as u32,
+                    ts_ns: (rng.next_u64() % 1_000_000) as i64,
+                    orig_len: (rng.next_u64() % 2000) as u32,
                 };
                 a.frame(meta, &frame, &mut NoBodies);
             }

@@ -39,7 +39,7 @@ impl CloseWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{Pkt, Trace};
+    use recvscope_testkit::{Pkt, Trace};
 
     fn closes(trace: &Trace) -> Vec<bool> {
         let segs = trace.segments();

@@ -138,8 +138,8 @@ mod tests {
     use super::super::answer;
     use super::super::tests::{handshake, listed};
     use super::Bucket;
-    use crate::testkit::{Pkt, Trace};
     use crate::wire::Side;
+    use recvscope_testkit::{Pkt, Trace};
 
     /// The server sends eight 1000-byte segments; the client ACKs every
     /// other one, but the first alone and the last two plus a FIN.

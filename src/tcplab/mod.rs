@@ -396,11 +396,11 @@ fn retransmissions(rows: &[PacketRecord]) -> Vec<Retransmission> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::testkit::{Pkt, Trace};
+    use recvscope_testkit::{Pkt, Trace};
 
     /// The summary of the trace's only connection, listed packet by packet.
     pub fn listed(t: &Trace) -> ConnectionSummary {
-        t.report(Some(0))
+        crate::analysis::tests::report(t, Some(0))
             .connections
             .into_iter()
             .next()

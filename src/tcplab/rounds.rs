@@ -204,7 +204,7 @@ fn explain(
 mod tests {
     use super::super::answer;
     use super::super::tests::{handshake, listed};
-    use crate::testkit::{Pkt, Trace};
+    use recvscope_testkit::{Pkt, Trace};
 
     /// The client uploads 1, 2, 4, 8, 8, 8, 8 segments of 100 bytes per
     /// round trip (10 ms), each round ACKed by one ACK.

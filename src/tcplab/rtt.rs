@@ -171,8 +171,8 @@ pub(super) fn table(view: &View<'_>) -> RttTable {
 mod tests {
     use super::super::answer;
     use super::super::tests::{handshake, listed};
-    use crate::testkit::{Pkt, Trace};
     use crate::wire::Side;
+    use recvscope_testkit::{Pkt, Trace};
 
     const MS: i64 = 1_000_000;
 

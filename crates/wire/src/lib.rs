@@ -16,7 +16,7 @@ pub use side::Side;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{Pkt, wrap};
+    use recvscope_testkit::{Pkt, wrap};
 
     fn meta(len: usize) -> FrameMeta {
         FrameMeta {

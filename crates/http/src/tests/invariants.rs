@@ -2,8 +2,8 @@
 //! streamed bodies always agree.
 
 use super::*;
-use crate::http::conversation::MAX_WARNINGS;
-use crate::testkit::Rng;
+use crate::conversation::MAX_WARNINGS;
+use recvscope_testkit::Rng;
 
 const TOKENS: &[&[u8]] = &[
     b"GET / HTTP/1.1\r\n",
@@ -104,7 +104,7 @@ fn garbage_never_panics_and_invariants_hold() {
                 0 => {
                     let len = match rng.below(3) {
                         0 => rng.below(10) as u64,
-                        1 => rng.next(),
+                        1 => rng.next_u64(),
                         _ => u64::MAX,
                     };
                     c.gap(side, ts, len, &mut sink);
@@ -118,7 +118,7 @@ fn garbage_never_panics_and_invariants_hold() {
                     let mut bytes = Vec::new();
                     for _ in 0..1 + rng.below(12) {
                         if rng.below(4) == 0 {
-                            bytes.push(rng.next() as u8);
+                            bytes.push(rng.next_u64() as u8);
                         } else {
                             bytes.extend_from_slice(TOKENS[rng.below(TOKENS.len())]);
                         }

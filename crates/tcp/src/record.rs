@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeSeq, SerializeStruct, Serializer};
 
-use crate::wire::{Side, TcpFlags, seq};
+use recvscope_wire::{Side, TcpFlags, seq};
 
 use super::flags::{Flag, FlagSet};
 

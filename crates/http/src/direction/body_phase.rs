@@ -4,9 +4,9 @@
 //! message's record.
 
 use super::{AFTER_BROKEN, AFTER_GAP, Dir, HeadPos, Msg, State};
-use crate::http::chunked::{ChunkEv, ChunkState, chunk_byte};
-use crate::http::conversation::Core;
-use crate::http::{BodySink, Side};
+use crate::chunked::{ChunkEv, ChunkState, chunk_byte};
+use crate::conversation::Core;
+use crate::{BodySink, Side};
 
 /// How a body is framed, with the progress of reading it.
 #[derive(Clone, Copy, Debug)]
@@ -168,13 +168,7 @@ impl Dir {
     }
 
     /// `len` bytes of this side's stream are missing.
-    pub(in crate::http) fn gap(
-        &mut self,
-        core: &mut Core,
-        ts: i64,
-        len: u64,
-        sink: &mut dyn BodySink,
-    ) {
+    pub(crate) fn gap(&mut self, core: &mut Core, ts: i64, len: u64, sink: &mut dyn BodySink) {
         if len == 0 {
             return;
         }

@@ -3,7 +3,7 @@
 //! responses, tunnels, timestamps and the bound on pending requests.
 
 use super::*;
-use crate::http::NoBodies;
+use crate::NoBodies;
 
 /// The request sent by the book's `urljpeg.py`.
 const BOOK_REQUEST: &[u8] = b"GET http://www.py4inf.com/cover.jpg HTTP/1.0\n\n";

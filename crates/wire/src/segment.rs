@@ -323,7 +323,7 @@ fn offset(frame: &[u8], ptr: *const u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{Pkt, Rng, wrap};
+    use recvscope_testkit::{Pkt, Rng, wrap};
 
     #[test]
     fn the_fixed_offset_path_decodes_exactly_as_etherparse_does() {
@@ -350,7 +350,7 @@ mod tests {
             let mut frame = bases[rng.below(bases.len())].clone();
             for _ in 0..1 + rng.below(3) {
                 let at = rng.below(frame.len().min(80));
-                frame[at] = rng.next() as u8;
+                frame[at] = rng.next_u64() as u8;
             }
             frame.truncate(frame.len() - rng.below(frame.len()).min(rng.below(60)));
             let meta = FrameMeta {

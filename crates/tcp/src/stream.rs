@@ -2,7 +2,7 @@
 //! in order, as reassembly releases them. What rides on them (HTTP, in
 //! recvscope) is the sink's business; tcp knows nothing of it.
 
-use crate::wire::Side;
+use recvscope_wire::Side;
 
 /// A consumer of one connection's in-order stream bytes, opened when the
 /// connection is first seen and handed back when it is finished.

@@ -6,7 +6,7 @@
 //! zero-window probe looks like a keep-alive) the extra flag
 //! [`Flag::PersistProbe`] says so without changing Wireshark's count.
 
-use crate::wire::{HeaderState, Segment, TcpFlags, seq};
+use recvscope_wire::{HeaderState, Segment, TcpFlags, seq};
 
 use super::flags::{Flag, FlagSet};
 
@@ -370,7 +370,7 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{CLIENT, Pkt, Trace};
+    use recvscope_testkit::{CLIENT, Pkt, Trace};
 
     /// Flags of every segment of `t`, in order.
     fn analyse(t: &Trace) -> Vec<FlagSet> {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// A direction of the connection: bytes sent by the client, or by the server.
-pub use crate::wire::Side;
+pub use recvscope_wire::Side;
 
 /// Resource bounds of one [`Conversation`](super::Conversation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
 
-use crate::wire::{Decoded, FrameMeta, LinkType, Segment, decode};
+use recvscope_wire::{Decoded, FrameMeta, LinkType, Segment, decode};
 
 pub const CLIENT: ([u8; 4], u16) = ([10, 0, 0, 1], 40000);
 pub const SERVER: ([u8; 4], u16) = ([10, 0, 0, 2], 80);
@@ -203,17 +203,6 @@ impl Trace {
         self.at(1000, p)
     }
 
-    /// The whole pipeline's report on these frames, with connection
-    /// `list` listed packet by packet.
-    pub fn report(&self, list: Option<u64>) -> crate::analysis::Report {
-        use crate::analysis::{Analyzer, Limits, NoBodies};
-        let mut a = Analyzer::new(LinkType::Raw, Limits::default(), list);
-        for (meta, bytes) in &self.frames {
-            a.frame(*meta, bytes, &mut NoBodies);
-        }
-        a.finish(&mut NoBodies)
-    }
-
     /// Decoded segments, in order.
     pub fn segments(&self) -> Vec<Segment<'_>> {
         self.frames
@@ -230,7 +219,7 @@ impl Trace {
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -239,6 +228,6 @@ impl Rng {
 
     /// A number below `n` (not 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 }

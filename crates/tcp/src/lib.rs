@@ -20,7 +20,7 @@ pub use record::{PacketRecord, StreamOffsets};
 pub use stream::StreamSink;
 pub use summary::{Finished, TcpSummary};
 
-use crate::wire::Segment;
+use recvscope_wire::Segment;
 
 /// Memory bounds per connection.
 #[derive(Clone, Debug)]
@@ -264,8 +264,8 @@ impl<S: StreamSink> Tracker<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{Pkt, Trace};
-    use crate::wire::Side;
+    use recvscope_testkit::{Pkt, Trace};
+    use recvscope_wire::Side;
 
     fn summaries(t: &Trace) -> Vec<TcpSummary> {
         let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
@@ -295,16 +295,16 @@ mod tests {
 
     #[test]
     fn both_directions_share_a_key_and_an_ipv4_address_never_meets_its_ipv6_twin() {
-        let decode = |ip: &[u8]| match crate::wire::decode(
-            crate::wire::LinkType::Raw,
+        let decode = |ip: &[u8]| match recvscope_wire::decode(
+            recvscope_wire::LinkType::Raw,
             ip,
-            crate::wire::FrameMeta {
+            recvscope_wire::FrameMeta {
                 number: 1,
                 ts_ns: 0,
                 orig_len: 60,
             },
         ) {
-            crate::wire::Decoded::Tcp(s) => key(&s),
+            recvscope_wire::Decoded::Tcp(s) => key(&s),
             other => panic!("not TCP: {other:?}"),
         };
         let there = decode(&Pkt::c2s(1, b"").ipv4());
@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn a_million_tiny_connections_are_streamed_with_bounded_state() {
-        use crate::wire::{Decoded, FrameMeta, LinkType, decode};
+        use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
         let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
         let mut streamed = 0u64;
         for i in 0..1_000_000u32 {

@@ -5,11 +5,11 @@
 
 use super::body_phase::Body;
 use super::{AFTER_BROKEN, Dir, HeadPos, NOT_A_START, State};
-use crate::http::chunked::ChunkState;
-use crate::http::conversation::{Core, Pending};
-use crate::http::head::{self, Head};
-use crate::http::start_line::{Check, Start};
-use crate::http::{BodySink, Request, Response, Side};
+use crate::chunked::ChunkState;
+use crate::conversation::{Core, Pending};
+use crate::head::{self, Head};
+use crate::start_line::{Check, Start};
+use crate::{BodySink, Request, Response, Side};
 
 /// Most 1xx statuses kept for one final response ([`Response::interim`]).
 const MAX_INTERIM: usize = 16;

@@ -2,7 +2,7 @@
 //! keep-alive, field names and values, and request-targets.
 
 use super::*;
-use crate::http::NoBodies;
+use crate::NoBodies;
 
 #[test]
 fn bare_lf_line_endings_give_terminator_2_and_mixtures_3() {

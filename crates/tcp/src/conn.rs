@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::wire::{HeaderState, Segment, Side, TcpFlags};
+use recvscope_wire::{HeaderState, Segment, Side, TcpFlags};
 
 use super::analysis::{Analysis, WindowScale};
 use super::flags::{Flag, FlagCounts, FlagSet};

@@ -2,7 +2,7 @@
 //! capture starting mid-stream, false starts and data that starts no message.
 
 use super::*;
-use crate::http::NoBodies;
+use crate::NoBodies;
 
 #[test]
 fn gap_inside_body_is_accounted_and_parsing_continues() {
