@@ -1,15 +1,14 @@
 //! recvscope: TCP flow control on the wire next to what the application sees.
 
+pub use recvscope_analysis::{self as analysis, correlate, tcplab};
 pub use recvscope_http as http;
 pub use recvscope_tcp as tcp;
 pub use recvscope_wire as wire;
 
-pub mod analysis;
 pub(crate) mod atomic_file;
 pub mod capture;
 pub mod cli;
 pub(crate) mod clock;
-pub mod correlate;
 pub mod extract;
 pub mod fetch;
 pub mod graph;
@@ -19,5 +18,4 @@ pub mod recvlog;
 pub mod replay;
 pub mod report;
 pub mod serve;
-pub mod tcplab;
 pub mod units;

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::analysis::recv::{RecvEvent, TcpInfo};
+
 /// Marks the first line of a recv log.
 pub const KIND: &str = "recvscope recv log";
 
@@ -41,40 +43,6 @@ pub struct RunInfo {
     pub clock: String,
     /// When the request was sent.
     pub request_ts_ns: i64,
-}
-
-/// The kernel's view of the receiving socket (`TCP_INFO`), where given.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TcpInfo {
-    /// Receive window the kernel currently offers, bytes (Linux 5.4+; else absent).
-    pub rcv_wnd: Option<u32>,
-    /// Receive-buffer space estimate driving autotuning, bytes.
-    pub rcv_space: u32,
-    pub rcv_mss: u32,
-    /// Smoothed RTT, µs.
-    pub rtt_us: u32,
-    pub bytes_received: Option<u64>,
-}
-
-/// One recv() call.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecvEvent {
-    /// 0-based.
-    pub index: u64,
-    /// When recv() was called.
-    pub start_ns: i64,
-    /// When it returned.
-    pub end_ns: i64,
-    /// Bytes asked for.
-    pub asked: usize,
-    /// Bytes returned (0: the peer closed).
-    pub bytes: u64,
-    /// Running total after this call.
-    pub total: u64,
-    /// Bytes waiting in the socket just before the call (`SIOCINQ`).
-    pub queued_before: Option<u64>,
-    /// Snapshot taken just before the call.
-    pub tcp_info: Option<TcpInfo>,
 }
 
 /// A complete recv log.

@@ -278,7 +278,7 @@ fn replay_file(
                 }
             }
             if let Some(Some(answers)) = &lab {
-                tcplab::text::write(out, answers)?;
+                report::tcp_lab::write(out, answers)?;
             }
             if let Some(r) = recvs.as_ref().filter(|_| connections) {
                 writeln!(
@@ -339,7 +339,7 @@ fn recvs_beside(
         &log.recvs,
         conn.and_then(|c| c.packet_list.as_deref()),
     );
-    let explanation = correlate::explain(&rows, conn);
+    let explanation = report::explain::explain(&rows, conn);
     Some(Recvs {
         recv_log: path.display().to_string(),
         request_ts_ns: log.run.request_ts_ns,

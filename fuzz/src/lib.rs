@@ -43,7 +43,7 @@ pub fn render(file: &Path, r: &Report) {
     report::text::tail(&mut out, r, r.connections.len() as u64, Some(0), None).expect("sink");
     for c in &r.connections {
         if let Some(answers) = tcplab::answer(c, t0) {
-            tcplab::text::write(&mut out, &answers).expect("sink");
+            recvscope::report::tcp_lab::write(&mut out, &answers).expect("sink");
         }
     }
 }

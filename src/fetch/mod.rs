@@ -285,7 +285,7 @@ impl Prepared {
             &download.recvs,
             conn.and_then(|c| c.packet_list.as_deref()),
         );
-        fetched.explanation = correlate::explain(&fetched.rows, fetched.connection());
+        fetched.explanation = crate::report::explain::explain(&fetched.rows, fetched.connection());
         Ok(fetched)
     }
 }

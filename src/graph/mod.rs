@@ -32,7 +32,7 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 
 /// `--graph FILE.svg` and `--html FILE.html` for one connection: `conn`
 /// with its packet list, its recvs if a recv log exists, and their
-/// explanation (from [`crate::correlate::explain`]).
+/// explanation (from [`crate::report::explain::explain`]).
 pub fn write_files(
     conn: &ConnectionSummary,
     app: Option<AppRecvs<'_>>,

@@ -350,7 +350,7 @@ fn the_page_holds_the_graph_the_report_and_the_recvs_and_nothing_external() {
         request_ts_ns: request,
     };
     let svg = time_sequence_svg(&conn, Some(app));
-    let explanation = correlate::explain(&recvs, Some(&conn));
+    let explanation = crate::report::explain::explain(&recvs, Some(&conn));
     let page = html_page("Connection #0", &svg, &conn, Some(&recvs), &explanation);
     let doc = parse(&page);
     assert!(

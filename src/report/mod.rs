@@ -1,6 +1,8 @@
 //! Reports: the JSON document and the terminal text.
 
+pub mod explain;
 pub mod recvs;
+pub mod tcp_lab;
 pub mod text;
 
 use std::io::{self, Write};

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::http::Transaction;
-use crate::tcp::{Finished, PacketRecord, TcpSummary};
+use recvscope_http::Transaction;
+use recvscope_tcp::{Finished, PacketRecord, TcpSummary};
 
 use super::http_stream::{BodySink, HttpStream};
 
@@ -63,8 +63,8 @@ pub struct HttpExchange {
     pub time_to_first_byte_ns: Option<i64>,
     /// Response's first byte to its last byte.
     pub transfer_ns: Option<i64>,
-    pub request: Option<crate::http::Request>,
-    pub response: Option<crate::http::Response>,
+    pub request: Option<recvscope_http::Request>,
+    pub response: Option<recvscope_http::Response>,
 }
 
 impl From<Transaction> for HttpExchange {

@@ -1,9 +1,9 @@
 //! HTTP riding on TCP: each connection's stream sink is an HTTP
 //! conversation, and decoded bodies go to one capture-wide [`BodySink`].
 
-use crate::http::{self, Conversation, HttpSummary};
-use crate::tcp::StreamSink;
-use crate::wire::Side;
+use recvscope_http::{self as http, Conversation, HttpSummary};
+use recvscope_tcp::StreamSink;
+use recvscope_wire::Side;
 
 /// Receives the HTTP bodies of every connection, for extraction.
 pub trait BodySink {

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use crate::analysis::ConnectionSummary;
-use crate::wire::{Side, seq};
+use crate::ConnectionSummary;
+use recvscope_wire::{Side, seq};
 
 use super::{RttTable, View, is_data};
 

@@ -4,12 +4,15 @@
 //! figures and HTTP are joined into one [`ConnectionSummary`].
 
 mod connection;
+pub mod correlate;
 mod http_stream;
+pub mod recv;
+pub mod tcplab;
 
 use serde::Serialize;
 
-use crate::tcp::{self, FlagCounts, Tracker};
-use crate::wire::{Decoded, FrameMeta, LinkType, decode};
+use recvscope_tcp::{self as tcp, FlagCounts, Tracker};
+use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
 
 pub use connection::{ConnectionSummary, HttpExchange};
 pub use http_stream::{Bodies, BodySink, HttpStream, NoBodies};
@@ -18,7 +21,7 @@ pub use http_stream::{Bodies, BodySink, HttpStream, NoBodies};
 #[derive(Clone, Debug, Default)]
 pub struct Limits {
     pub tcp: tcp::Limits,
-    pub http: crate::http::Limits,
+    pub http: recvscope_http::Limits,
 }
 
 /// Everything recvscope knows about one capture.
@@ -130,7 +133,7 @@ impl Analyzer {
         if evicted > 0 {
             warnings.push(format!(
                 "{evicted} connection(s) were reported before their end: more than {} were open at once",
-                crate::tcp::MAX_LIVE
+                recvscope_tcp::MAX_LIVE
             ));
         }
         if self.cut_payloads > 0 {

@@ -9,13 +9,12 @@
 mod acks;
 mod rounds;
 mod rtt;
-pub mod text;
 
 use serde::Serialize;
 
-use crate::analysis::ConnectionSummary;
-use crate::tcp::{Flag, PacketRecord};
-use crate::wire::Side;
+use crate::ConnectionSummary;
+use recvscope_tcp::{Flag, PacketRecord};
+use recvscope_wire::Side;
 
 pub use acks::{AckCoverage, Bucket, Throughput};
 pub use rounds::{Round, SlowStart};
@@ -400,7 +399,7 @@ pub(crate) mod tests {
 
     /// The summary of the trace's only connection, listed packet by packet.
     pub fn listed(t: &Trace) -> ConnectionSummary {
-        crate::analysis::tests::report(t, Some(0))
+        crate::tests::report(t, Some(0))
             .connections
             .into_iter()
             .next()

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::wire::seq;
+use recvscope_wire::seq;
 
 use super::{View, is_retransmission};
 
@@ -108,7 +108,7 @@ pub(super) fn coverage(view: &View<'_>) -> AckCoverage {
 pub(super) fn throughput(view: &View<'_>) -> Option<Throughput> {
     let (start, end) = data_span(view)?;
     let (_, first) = view.data().next()?;
-    let mut best: Option<(u32, &crate::tcp::PacketRecord)> = None;
+    let mut best: Option<(u32, &recvscope_tcp::PacketRecord)> = None;
     for r in view.rows.iter().filter(|r| view.is_ack(r)) {
         let Some(ack) = r.rel_ack else { continue };
         let ack = if seq::gt(ack, end) { end } else { ack };
@@ -138,8 +138,8 @@ mod tests {
     use super::super::answer;
     use super::super::tests::{handshake, listed};
     use super::Bucket;
-    use crate::wire::Side;
     use recvscope_testkit::{Pkt, Trace};
+    use recvscope_wire::Side;
 
     /// The server sends eight 1000-byte segments; the client ACKs every
     /// other one, but the first alone and the last two plus a FIN.
@@ -210,9 +210,9 @@ mod tests {
     /// segments by plain numeric order and went below zero.
     #[test]
     fn ack_coverage_across_a_sequence_wrap_counts_no_negative_segments() {
-        use crate::analysis::Analyzer;
-        use crate::analysis::{Limits, NoBodies};
-        use crate::wire::{FrameMeta, LinkType};
+        use crate::Analyzer;
+        use crate::{Limits, NoBodies};
+        use recvscope_wire::{FrameMeta, LinkType};
         let frames: [&[u8]; 2] = [
             &[
                 0x45, 0x00, 0x00, 0x34, 0xf7, 0xfb, 0x40, 0x00, 0x40, 0x06, 0x44, 0xc6, 0x7f, 0x00,

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::wire::{Side, seq};
+use recvscope_wire::{Side, seq};
 
 use super::{ALPHA, RTT_SEGMENTS, View, is_retransmission};
 
@@ -171,8 +171,8 @@ pub(super) fn table(view: &View<'_>) -> RttTable {
 mod tests {
     use super::super::answer;
     use super::super::tests::{handshake, listed};
-    use crate::wire::Side;
     use recvscope_testkit::{Pkt, Trace};
+    use recvscope_wire::Side;
 
     const MS: i64 = 1_000_000;
 
