@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&*PATH, data).expect("scratch file");
     if let Ok(log) = recvlog::read(&PATH) {
         let rows = correlate::correlate(log.run.request_ts_ns, &log.recvs, None);
-        let _ = correlate::explain(&rows, None);
+        let _ = recvscope::report::explain::explain(&rows, None);
     }
 });
