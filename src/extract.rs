@@ -9,22 +9,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Serialize;
 
 use crate::analysis::BodySink;
 use crate::atomic_file::{self, AtomicFile};
 use crate::http::Side;
-
-/// One body written to disk.
-#[derive(Debug, Clone, Serialize)]
-pub struct SavedBody {
-    pub connection: u64,
-    pub transaction: usize,
-    pub side: Side,
-    pub path: PathBuf,
-    pub bytes: u64,
-    pub complete: bool,
-}
+pub use crate::report::SavedBody;
 
 struct Open {
     out: AtomicFile,

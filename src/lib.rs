@@ -2,6 +2,7 @@
 
 pub use recvscope_analysis::{self as analysis, correlate, tcplab};
 pub use recvscope_http as http;
+pub use recvscope_render as report;
 pub use recvscope_tcp as tcp;
 pub use recvscope_wire as wire;
 
@@ -16,6 +17,5 @@ pub mod interrupt;
 pub mod lab;
 pub mod recvlog;
 pub mod replay;
-pub mod report;
 pub mod serve;
 pub mod units;

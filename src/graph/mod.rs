@@ -1,12 +1,5 @@
-//! Pictures students can read: the time-sequence graph (SVG), a
-//! self-contained HTML page around it, and a text chart for the terminal.
-//! Everything but [`write_files`] is pure: values in, text out.
-
-pub mod html;
-pub mod scale;
-pub mod svg;
-pub mod terminal;
-pub mod time_sequence;
+//! The graph files: `--graph FILE.svg` and `--html FILE.html`, drawn by
+//! [`recvscope_render::graph`] and written whole or not at all.
 
 #[cfg(test)]
 mod tests;
@@ -17,9 +10,7 @@ use anyhow::Context;
 
 use crate::analysis::ConnectionSummary;
 
-pub use html::html_page;
-pub use terminal::terminal_chart;
-pub use time_sequence::{AppRecvs, time_sequence_svg};
+pub use recvscope_render::graph::{AppRecvs, html_page, terminal_chart, time_sequence_svg};
 
 /// Writes `text` to `path` whole, through [`crate::atomic_file`].
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -32,7 +23,7 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 
 /// `--graph FILE.svg` and `--html FILE.html` for one connection: `conn`
 /// with its packet list, its recvs if a recv log exists, and their
-/// explanation (from [`crate::report::explain::explain`]).
+/// explanation (from [`recvscope_render::explain::explain`]).
 pub fn write_files(
     conn: &ConnectionSummary,
     app: Option<AppRecvs<'_>>,

@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::ConnectionSummary;
-use crate::correlate::RecvRow;
-use crate::tcp::{Flag, PacketRecord, StreamOffsets};
-use crate::wire::Side;
+use recvscope_analysis::ConnectionSummary;
+use recvscope_analysis::correlate::RecvRow;
+use recvscope_tcp::{Flag, PacketRecord, StreamOffsets};
+use recvscope_wire::Side;
 
 use super::scale::{self, Linear, Ticks};
 use super::svg::{Anchor, Doc, StepPath, band};

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::tcplab::{HandshakeSegment, TcpLabAnswers};
+use recvscope_analysis::tcplab::{HandshakeSegment, TcpLabAnswers};
 
 fn secs(ns: i64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
@@ -39,7 +39,7 @@ fn rate(per_s: f64, unit: &str) -> String {
     format!("{:.1} {p}{unit}", per_s / v)
 }
 
-fn histogram(buckets: &[crate::tcplab::Bucket], unit: &str) -> String {
+fn histogram(buckets: &[recvscope_analysis::tcplab::Bucket], unit: &str) -> String {
     let mut parts: Vec<String> = buckets
         .iter()
         .take(6)

@@ -1,8 +1,8 @@
 //! A few plain sentences on what the recvs and the wire show, for the end
 //! of a recv table.
 
-use crate::analysis::ConnectionSummary;
-use crate::correlate::RecvRow;
+use recvscope_analysis::ConnectionSummary;
+use recvscope_analysis::correlate::RecvRow;
 
 /// A few plain sentences on what happened, for the end of the report.
 pub fn explain(rows: &[RecvRow], conn: Option<&ConnectionSummary>) -> Vec<String> {
@@ -84,8 +84,8 @@ fn ms(ns: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::correlate::correlate;
-    use crate::recvlog::RecvEvent;
+    use recvscope_analysis::correlate::correlate;
+    use recvscope_analysis::recv::RecvEvent;
 
     fn recv(index: u64, start: i64, end: i64, bytes: u64, total: u64) -> RecvEvent {
         RecvEvent {

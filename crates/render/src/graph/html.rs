@@ -4,10 +4,10 @@
 
 use std::fmt::Write;
 
-use crate::analysis::ConnectionSummary;
-use crate::correlate::RecvRow;
-use crate::report::recvs::{COLUMNS, cells, ms};
-use crate::tcp::Flag;
+use crate::recvs::{COLUMNS, cells, ms};
+use recvscope_analysis::ConnectionSummary;
+use recvscope_analysis::correlate::RecvRow;
+use recvscope_tcp::Flag;
 
 use super::svg::escape;
 

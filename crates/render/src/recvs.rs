@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::analysis::ConnectionSummary;
-use crate::correlate::RecvRow;
+use recvscope_analysis::ConnectionSummary;
+use recvscope_analysis::correlate::RecvRow;
 
 /// Nanoseconds as milliseconds with one decimal.
 pub fn ms(ns: i64) -> String {

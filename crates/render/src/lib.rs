@@ -1,17 +1,22 @@
-//! Reports: the JSON document and the terminal text.
+//! Every word a person reads, made from the analysis's values: the text
+//! report, the recv table and its sentences, the TCP lab's answers, the
+//! JSON document, and the graphs (SVG, HTML, terminal).
 
 pub mod explain;
+pub mod graph;
 pub mod recvs;
 pub mod tcp_lab;
 pub mod text;
+
+pub use text::SavedBody;
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::analysis::ConnectionSummary;
-use crate::correlate::RecvRow;
+use recvscope_analysis::ConnectionSummary;
+use recvscope_analysis::correlate::RecvRow;
 
 /// A capture's recv log, correlated with its connection.
 #[derive(Serialize)]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::correlate::RecvRow;
+use recvscope_analysis::correlate::RecvRow;
 
 /// Long runs are grouped into at most this many lines.
 pub const MAX_LINES: usize = 40;

@@ -1,12 +1,24 @@
 //! The terminal report: connections, their HTTP, flow control, flags.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::analysis::ConnectionSummary;
-use crate::analysis::Report;
-use crate::extract::SavedBody;
-use crate::tcp::Flag;
+use serde::Serialize;
+
+use recvscope_analysis::{ConnectionSummary, Report};
+use recvscope_tcp::Flag;
+use recvscope_wire::Side;
+
+/// One body extraction wrote to disk, as the report lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedBody {
+    pub connection: u64,
+    pub transaction: usize,
+    pub side: Side,
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub complete: bool,
+}
 
 fn secs(ns: i64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
@@ -218,7 +230,7 @@ fn packets(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()
 }
 
 /// The flags' Info-column labels, space-separated.
-fn labels(flags: crate::tcp::FlagSet) -> String {
-    let labels: Vec<&str> = flags.iter().map(crate::tcp::Flag::label).collect();
+fn labels(flags: recvscope_tcp::FlagSet) -> String {
+    let labels: Vec<&str> = flags.iter().map(recvscope_tcp::Flag::label).collect();
     labels.join(" ")
 }

@@ -1,0 +1,13 @@
+//! Pictures students can read: the time-sequence graph (SVG), a
+//! self-contained HTML page around it, and a text chart for the terminal.
+//! Values in, text out.
+
+pub mod html;
+pub mod scale;
+pub mod svg;
+pub mod terminal;
+pub mod time_sequence;
+
+pub use html::html_page;
+pub use terminal::terminal_chart;
+pub use time_sequence::{AppRecvs, time_sequence_svg};
