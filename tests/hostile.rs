@@ -214,7 +214,7 @@ fn hostile_streams_are_cut_at_their_limits_with_warnings() {
     for needle in [
         "message head exceeds 65536 bytes",
         "chunk size overflows u64",
-        "reassembly buffer limit reached",
+        r#"{"kind":"reassembly_limit"}"#,
         "\"content_length\":9223372036854775808",
         "\"body_bytes\":2800000",
     ] {

@@ -230,7 +230,7 @@ fn every_answer_agrees_with_tshark_on_the_sample_captures() {
                 "{name}"
             );
             let measured_by = frames.iter().find(|f| f.acks_frame == Some(row.frame));
-            let karn = row.note.as_deref().is_some_and(|n| n.contains("Karn"));
+            let karn = row.note == Some(tcplab::RttNote::SentMoreThanOnce);
             match (row.sample_rtt_ns, measured_by) {
                 (Some(sample), Some(ack)) => {
                     assert_eq!(

@@ -367,9 +367,12 @@ fn the_page_holds_the_graph_the_report_and_the_recvs_and_nothing_external() {
     assert_eq!(table_rows("flags"), 1 + 15);
     assert_eq!(table_rows("recvs"), 1 + recvs.len());
     assert_eq!(table_rows("http"), 2);
-    let verdict = &conn.tcp.flow_control.verdict;
-    assert!(verdict.contains("zero-window"));
-    assert!(doc.descendants().any(|n| n.text() == Some(verdict)));
+    let verdict = crate::report::findings::flow_control_verdict(&conn.tcp.flow_control);
+    assert!(conn.tcp.flow_control.client_limited_server);
+    assert!(
+        doc.descendants()
+            .any(|n| n.text() == Some(verdict.as_str()))
+    );
     assert!(page.contains("What happened"));
     for external in ["<script", "<link", " src=", "href=", "url(http", "@import"] {
         assert!(!page.contains(external), "{external}");

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use recvscope_http::Transaction;
-use recvscope_tcp::{Finished, PacketRecord, TcpSummary};
+use recvscope_tcp::{Finished, PacketRecord, TcpSummary, TcpWarning};
 
 use super::http_stream::{BodySink, HttpStream};
 
@@ -15,9 +15,17 @@ pub struct ConnectionSummary {
     pub tcp: TcpSummary,
     pub http: Vec<HttpExchange>,
     /// The HTTP parser's warnings first, then TCP tracking's.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<ConnectionWarning>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub packet_list: Option<Vec<PacketRecord>>,
+}
+
+/// Something the analysis of one connection could not do, by layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ConnectionWarning {
+    Http(String),
+    Tcp(TcpWarning),
 }
 
 impl ConnectionSummary {
@@ -25,8 +33,12 @@ impl ConnectionSummary {
     /// last bodies end in `bodies`) and joins the two.
     pub(super) fn finish(done: Finished<HttpStream>, bodies: &mut dyn BodySink) -> Self {
         let http = done.stream.finish(done.tcp.id, bodies);
-        let mut warnings = http.warnings;
-        warnings.extend(done.warnings);
+        let mut warnings: Vec<ConnectionWarning> = http
+            .warnings
+            .into_iter()
+            .map(ConnectionWarning::Http)
+            .collect();
+        warnings.extend(done.warnings.into_iter().map(ConnectionWarning::Tcp));
         ConnectionSummary {
             tcp: done.tcp,
             http: http

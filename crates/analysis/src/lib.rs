@@ -14,7 +14,7 @@ use serde::Serialize;
 use recvscope_tcp::{self as tcp, FlagCounts, Tracker};
 use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
 
-pub use connection::{ConnectionSummary, HttpExchange};
+pub use connection::{ConnectionSummary, ConnectionWarning, HttpExchange};
 pub use http_stream::{Bodies, BodySink, HttpStream, NoBodies};
 
 /// Memory bounds per connection.
@@ -218,7 +218,10 @@ pub(crate) mod tests {
         let r = report(&t, None);
         let w = &r.connections[0].warnings;
         assert_eq!(w.len(), 2, "{w:?}");
-        assert!(w[1].starts_with("handshake not captured"), "{w:?}");
+        assert_eq!(
+            w[1],
+            ConnectionWarning::Tcp(recvscope_tcp::TcpWarning::HandshakeNotCaptured)
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! JSON document, and the graphs (SVG, HTML, terminal).
 
 pub mod explain;
+pub mod findings;
 pub mod graph;
 pub mod recvs;
 pub mod tcp_lab;

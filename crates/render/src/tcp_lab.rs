@@ -4,6 +4,8 @@ use std::io::{self, Write};
 
 use recvscope_analysis::tcplab::{HandshakeSegment, TcpLabAnswers};
 
+use crate::findings;
+
 fn secs(ns: i64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
 }
@@ -206,7 +208,7 @@ fn rtt(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
             "    segment {} (frame {}): {}",
             r.segment,
             r.frame,
-            r.note.as_deref().unwrap_or_default()
+            r.note.map(findings::rtt_note).unwrap_or_default()
         )?;
     }
     let lengths: Vec<String> = t.rows.iter().map(|r| r.len.to_string()).collect();
@@ -223,11 +225,7 @@ fn window(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
         (Some(v), Some(f)) => format!("{v} B (frame {f})"),
         _ => "unknown".to_string(),
     };
-    let scaling = match w.scaling {
-        "known" => "window scaling applied",
-        "not used" => "no window scaling",
-        _ => "raw values: the handshake was not captured, so the scale is unknown",
-    };
+    let scaling = findings::window_scaling(w.scaling);
     let later = if w.min_frame == w.min_after_handshake_frame {
         String::new()
     } else {
@@ -243,7 +241,7 @@ fn window(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
         w.receiver,
         at(w.min, w.min_frame),
         at(w.max, w.max_frame),
-        w.explanation
+        findings::receiver_window_answer(w)
     )
 }
 
@@ -266,7 +264,12 @@ fn retransmissions(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
         writeln!(
             out,
             "    frame {} ({}, relative seq {}, {} B): {}: {}",
-            r.frame, r.from, r.rel_seq, r.len, r.kind, r.rule
+            r.frame,
+            r.from,
+            r.rel_seq,
+            r.len,
+            r.kind.name(),
+            findings::retransmission_rule(r.kind)
         )?;
     }
     Ok(())
@@ -343,7 +346,7 @@ fn rounds(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
         s.split_gap_ns.map_or(String::new(), |g| format!(
             ", or after a pause over {} ms, half the {}",
             ms(g as f64),
-            s.split_gap_basis.unwrap_or("RTT")
+            s.split_gap_basis.map_or("RTT", findings::gap_basis)
         ))
     )?;
     writeln!(
@@ -370,5 +373,5 @@ fn rounds(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
             s.rounds.len() - SHOWN
         )?;
     }
-    writeln!(out, "    {}", s.explanation)
+    writeln!(out, "    {}", findings::slow_start_reading(s))
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use recvscope_analysis::{ConnectionSummary, Report};
-use recvscope_tcp::Flag;
+use recvscope_tcp::{Flag, WindowScaling};
+
+use crate::findings;
 use recvscope_wire::Side;
 
 /// One body extraction wrote to disk, as the report lists it.
@@ -91,7 +93,7 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
     )?;
     let h = &c.tcp.handshake;
     if h.seen {
-        let scale = if h.window_scaling == "known" {
+        let scale = if h.window_scaling == WindowScaling::Known {
             format!(
                 "window scale client {} / server {}",
                 opt(h.client_wscale),
@@ -111,7 +113,7 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
         writeln!(
             out,
             "  handshake: not fully captured; window scaling {}",
-            h.window_scaling
+            findings::window_scaling_word(h.window_scaling)
         )?;
     }
     writeln!(
@@ -136,7 +138,11 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
         opt(c.tcp.receiver_window.server.min),
         opt(c.tcp.receiver_window.server.max)
     )?;
-    writeln!(out, "  flow control: {}", c.tcp.flow_control.verdict)?;
+    writeln!(
+        out,
+        "  flow control: {}",
+        findings::flow_control_verdict(&c.tcp.flow_control)
+    )?;
     if !c.tcp.flow_control.evidence_frames.is_empty() {
         let frames: Vec<String> = c
             .tcp
@@ -183,7 +189,7 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
         )?;
     }
     for w in &c.warnings {
-        writeln!(out, "  warning: {w}")?;
+        writeln!(out, "  warning: {}", findings::connection_warning(w))?;
     }
     Ok(())
 }

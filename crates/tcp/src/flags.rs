@@ -101,6 +101,13 @@ impl Flag {
     }
 }
 
+/// A flag serialises as its name, e.g. `"zero_window"`.
+impl Serialize for Flag {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 /// The set of flags one segment carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FlagSet(u16);

@@ -18,7 +18,7 @@ pub use conn::Connection;
 pub use flags::{Flag, FlagCounts, FlagSet};
 pub use record::{PacketRecord, StreamOffsets};
 pub use stream::StreamSink;
-pub use summary::{Finished, TcpSummary};
+pub use summary::{Finished, TcpSummary, TcpWarning, WindowScaling};
 
 use recvscope_wire::Segment;
 
@@ -200,9 +200,8 @@ impl<S: StreamSink> Tracker<S> {
             if let Some(conn) = self.live.remove(&k) {
                 self.evicted += 1;
                 let mut done = conn.finish(out);
-                done.warnings.push(format!(
-                    "tracking stopped early: more than {MAX_LIVE} connections were open at once and this was one of the least recently active"
-                ));
+                done.warnings
+                    .push(TcpWarning::TrackingStoppedEarly { max_live: MAX_LIVE });
                 self.push_finished(done);
             }
         }

@@ -17,8 +17,7 @@ pub struct Handshake {
     /// Shift each side announced; `null` when not announced or not seen.
     pub client_wscale: Option<u8>,
     pub server_wscale: Option<u8>,
-    /// "known", "not used" or "unknown" (no handshake: windows are raw).
-    pub window_scaling: &'static str,
+    pub window_scaling: WindowScaling,
     /// The smaller of the MSS values the two sides announced.
     pub mss: Option<u16>,
     pub client_mss: Option<u16>,
@@ -53,11 +52,16 @@ pub struct FlowControl {
     /// True when the server's sending was limited by the client's window
     /// (window full or zero window from the client), or the other way round.
     pub receiver_limited: bool,
-    /// Plain-language verdict.
-    pub verdict: String,
+    /// The client's window limited the server (window full or zero window).
+    pub client_limited_server: bool,
+    /// The server's window limited the client.
+    pub server_limited_client: bool,
     /// Times the client (as receiver) closed its window to zero.
     pub client_zero_windows: u64,
     pub server_zero_windows: u64,
+    /// How long the client's and the server's zero windows lasted in all.
+    pub client_zero_window_stall_ns: i64,
+    pub server_zero_window_stall_ns: i64,
     /// Segments that filled the receiving side's window exactly.
     pub window_full_to_client: u64,
     pub window_full_to_server: u64,
@@ -65,11 +69,38 @@ pub struct FlowControl {
     pub evidence_frames: Vec<u64>,
 }
 
+/// Whether window sizes could be scaled as the two sides agreed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum WindowScaling {
+    /// Both sides' shifts were seen in the handshake.
+    #[serde(rename = "known")]
+    Known,
+    /// The handshake was seen and a side did not offer scaling.
+    #[serde(rename = "not used")]
+    NotUsed,
+    /// No handshake: windows are shown unscaled, as Wireshark does.
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+/// What TCP tracking could not do for one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TcpWarning {
+    /// The out-of-order buffer filled: some held data was reported missing.
+    ReassemblyLimit,
+    /// No handshake: the window scale is unknown, windows are unscaled.
+    HandshakeNotCaptured,
+    /// Reported before its end: more than `max_live` connections were open
+    /// at once and this was among the least recently active.
+    TrackingStoppedEarly { max_live: usize },
+}
+
 /// A connection tracking is done with: its figures, what it warns of, its
 /// packet records when they were kept, and its stream sink.
 pub struct Finished<S> {
     pub tcp: TcpSummary,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<TcpWarning>,
     pub records: Option<Vec<PacketRecord>>,
     pub stream: S,
 }
@@ -107,14 +138,14 @@ impl TcpSummary {
         stream_bytes: [u64; 2],
         gap_bytes: [u64; 2],
         overflowed: bool,
-    ) -> (TcpSummary, Vec<String>) {
+    ) -> (TcpSummary, Vec<TcpWarning>) {
         let c = conn.client_dir();
         let s = 1 - c;
         let (cd, sd): (&Direction, &Direction) = (&conn.dirs[c], &conn.dirs[s]);
         let scaling = match (conn.analysis.scale(c), conn.analysis.scale(s)) {
-            (WindowScale::Unknown, _) | (_, WindowScale::Unknown) => "unknown",
-            (WindowScale::NotUsed, _) | (_, WindowScale::NotUsed) => "not used",
-            _ => "known",
+            (WindowScale::Unknown, _) | (_, WindowScale::Unknown) => WindowScaling::Unknown,
+            (WindowScale::NotUsed, _) | (_, WindowScale::NotUsed) => WindowScaling::NotUsed,
+            _ => WindowScaling::Known,
         };
         let mss = match (cd.mss, sd.mss) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -123,16 +154,10 @@ impl TcpSummary {
         let flow_control = flow_control(cd, sd);
         let mut warnings = Vec::new();
         if overflowed {
-            warnings.push(
-                "reassembly buffer limit reached: some out-of-order data was reported as missing"
-                    .into(),
-            );
+            warnings.push(TcpWarning::ReassemblyLimit);
         }
-        if scaling == "unknown" {
-            warnings.push(
-                "handshake not captured: window scale unknown, windows shown unscaled (as Wireshark)"
-                    .into(),
-            );
+        if scaling == WindowScaling::Unknown {
+            warnings.push(TcpWarning::HandshakeNotCaptured);
         }
         let summary = TcpSummary {
             id: conn.id,
@@ -202,24 +227,6 @@ fn flow_control(client: &Direction, server: &Direction) -> FlowControl {
     let limited = |zw: u64, full: u64| zw > 0 || full > 0;
     let client_limits = limited(client.zero_window_stalls, full_to_client);
     let server_limits = limited(server.zero_window_stalls, full_to_server);
-    let describe = |who: &str, other: &str, d: &Direction, full: u64| {
-        format!(
-            "the {other} was limited by the {who}'s receive window: {full} window-full segment(s), \
-             {} zero-window stall(s) lasting {:.3} s in total",
-            d.zero_window_stalls,
-            d.zero_window_stall_ns as f64 / 1e9
-        )
-    };
-    let verdict = match (client_limits, server_limits) {
-        (false, false) => "never limited by a receive window".to_string(),
-        (true, false) => describe("client", "server", client, full_to_client),
-        (false, true) => describe("server", "client", server, full_to_server),
-        (true, true) => format!(
-            "{}; {}",
-            describe("client", "server", client, full_to_client),
-            describe("server", "client", server, full_to_server)
-        ),
-    };
     let mut evidence: Vec<u64> = client
         .evidence
         .iter()
@@ -229,9 +236,12 @@ fn flow_control(client: &Direction, server: &Direction) -> FlowControl {
     evidence.sort_unstable();
     FlowControl {
         receiver_limited: client_limits || server_limits,
-        verdict,
+        client_limited_server: client_limits,
+        server_limited_client: server_limits,
         client_zero_windows: client.zero_window_stalls,
         server_zero_windows: server.zero_window_stalls,
+        client_zero_window_stall_ns: client.zero_window_stall_ns,
+        server_zero_window_stall_ns: server.zero_window_stall_ns,
         window_full_to_client: full_to_client,
         window_full_to_server: full_to_server,
         evidence_frames: evidence,

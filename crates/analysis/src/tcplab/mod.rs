@@ -13,12 +13,12 @@ mod rtt;
 use serde::Serialize;
 
 use crate::ConnectionSummary;
-use recvscope_tcp::{Flag, PacketRecord};
+use recvscope_tcp::{Flag, PacketRecord, WindowScaling};
 use recvscope_wire::Side;
 
 pub use acks::{AckCoverage, Bucket, Throughput};
-pub use rounds::{Round, SlowStart};
-pub use rtt::{RttRow, RttTable};
+pub use rounds::{AfterSlowStart, FlightCap, GapBasis, Round, SlowStart, SlowStartReading};
+pub use rtt::{RttNote, RttRow, RttTable};
 
 /// The lab's smoothing factor for EstimatedRTT.
 pub const ALPHA: f64 = 0.125;
@@ -97,8 +97,8 @@ pub struct ReceiverWindow {
     pub min_after_handshake_frame: Option<u64>,
     pub max: Option<u64>,
     pub max_frame: Option<u64>,
-    /// "known", "not used" or "unknown", as in the connection summary.
-    pub scaling: &'static str,
+    /// As in the connection summary.
+    pub scaling: WindowScaling,
     pub throttled: bool,
     /// Bulk-sender segments that filled the window exactly (`window_full`).
     pub window_full: u64,
@@ -108,7 +108,6 @@ pub struct ReceiverWindow {
     pub zero_window_stall_ns: i64,
     /// Most bytes the bulk sender had unacknowledged at once.
     pub sender_max_in_flight: u64,
-    pub explanation: String,
 }
 
 /// A segment that filled the receiver's window exactly.
@@ -127,9 +126,8 @@ pub struct Retransmission {
     pub from: Side,
     pub rel_seq: u32,
     pub len: u32,
-    /// The most specific `tcp.analysis.*` field it carries.
-    pub kind: &'static str,
-    pub rule: &'static str,
+    /// The most specific `tcp.analysis.*` flag it carries.
+    pub kind: Flag,
 }
 
 /// The rows of one side of a connection, with the facts the answers share.
@@ -289,56 +287,10 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
         conn.tcp.max_bytes_in_flight.server
     };
     let throttled = window_full > 0 || zero_windows > 0;
-    let explanation = if throttled {
-        let mut parts = Vec::new();
-        if window_full > 0 {
-            let frames: Vec<String> = filled
-                .iter()
-                .take(6)
-                .map(|f| {
-                    format!(
-                        "frame {} at {:.6} s{}",
-                        f.frame,
-                        f.at_ns as f64 / 1e9,
-                        f.window
-                            .map_or(String::new(), |w| format!(", window {w} B"))
-                    )
-                })
-                .collect();
-            parts.push(format!(
-                "{window_full} {} segment(s) filled the {}'s advertised window exactly \
-                 (Wireshark's window_full: {}{})",
-                view.sender,
-                view.receiver,
-                frames.join("; "),
-                if filled.len() > frames.len() {
-                    "; …"
-                } else {
-                    ""
-                }
-            ));
-        }
-        if zero_windows > 0 {
-            parts.push(format!(
-                "the {} advertised a zero window {zero_windows} time(s), stalling the {} for \
-                 {:.3} s in all",
-                view.receiver,
-                view.sender,
-                conn.tcp.zero_window_stall_ns as f64 / 1e9
-            ));
-        } else {
-            parts.push(format!(
-                "the {} never advertised a zero window",
-                view.receiver
-            ));
-        }
-        format!("Yes: {}.", parts.join("; "))
+    let zero_window_stall_ns = if view.receiver == Side::Server {
+        fc.server_zero_window_stall_ns
     } else {
-        format!(
-            "No: no {} segment ever filled the {}'s window (window_full 0) and it never \
-             advertised a zero window; the {} had at most {in_flight} B in flight.",
-            view.sender, view.receiver, view.sender
-        )
+        fc.client_zero_window_stall_ns
     };
     ReceiverWindow {
         receiver: view.receiver,
@@ -353,9 +305,8 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
         window_full,
         window_filled: filled,
         zero_windows,
-        zero_window_stall_ns: conn.tcp.zero_window_stall_ns,
+        zero_window_stall_ns,
         sender_max_in_flight: in_flight,
-        explanation,
     }
 }
 
@@ -364,29 +315,16 @@ fn retransmissions(rows: &[PacketRecord]) -> Vec<Retransmission> {
     rows.iter()
         .filter(|r| is_retransmission(r))
         .map(|r| {
-            let (kind, rule) = if r.analysis.contains(Flag::SpuriousRetransmission) {
-                (
-                    "spurious_retransmission",
-                    "re-sends bytes the receiver had already acknowledged",
-                )
-            } else if r.analysis.contains(Flag::FastRetransmission) {
-                (
-                    "fast_retransmission",
-                    "re-sends the segment two or more duplicate ACKs asked for, within 20 ms of the last",
-                )
-            } else {
-                (
-                    "retransmission",
-                    "re-sends bytes below the highest sequence number sent, and is neither a keep-alive nor out of order",
-                )
-            };
+            let kind = [Flag::SpuriousRetransmission, Flag::FastRetransmission]
+                .into_iter()
+                .find(|f| r.analysis.contains(*f))
+                .unwrap_or(Flag::Retransmission);
             Retransmission {
                 frame: r.frame,
                 from: r.from,
                 rel_seq: r.rel_seq,
                 len: r.len,
                 kind,
-                rule,
             }
         })
         .collect()
@@ -472,7 +410,6 @@ pub(crate) mod tests {
             (Some(3000), Some(5))
         );
         assert!(!w.throttled);
-        assert!(w.explanation.starts_with("No:"), "{}", w.explanation);
     }
 
     #[test]
@@ -492,13 +429,7 @@ pub(crate) mod tests {
             .map(|f| (f.frame, f.window))
             .collect();
         assert_eq!(filled, [(6, Some(1000))]);
-        assert!(
-            a.window
-                .explanation
-                .contains("frame 6 at 0.014010 s, window 1000 B"),
-            "{}",
-            a.window.explanation
-        );
+        assert_eq!(a.window.window_filled[0].at_ns, 14_010_000);
     }
 
     #[test]
@@ -511,11 +442,14 @@ pub(crate) mod tests {
             .at(300_000, Pkt::c2s(1101, &[1; 100]).ack(5001).window(8192))
             .push(Pkt::c2s(1001, &[1; 100]).ack(5001).window(8192));
         let a = answer(&listed(&t), 0).expect("listed");
-        let got: Vec<(u64, &str)> = a
+        let got: Vec<(u64, Flag)> = a
             .retransmissions
             .iter()
             .map(|r| (r.frame, r.kind))
             .collect();
-        assert_eq!(got, [(7, "retransmission"), (8, "spurious_retransmission")]);
+        assert_eq!(
+            got,
+            [(7, Flag::Retransmission), (8, Flag::SpuriousRetransmission)]
+        );
     }
 }

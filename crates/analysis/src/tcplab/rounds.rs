@@ -22,13 +22,75 @@ pub struct SlowStart {
     pub sender: Side,
     /// Sends further apart than this start a new round; `null` without an RTT.
     pub split_gap_ns: Option<i64>,
-    /// What the gap is half of: "median SampleRTT" or "handshake RTT".
-    pub split_gap_basis: Option<&'static str>,
+    /// What the gap is half of.
+    pub split_gap_basis: Option<GapBasis>,
     pub rounds: Vec<Round>,
     /// The last round (1-based) that grew the flight by half or more over
     /// every earlier one: slow start seems to end there.
     pub slow_start_ends_after: Option<usize>,
-    pub explanation: String,
+    pub reading: SlowStartReading,
+}
+
+/// The RTT that rounds are split by half of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum GapBasis {
+    #[serde(rename = "median SampleRTT")]
+    MedianSampleRtt,
+    #[serde(rename = "handshake RTT")]
+    HandshakeRtt,
+}
+
+/// What the rounds say about slow start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SlowStartReading {
+    /// Fewer than two rounds of data.
+    TooShort { rounds: usize },
+    /// No round grew the flight by half over the one before.
+    NoGrowth { first_round_bytes: u64 },
+    /// The flight grew from round 1 to round `round` (sent at `at_ns`),
+    /// where slow start appears to end.
+    Ends {
+        first_round_bytes: u64,
+        top_bytes: u64,
+        round: usize,
+        at_ns: i64,
+        /// The rounds after it, leaving out the last (often cut short);
+        /// `None` when fewer than two.
+        after: Option<AfterSlowStart>,
+    },
+}
+
+/// How the flight moved after slow start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "trend", rename_all = "snake_case")]
+pub enum AfterSlowStart {
+    /// It stayed within `lo..=hi` bytes for `rounds` rounds, growing by
+    /// less than half a segment per round: something caps it.
+    Flat {
+        lo: u64,
+        hi: u64,
+        rounds: usize,
+        cap: FlightCap,
+        /// The largest window the receiver offered, bytes.
+        receiver_max_window: u64,
+    },
+    /// It grew by about this much per round (congestion avoidance).
+    Grows {
+        bytes_per_round: f64,
+        segments_per_round: f64,
+    },
+    /// It shrank by about this much per round.
+    Shrinks { bytes_per_round: f64 },
+}
+
+/// What held a flat flight: the receiver's window (the flight reached 90 %
+/// of the largest it offered) or, otherwise, the sender itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlightCap {
+    ReceiverWindow,
+    Sender,
 }
 
 /// One flight.
@@ -102,8 +164,12 @@ fn slow_start_end(rounds: &[Round]) -> Option<usize> {
 
 pub(super) fn slow_start(view: &View<'_>, conn: &ConnectionSummary, rtt: &RttTable) -> SlowStart {
     let basis = median(&rtt.all_samples_ns)
-        .map(|r| (r, "median SampleRTT"))
-        .or(conn.tcp.handshake.rtt_ns.map(|r| (r, "handshake RTT")));
+        .map(|r| (r, GapBasis::MedianSampleRtt))
+        .or(conn
+            .tcp
+            .handshake
+            .rtt_ns
+            .map(|r| (r, GapBasis::HandshakeRtt)));
     let split_gap_ns = basis.map(|(r, _)| r / 2);
     let rounds = rounds(view, split_gap_ns);
     let end = slow_start_end(&rounds);
@@ -118,92 +184,73 @@ pub(super) fn slow_start(view: &View<'_>, conn: &ConnectionSummary, rtt: &RttTab
         .map(|r| r.window)
         .max()
         .unwrap_or(0);
-    let explanation = explain(view, &rounds, end, segment, receiver_max);
+    let reading = read(&rounds, end, segment, receiver_max);
     SlowStart {
         sender: view.sender,
         split_gap_ns,
         split_gap_basis: basis.map(|(_, b)| b),
         rounds,
         slow_start_ends_after: end,
-        explanation,
+        reading,
     }
 }
 
-fn explain(
-    view: &View<'_>,
-    rounds: &[Round],
-    end: Option<usize>,
-    segment: u64,
-    receiver_max: u64,
-) -> String {
-    let graph = "The time-sequence graph (Stevens) shows it best: recvscope replay --graph.";
+fn read(rounds: &[Round], end: Option<usize>, segment: u64, receiver_max: u64) -> SlowStartReading {
     let Some(first) = rounds.first().filter(|_| rounds.len() >= 2) else {
-        return format!(
-            "Only {} round(s) of data: too short to show slow start. {graph}",
-            rounds.len()
-        );
+        return SlowStartReading::TooShort {
+            rounds: rounds.len(),
+        };
     };
     let Some(k) = end else {
-        return format!(
-            "The flight never grew by half from one round to the next (round 1 already \
-             carried {} B): no slow start is visible. {graph}",
-            first.bytes
-        );
+        return SlowStartReading::NoGrowth {
+            first_round_bytes: first.bytes,
+        };
     };
     let top = &rounds[k - 1];
-    let mut text = format!(
-        "Slow start: the flight grew from {} B in round 1 to {} B in round {k} ({:.1}×); \
-         it appears to end there, at {:.6} s, since no later round grew it by half.",
-        first.bytes,
-        top.bytes,
-        top.bytes as f64 / first.bytes.max(1) as f64,
-        top.start_ns as f64 / 1e9
-    );
     // The last round is often cut short by the end of the data: leave it out.
     let later = rounds.get(k..rounds.len() - 1).unwrap_or_default();
-    if later.len() >= 2 {
+    let after = (later.len() >= 2).then(|| {
         let lo = later.iter().map(|r| r.bytes).min().unwrap_or(0);
         let hi = later.iter().map(|r| r.bytes).max().unwrap_or(0);
         let slope = (later[later.len() - 1].bytes as f64 - later[0].bytes as f64)
             / (later.len() - 1) as f64;
-        let half = segment as f64 / 2.0;
-        text.push(' ');
-        text.push_str(&if slope.abs() < half {
-            format!(
-                "After it the flight stays at {lo}–{hi} B for {} rounds instead of growing \
-                 by a segment per round (congestion avoidance), so something else caps it: {}",
-                later.len(),
-                if hi as f64 >= 0.9 * receiver_max as f64 {
-                    format!("the {}'s window ({receiver_max} B).", view.receiver)
+        if slope.abs() < segment as f64 / 2.0 {
+            AfterSlowStart::Flat {
+                lo,
+                hi,
+                rounds: later.len(),
+                cap: if hi as f64 >= 0.9 * receiver_max as f64 {
+                    FlightCap::ReceiverWindow
                 } else {
-                    format!(
-                        "not the {}'s window, which offered up to {receiver_max} B, but the {} \
-                         itself (its send buffer or the application).",
-                        view.receiver, view.sender
-                    )
-                }
-            )
+                    FlightCap::Sender
+                },
+                receiver_max_window: receiver_max,
+            }
         } else if slope > 0.0 {
-            format!(
-                "After it the flight grows by about {slope:.0} B ({:.1} segments) per round: \
-                 congestion avoidance, whose ideal is one segment per round.",
-                slope / segment as f64
-            )
+            AfterSlowStart::Grows {
+                bytes_per_round: slope,
+                segments_per_round: slope / segment as f64,
+            }
         } else {
-            format!(
-                "After it the flight shrinks by about {:.0} B per round (losses, or a closing \
-                 receiver window).",
-                -slope
-            )
-        });
+            AfterSlowStart::Shrinks {
+                bytes_per_round: -slope,
+            }
+        }
+    });
+    SlowStartReading::Ends {
+        first_round_bytes: first.bytes,
+        top_bytes: top.bytes,
+        round: k,
+        at_ns: top.start_ns,
+        after,
     }
-    format!("{text} {graph}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::answer;
     use super::super::tests::{handshake, listed};
+    use super::{AfterSlowStart, FlightCap, SlowStartReading};
     use recvscope_testkit::{Pkt, Trace};
 
     /// The client uploads 1, 2, 4, 8, 8, 8, 8 segments of 100 bytes per
@@ -232,17 +279,20 @@ mod tests {
         assert_eq!(bytes, [100, 200, 400, 800, 800, 800, 800]);
         assert_eq!(s.rounds[1].first_frame, 6);
         assert_eq!(s.slow_start_ends_after, Some(4));
-        assert!(
-            s.explanation.contains("stays at 800–800 B for 2 rounds"),
-            "{}",
-            s.explanation
+        let SlowStartReading::Ends { round, after, .. } = &s.reading else {
+            panic!("{:?}", s.reading);
+        };
+        assert_eq!(*round, 4);
+        assert_eq!(
+            *after,
+            Some(AfterSlowStart::Flat {
+                lo: 800,
+                hi: 800,
+                rounds: 2,
+                cap: FlightCap::Sender,
+                receiver_max_window: 60000,
+            })
         );
-        assert!(
-            s.explanation.contains("not the server's window"),
-            "{}",
-            s.explanation
-        );
-        assert!(s.explanation.contains("--graph"));
     }
 
     #[test]

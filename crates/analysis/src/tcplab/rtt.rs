@@ -42,8 +42,21 @@ pub struct RttRow {
     /// EstimatedRTT once this row's ACK is in: (1 − α)·previous + α·SampleRTT,
     /// starting at the first SampleRTT; unchanged by a row without a sample.
     pub estimated_rtt_ns: Option<f64>,
-    /// Why there is no sample, when there is none.
-    pub note: Option<String>,
+    /// Why there is no sample, or why the sample is another segment's.
+    pub note: Option<RttNote>,
+}
+
+/// Why a row of the RTT table has no sample of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RttNote {
+    /// No ACK in the capture covers the segment.
+    NotAcknowledged,
+    /// The segment was sent more than once (Karn: not sampled).
+    SentMoreThanOnce,
+    /// The ACK that covers it (`ack_frame`, acknowledging `ack`) ends past
+    /// it, so the sample measures the segment ending there.
+    CumulativeAck { ack_frame: u64, ack: u32 },
 }
 
 struct Pending {
@@ -135,13 +148,12 @@ pub(super) fn table(view: &View<'_>) -> RttTable {
             estimate = Some(estimate.map_or(s, |e| (1.0 - ALPHA) * e + ALPHA * s));
         }
         let note = match (ack_row, ack) {
-            (None, _) | (_, None) => Some("not acknowledged in the capture".to_string()),
-            _ if a.ambiguous => Some("sent more than once: not sampled (Karn)".to_string()),
-            (Some(x), Some(ack)) if !exact => Some(format!(
-                "cumulative ACK (frame {}, ack {ack}) ends past this segment: \
-                 it measures the segment ending there, as Wireshark's ack_rtt",
-                x.frame
-            )),
+            (None, _) | (_, None) => Some(RttNote::NotAcknowledged),
+            _ if a.ambiguous => Some(RttNote::SentMoreThanOnce),
+            (Some(x), Some(ack)) if !exact => Some(RttNote::CumulativeAck {
+                ack_frame: x.frame,
+                ack,
+            }),
             _ => None,
         };
         rows.push(RttRow {
@@ -171,6 +183,7 @@ pub(super) fn table(view: &View<'_>) -> RttTable {
 mod tests {
     use super::super::answer;
     use super::super::tests::{handshake, listed};
+    use super::RttNote;
     use recvscope_testkit::{Pkt, Trace};
     use recvscope_wire::Side;
 
@@ -226,11 +239,12 @@ mod tests {
         let rows = &a.rtt.rows;
         assert_eq!(samples(rows), [None, Some(MS)]);
         assert_eq!(rows[0].ack_frame, Some(6));
-        assert!(
-            rows[0]
-                .note
-                .as_deref()
-                .is_some_and(|n| n.contains("cumulative"))
+        assert_eq!(
+            rows[0].note,
+            Some(RttNote::CumulativeAck {
+                ack_frame: 6,
+                ack: 201
+            })
         );
         assert_eq!(rows[1].estimated_rtt_ns, Some(1e6));
     }
@@ -251,7 +265,7 @@ mod tests {
         assert!(
             rows[1..]
                 .iter()
-                .all(|r| r.note.as_deref().is_some_and(|n| n.contains("Karn")))
+                .all(|r| r.note == Some(RttNote::SentMoreThanOnce))
         );
         assert_eq!(rows[2].estimated_rtt_ns, Some(1e6));
         assert_eq!(a.rtt.all_samples_ns, [MS]);

@@ -10,6 +10,7 @@ use recvscope_analysis::correlate::RecvRow;
 use recvscope_tcp::Flag;
 
 use super::svg::escape;
+use crate::findings;
 
 const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; margin: 1.5em auto; max-width: 1100px; color: #222; padding: 0 1em; }
@@ -162,11 +163,14 @@ fn connection(h: &mut String, c: &ConnectionSummary) {
             opt(hs.mss),
             opt(hs.client_wscale),
             opt(hs.server_wscale),
-            hs.window_scaling,
+            findings::window_scaling_word(hs.window_scaling),
             if hs.sack_permitted { "yes" } else { "no" }
         )
     } else {
-        format!("not fully captured; window scaling {}", hs.window_scaling)
+        format!(
+            "not fully captured; window scaling {}",
+            findings::window_scaling_word(hs.window_scaling)
+        )
     };
     row(h, "handshake", &handshake);
     row(
@@ -208,13 +212,13 @@ fn connection(h: &mut String, c: &ConnectionSummary) {
         ),
     );
     let fc = &c.tcp.flow_control;
-    row(h, "flow control", &fc.verdict);
+    row(h, "flow control", &findings::flow_control_verdict(fc));
     if !fc.evidence_frames.is_empty() {
         let frames: Vec<String> = fc.evidence_frames.iter().map(u64::to_string).collect();
         row(h, "shown by frames", &frames.join(", "));
     }
     for warning in &c.warnings {
-        row(h, "warning", warning);
+        row(h, "warning", &findings::connection_warning(warning));
     }
     h.push_str("</table>\n");
 }

@@ -1,0 +1,389 @@
+//! The sentences for what the analysis found: warnings, the flow-control
+//! verdict, and the TCP lab's readings. Each is made from the typed values
+//! alone, so a sentence can say no more than the figures beside it.
+
+use recvscope_analysis::ConnectionWarning;
+use recvscope_analysis::tcplab::{
+    AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
+};
+use recvscope_tcp::summary::FlowControl;
+use recvscope_tcp::{Flag, TcpWarning, WindowScaling};
+use recvscope_wire::Side;
+
+/// One warning about a connection.
+pub fn connection_warning(w: &ConnectionWarning) -> String {
+    match w {
+        ConnectionWarning::Http(text) => text.clone(),
+        ConnectionWarning::Tcp(w) => tcp_warning(*w),
+    }
+}
+
+/// What TCP tracking could not do.
+pub fn tcp_warning(w: TcpWarning) -> String {
+    match w {
+        TcpWarning::ReassemblyLimit => {
+            "reassembly buffer limit reached: some out-of-order data was reported as missing"
+                .to_string()
+        }
+        TcpWarning::HandshakeNotCaptured => {
+            "handshake not captured: window scale unknown, windows shown unscaled (as Wireshark)"
+                .to_string()
+        }
+        TcpWarning::TrackingStoppedEarly { max_live } => format!(
+            "tracking stopped early: more than {max_live} connections were open at once and this was one of the least recently active"
+        ),
+    }
+}
+
+/// The connection's flow-control verdict: which receive window, if any,
+/// held which sender back, and how.
+pub fn flow_control_verdict(fc: &FlowControl) -> String {
+    let describe = |receiver: Side| {
+        let (full, zero, stall_ns) = match receiver {
+            Side::Client => (
+                fc.window_full_to_client,
+                fc.client_zero_windows,
+                fc.client_zero_window_stall_ns,
+            ),
+            Side::Server => (
+                fc.window_full_to_server,
+                fc.server_zero_windows,
+                fc.server_zero_window_stall_ns,
+            ),
+        };
+        format!(
+            "the {} was limited by the {receiver}'s receive window: {full} window-full segment(s), \
+             {zero} zero-window stall(s) lasting {:.3} s in total",
+            receiver.peer(),
+            stall_ns as f64 / 1e9
+        )
+    };
+    match (fc.client_limited_server, fc.server_limited_client) {
+        (false, false) => "never limited by a receive window".to_string(),
+        (true, false) => describe(Side::Client),
+        (false, true) => describe(Side::Server),
+        (true, true) => format!("{}; {}", describe(Side::Client), describe(Side::Server)),
+    }
+}
+
+/// How the windows were scaled, as the TCP lab's question 9 says it.
+pub fn window_scaling(s: WindowScaling) -> &'static str {
+    match s {
+        WindowScaling::Known => "window scaling applied",
+        WindowScaling::NotUsed => "no window scaling",
+        WindowScaling::Unknown => {
+            "raw values: the handshake was not captured, so the scale is unknown"
+        }
+    }
+}
+
+/// The word the summary uses for a window-scaling state.
+pub fn window_scaling_word(s: WindowScaling) -> &'static str {
+    match s {
+        WindowScaling::Known => "known",
+        WindowScaling::NotUsed => "not used",
+        WindowScaling::Unknown => "unknown",
+    }
+}
+
+/// The answer to "did the receiver's window throttle the sender?".
+pub fn receiver_window_answer(w: &ReceiverWindow) -> String {
+    let (receiver, sender) = (w.receiver, w.receiver.peer());
+    if !w.throttled {
+        return format!(
+            "No: no {sender} segment ever filled the {receiver}'s window (window_full 0) and it never \
+             advertised a zero window; the {sender} had at most {} B in flight.",
+            w.sender_max_in_flight
+        );
+    }
+    let mut parts = Vec::new();
+    if w.window_full > 0 {
+        let frames: Vec<String> = w
+            .window_filled
+            .iter()
+            .take(6)
+            .map(|f| {
+                format!(
+                    "frame {} at {:.6} s{}",
+                    f.frame,
+                    f.at_ns as f64 / 1e9,
+                    f.window
+                        .map_or(String::new(), |w| format!(", window {w} B"))
+                )
+            })
+            .collect();
+        parts.push(format!(
+            "{} {sender} segment(s) filled the {receiver}'s advertised window exactly \
+             (Wireshark's window_full: {}{})",
+            w.window_full,
+            frames.join("; "),
+            if w.window_filled.len() > frames.len() {
+                "; …"
+            } else {
+                ""
+            }
+        ));
+    }
+    if w.zero_windows > 0 {
+        parts.push(format!(
+            "the {receiver} advertised a zero window {} time(s), stalling the {sender} for \
+             {:.3} s in all",
+            w.zero_windows,
+            w.zero_window_stall_ns as f64 / 1e9
+        ));
+    } else {
+        parts.push(format!("the {receiver} never advertised a zero window"));
+    }
+    format!("Yes: {}.", parts.join("; "))
+}
+
+/// What a round split is half of.
+pub fn gap_basis(b: GapBasis) -> &'static str {
+    match b {
+        GapBasis::MedianSampleRtt => "median SampleRTT",
+        GapBasis::HandshakeRtt => "handshake RTT",
+    }
+}
+
+/// What the rounds say about slow start, and where to see it.
+pub fn slow_start_reading(s: &SlowStart) -> String {
+    let graph = "The time-sequence graph (Stevens) shows it best: recvscope replay --graph.";
+    let (sender, receiver) = (s.sender, s.sender.peer());
+    match &s.reading {
+        SlowStartReading::TooShort { rounds } => {
+            format!("Only {rounds} round(s) of data: too short to show slow start. {graph}")
+        }
+        SlowStartReading::NoGrowth { first_round_bytes } => format!(
+            "The flight never grew by half from one round to the next (round 1 already \
+             carried {first_round_bytes} B): no slow start is visible. {graph}"
+        ),
+        SlowStartReading::Ends {
+            first_round_bytes,
+            top_bytes,
+            round,
+            at_ns,
+            after,
+        } => {
+            let mut text = format!(
+                "Slow start: the flight grew from {first_round_bytes} B in round 1 to {top_bytes} B in round {round} ({:.1}×); \
+                 it appears to end there, at {:.6} s, since no later round grew it by half.",
+                *top_bytes as f64 / (*first_round_bytes).max(1) as f64,
+                *at_ns as f64 / 1e9
+            );
+            if let Some(after) = after {
+                text.push(' ');
+                text.push_str(&match after {
+                    AfterSlowStart::Flat {
+                        lo,
+                        hi,
+                        rounds,
+                        cap,
+                        receiver_max_window: max,
+                    } => format!(
+                        "After it the flight stays at {lo}–{hi} B for {rounds} rounds instead of growing \
+                         by a segment per round (congestion avoidance), so something else caps it: {}",
+                        match cap {
+                            FlightCap::ReceiverWindow => format!("the {receiver}'s window ({max} B)."),
+                            FlightCap::Sender => format!(
+                                "not the {receiver}'s window, which offered up to {max} B, but the {sender} \
+                                 itself (its send buffer or the application)."
+                            ),
+                        }
+                    ),
+                    AfterSlowStart::Grows {
+                        bytes_per_round,
+                        segments_per_round,
+                    } => format!(
+                        "After it the flight grows by about {bytes_per_round:.0} B ({segments_per_round:.1} segments) per round: \
+                         congestion avoidance, whose ideal is one segment per round."
+                    ),
+                    AfterSlowStart::Shrinks { bytes_per_round } => format!(
+                        "After it the flight shrinks by about {bytes_per_round:.0} B per round (losses, or a closing \
+                         receiver window)."
+                    ),
+                });
+            }
+            format!("{text} {graph}")
+        }
+    }
+}
+
+/// Why an RTT table row has no sample of its own.
+pub fn rtt_note(n: RttNote) -> String {
+    match n {
+        RttNote::NotAcknowledged => "not acknowledged in the capture".to_string(),
+        RttNote::SentMoreThanOnce => "sent more than once: not sampled (Karn)".to_string(),
+        RttNote::CumulativeAck { ack_frame, ack } => format!(
+            "cumulative ACK (frame {ack_frame}, ack {ack}) ends past this segment: \
+             it measures the segment ending there, as Wireshark's ack_rtt"
+        ),
+    }
+}
+
+/// The Wireshark rule that recognised a retransmission of this kind.
+pub fn retransmission_rule(kind: Flag) -> &'static str {
+    match kind {
+        Flag::SpuriousRetransmission => "re-sends bytes the receiver had already acknowledged",
+        Flag::FastRetransmission => {
+            "re-sends the segment two or more duplicate ACKs asked for, within 20 ms of the last"
+        }
+        _ => {
+            "re-sends bytes below the highest sequence number sent, and is neither a keep-alive nor out of order"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recvscope_analysis::tcplab::WindowFilled;
+
+    fn flow_control() -> FlowControl {
+        FlowControl {
+            receiver_limited: true,
+            client_limited_server: true,
+            server_limited_client: false,
+            client_zero_windows: 11,
+            server_zero_windows: 0,
+            client_zero_window_stall_ns: 4_358_049_095,
+            server_zero_window_stall_ns: 0,
+            window_full_to_client: 24,
+            window_full_to_server: 0,
+            evidence_frames: vec![],
+        }
+    }
+
+    #[test]
+    fn the_verdict_names_the_receiver_whose_window_held_the_sender() {
+        assert_eq!(
+            flow_control_verdict(&flow_control()),
+            "the server was limited by the client's receive window: 24 window-full segment(s), \
+             11 zero-window stall(s) lasting 4.358 s in total"
+        );
+        let mut both = flow_control();
+        both.server_limited_client = true;
+        both.window_full_to_server = 2;
+        assert!(flow_control_verdict(&both).ends_with(
+            "; the client was limited by the server's receive window: 2 window-full segment(s), \
+             0 zero-window stall(s) lasting 0.000 s in total"
+        ));
+        let mut none = flow_control();
+        none.client_limited_server = false;
+        assert_eq!(
+            flow_control_verdict(&none),
+            "never limited by a receive window"
+        );
+    }
+
+    #[test]
+    fn tcp_warnings_say_what_was_lost() {
+        assert_eq!(
+            tcp_warning(TcpWarning::TrackingStoppedEarly { max_live: 16384 }),
+            "tracking stopped early: more than 16384 connections were open at once and this was one of the least recently active"
+        );
+        assert_eq!(
+            connection_warning(&ConnectionWarning::Tcp(TcpWarning::HandshakeNotCaptured)),
+            "handshake not captured: window scale unknown, windows shown unscaled (as Wireshark)"
+        );
+    }
+
+    fn window(throttled: bool) -> ReceiverWindow {
+        ReceiverWindow {
+            receiver: Side::Server,
+            min: Some(1000),
+            min_frame: Some(5),
+            min_after_handshake: Some(1000),
+            min_after_handshake_frame: Some(5),
+            max: Some(8192),
+            max_frame: Some(3),
+            scaling: WindowScaling::NotUsed,
+            throttled,
+            window_full: u64::from(throttled),
+            window_filled: if throttled {
+                vec![WindowFilled {
+                    frame: 6,
+                    at_ns: 14_010_000,
+                    window: Some(1000),
+                }]
+            } else {
+                vec![]
+            },
+            zero_windows: 0,
+            zero_window_stall_ns: 0,
+            sender_max_in_flight: 1000,
+        }
+    }
+
+    #[test]
+    fn the_window_answer_lists_the_segments_that_filled_it() {
+        assert_eq!(
+            receiver_window_answer(&window(true)),
+            "Yes: 1 client segment(s) filled the server's advertised window exactly \
+             (Wireshark's window_full: frame 6 at 0.014010 s, window 1000 B); \
+             the server never advertised a zero window."
+        );
+        assert_eq!(
+            receiver_window_answer(&window(false)),
+            "No: no client segment ever filled the server's window (window_full 0) and it never \
+             advertised a zero window; the client had at most 1000 B in flight."
+        );
+    }
+
+    fn slow_start(reading: SlowStartReading) -> SlowStart {
+        SlowStart {
+            sender: Side::Client,
+            split_gap_ns: Some(5_000_000),
+            split_gap_basis: Some(GapBasis::HandshakeRtt),
+            rounds: vec![],
+            slow_start_ends_after: Some(4),
+            reading,
+        }
+    }
+
+    #[test]
+    fn a_flat_flight_below_the_window_is_blamed_on_the_sender() {
+        let s = slow_start(SlowStartReading::Ends {
+            first_round_bytes: 100,
+            top_bytes: 800,
+            round: 4,
+            at_ns: 40_000_000,
+            after: Some(AfterSlowStart::Flat {
+                lo: 800,
+                hi: 800,
+                rounds: 2,
+                cap: FlightCap::Sender,
+                receiver_max_window: 60000,
+            }),
+        });
+        assert_eq!(
+            slow_start_reading(&s),
+            "Slow start: the flight grew from 100 B in round 1 to 800 B in round 4 (8.0×); \
+             it appears to end there, at 0.040000 s, since no later round grew it by half. \
+             After it the flight stays at 800–800 B for 2 rounds instead of growing by a segment \
+             per round (congestion avoidance), so something else caps it: not the server's window, \
+             which offered up to 60000 B, but the client itself (its send buffer or the application). \
+             The time-sequence graph (Stevens) shows it best: recvscope replay --graph."
+        );
+        assert_eq!(
+            slow_start_reading(&slow_start(SlowStartReading::TooShort { rounds: 1 })),
+            "Only 1 round(s) of data: too short to show slow start. \
+             The time-sequence graph (Stevens) shows it best: recvscope replay --graph."
+        );
+    }
+
+    #[test]
+    fn rtt_notes_and_retransmission_rules_name_their_reason() {
+        assert_eq!(
+            rtt_note(RttNote::CumulativeAck {
+                ack_frame: 6,
+                ack: 201
+            }),
+            "cumulative ACK (frame 6, ack 201) ends past this segment: it measures the segment \
+             ending there, as Wireshark's ack_rtt"
+        );
+        assert_eq!(
+            retransmission_rule(Flag::SpuriousRetransmission),
+            "re-sends bytes the receiver had already acknowledged"
+        );
+    }
+}
