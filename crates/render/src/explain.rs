@@ -2,6 +2,8 @@
 //! of a recv table.
 
 use recvscope_analysis::ConnectionSummary;
+
+use crate::units::ms_tenths;
 use recvscope_analysis::correlate::RecvRow;
 
 /// A few plain sentences on what happened, for the end of the report.
@@ -51,12 +53,12 @@ pub fn explain(rows: &[RecvRow], conn: Option<&ConnectionSummary>) -> Vec<String
             );
             out.push(format!(
                 "The receive buffer filled {after}: the client advertised a zero window {} ms after the request.",
-                ms(first.stalled.as_ref().map_or(0, |s| s.since_ns))
+                ms_tenths(first.stalled.as_ref().map_or(0, |s| s.since_ns))
             ));
         }
         out.push(format!(
             "The server was stalled by a zero window {stalls} time(s), for {} ms in total.",
-            ms(conn.tcp.zero_window_stall_ns)
+            ms_tenths(conn.tcp.zero_window_stall_ns)
         ));
         let reopened = rows
             .iter()
@@ -75,10 +77,6 @@ pub fn explain(rows: &[RecvRow], conn: Option<&ConnectionSummary>) -> Vec<String
         ));
     }
     out
-}
-
-fn ms(ns: i64) -> String {
-    format!("{:.1}", ns as f64 / 1e6)
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use recvscope_tcp::summary::FlowControl;
 use recvscope_tcp::{Flag, TcpWarning, WindowScaling};
 use recvscope_wire::Side;
 
+use crate::units::{secs, secs_to_ms};
+
 /// One warning about a connection.
 pub fn connection_warning(w: &ConnectionWarning) -> String {
     match w {
@@ -53,9 +55,9 @@ pub fn flow_control_verdict(fc: &FlowControl) -> String {
         };
         format!(
             "the {} was limited by the {receiver}'s receive window: {full} window-full segment(s), \
-             {zero} zero-window stall(s) lasting {:.3} s in total",
+             {zero} zero-window stall(s) lasting {} s in total",
             receiver.peer(),
-            stall_ns as f64 / 1e9
+            secs_to_ms(stall_ns)
         )
     };
     match (fc.client_limited_server, fc.server_limited_client) {
@@ -104,9 +106,9 @@ pub fn receiver_window_answer(w: &ReceiverWindow) -> String {
             .take(6)
             .map(|f| {
                 format!(
-                    "frame {} at {:.6} s{}",
+                    "frame {} at {} s{}",
                     f.frame,
-                    f.at_ns as f64 / 1e9,
+                    secs(f.at_ns),
                     f.window
                         .map_or(String::new(), |w| format!(", window {w} B"))
                 )
@@ -127,9 +129,9 @@ pub fn receiver_window_answer(w: &ReceiverWindow) -> String {
     if w.zero_windows > 0 {
         parts.push(format!(
             "the {receiver} advertised a zero window {} time(s), stalling the {sender} for \
-             {:.3} s in all",
+             {} s in all",
             w.zero_windows,
-            w.zero_window_stall_ns as f64 / 1e9
+            secs_to_ms(w.zero_window_stall_ns)
         ));
     } else {
         parts.push(format!("the {receiver} never advertised a zero window"));
@@ -166,9 +168,9 @@ pub fn slow_start_reading(s: &SlowStart) -> String {
         } => {
             let mut text = format!(
                 "Slow start: the flight grew from {first_round_bytes} B in round 1 to {top_bytes} B in round {round} ({:.1}×); \
-                 it appears to end there, at {:.6} s, since no later round grew it by half.",
+                 it appears to end there, at {} s, since no later round grew it by half.",
                 *top_bytes as f64 / (*first_round_bytes).max(1) as f64,
-                *at_ns as f64 / 1e9
+                secs(*at_ns)
             );
             if let Some(after) = after {
                 text.push(' ');

@@ -8,6 +8,7 @@ pub mod graph;
 pub mod recvs;
 pub mod tcp_lab;
 pub mod text;
+pub mod units;
 
 pub use text::SavedBody;
 

@@ -5,10 +5,7 @@ use std::io::{self, Write};
 use recvscope_analysis::ConnectionSummary;
 use recvscope_analysis::correlate::RecvRow;
 
-/// Nanoseconds as milliseconds with one decimal.
-pub fn ms(ns: i64) -> String {
-    format!("{:.1}", ns as f64 / 1e6)
-}
+use crate::units::ms_tenths;
 
 fn opt(v: Option<u64>) -> String {
     v.map_or_else(|| "-".into(), |v| v.to_string())
@@ -34,8 +31,8 @@ pub const COLUMNS: [&str; 11] = [
 pub fn cells(r: &RecvRow) -> [String; 11] {
     [
         r.index.to_string(),
-        ms(r.t_ns),
-        ms(r.wait_ns),
+        ms_tenths(r.t_ns),
+        ms_tenths(r.wait_ns),
         r.bytes.to_string(),
         r.total.to_string(),
         opt(r.queued_before),
@@ -54,8 +51,8 @@ pub fn notes(r: &RecvRow) -> Vec<String> {
     if let Some(s) = &r.stalled {
         then.push(format!(
             "sender stalled since {} ms ({} ms)",
-            ms(s.since_ns),
-            ms(s.for_ns)
+            ms_tenths(s.since_ns),
+            ms_tenths(s.for_ns)
         ));
     }
     if let Some(u) = &r.window_update {
@@ -63,7 +60,7 @@ pub fn notes(r: &RecvRow) -> Vec<String> {
             "window {} -> {} at {} ms{}",
             u.from,
             u.to,
-            ms(u.t_ns),
+            ms_tenths(u.t_ns),
             if u.pure { " (window update)" } else { "" }
         ));
     }

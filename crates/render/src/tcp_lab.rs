@@ -5,14 +5,7 @@ use std::io::{self, Write};
 use recvscope_analysis::tcplab::{HandshakeSegment, TcpLabAnswers};
 
 use crate::findings;
-
-fn secs(ns: i64) -> String {
-    format!("{:.6}", ns as f64 / 1e9)
-}
-
-fn ms(ns: f64) -> String {
-    format!("{:.3}", ns / 1e6)
-}
+use crate::units::{ms, secs};
 
 fn raw(v: Option<u32>) -> String {
     v.map_or_else(

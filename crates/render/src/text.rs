@@ -9,6 +9,7 @@ use recvscope_analysis::{ConnectionSummary, Report};
 use recvscope_tcp::{Flag, WindowScaling};
 
 use crate::findings;
+use crate::units::{ms, secs};
 use recvscope_wire::Side;
 
 /// One body extraction wrote to disk, as the report lists it.
@@ -20,14 +21,6 @@ pub struct SavedBody {
     pub path: PathBuf,
     pub bytes: u64,
     pub complete: bool,
-}
-
-fn secs(ns: i64) -> String {
-    format!("{:.6}", ns as f64 / 1e9)
-}
-
-fn ms(ns: i64) -> String {
-    format!("{:.3} ms", ns as f64 / 1e6)
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -105,7 +98,7 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
         writeln!(
             out,
             "  handshake: RTT {}, MSS {}, {scale}, SACK {}",
-            opt(h.rtt_ns.map(ms)),
+            opt(h.rtt_ns.map(|ns| format!("{} ms", ms(ns as f64)))),
             opt(h.mss),
             if h.sack_permitted { "yes" } else { "no" }
         )?;

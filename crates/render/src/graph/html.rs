@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::recvs::{COLUMNS, cells, ms};
+use crate::recvs::{COLUMNS, cells};
+use crate::units::ms_tenths;
 use recvscope_analysis::ConnectionSummary;
 use recvscope_analysis::correlate::RecvRow;
 use recvscope_tcp::Flag;
@@ -143,7 +144,7 @@ fn connection(h: &mut String, c: &ConnectionSummary) {
         "duration",
         &format!(
             "{} ms, from frame {}",
-            ms(c.tcp.duration_ns),
+            ms_tenths(c.tcp.duration_ns),
             c.tcp.first_frame
         ),
     );
@@ -159,7 +160,7 @@ fn connection(h: &mut String, c: &ConnectionSummary) {
     let handshake = if hs.seen {
         format!(
             "RTT {} ms, MSS {}, window scale client {} / server {} ({}), SACK {}",
-            opt(hs.rtt_ns.map(ms)),
+            opt(hs.rtt_ns.map(ms_tenths)),
             opt(hs.mss),
             opt(hs.client_wscale),
             opt(hs.server_wscale),
