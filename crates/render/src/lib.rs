@@ -3,6 +3,7 @@
 //! JSON document, and the graphs (SVG, HTML, terminal).
 
 pub mod explain;
+pub mod facts;
 pub mod findings;
 pub mod graph;
 pub mod recvs;
@@ -73,5 +74,21 @@ impl JsonStream {
             }
         }
         out.write_all(b"\n}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use recvscope_analysis::{Analyzer, Limits, NoBodies, Report};
+    use recvscope_testkit::Trace;
+    use recvscope_wire::LinkType;
+
+    /// The pipeline's report on a built trace, every connection listed.
+    pub fn report(t: &Trace) -> Report {
+        let mut a = Analyzer::new(LinkType::Raw, Limits::default(), Some(0));
+        for (meta, bytes) in &t.frames {
+            a.frame(*meta, bytes, &mut NoBodies);
+        }
+        a.finish(&mut NoBodies)
     }
 }

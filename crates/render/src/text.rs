@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use recvscope_analysis::{ConnectionSummary, Report};
-use recvscope_tcp::{Flag, WindowScaling};
+use recvscope_tcp::Flag;
 
-use crate::findings;
-use crate::units::{ms, secs};
+use crate::facts::connection_facts;
+use crate::units::secs;
 use recvscope_wire::Side;
 
 /// One body extraction wrote to disk, as the report lists it.
@@ -84,68 +84,10 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
         c.tcp.packets.client,
         c.tcp.packets.server
     )?;
-    let h = &c.tcp.handshake;
-    if h.seen {
-        let scale = if h.window_scaling == WindowScaling::Known {
-            format!(
-                "window scale client {} / server {}",
-                opt(h.client_wscale),
-                opt(h.server_wscale)
-            )
-        } else {
-            "window scaling not used".to_string()
-        };
-        writeln!(
-            out,
-            "  handshake: RTT {}, MSS {}, {scale}, SACK {}",
-            opt(h.rtt_ns.map(|ns| format!("{} ms", ms(ns as f64)))),
-            opt(h.mss),
-            if h.sack_permitted { "yes" } else { "no" }
-        )?;
-    } else {
-        writeln!(
-            out,
-            "  handshake: not fully captured; window scaling {}",
-            findings::window_scaling_word(h.window_scaling)
-        )?;
-    }
-    writeln!(
-        out,
-        "  bytes: client->server {}, server->client {}{}",
-        c.tcp.bytes.client_to_server,
-        c.tcp.bytes.server_to_client,
-        if c.tcp.missing_bytes.client_to_server + c.tcp.missing_bytes.server_to_client > 0 {
-            format!(
-                " (missing from capture: {} / {})",
-                c.tcp.missing_bytes.client_to_server, c.tcp.missing_bytes.server_to_client
-            )
-        } else {
-            String::new()
-        }
-    )?;
-    writeln!(
-        out,
-        "  receive window: client {}..{}, server {}..{} bytes",
-        opt(c.tcp.receiver_window.client.min),
-        opt(c.tcp.receiver_window.client.max),
-        opt(c.tcp.receiver_window.server.min),
-        opt(c.tcp.receiver_window.server.max)
-    )?;
-    writeln!(
-        out,
-        "  flow control: {}",
-        findings::flow_control_verdict(&c.tcp.flow_control)
-    )?;
-    if !c.tcp.flow_control.evidence_frames.is_empty() {
-        let frames: Vec<String> = c
-            .tcp
-            .flow_control
-            .evidence_frames
-            .iter()
-            .take(12)
-            .map(u64::to_string)
-            .collect();
-        writeln!(out, "    shown by frames {}", frames.join(", "))?;
+    let facts = connection_facts(c);
+    let (warnings, facts): (Vec<_>, Vec<_>) = facts.iter().partition(|f| f.label == "warning");
+    for f in facts {
+        writeln!(out, "  {}: {}", f.label, f.value)?;
     }
     let flags: Vec<String> = Flag::ALL
         .iter()
@@ -181,8 +123,8 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
             }
         )?;
     }
-    for w in &c.warnings {
-        writeln!(out, "  warning: {}", findings::connection_warning(w))?;
+    for w in warnings {
+        writeln!(out, "  warning: {}", w.value)?;
     }
     Ok(())
 }

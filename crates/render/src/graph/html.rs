@@ -11,7 +11,7 @@ use recvscope_analysis::correlate::RecvRow;
 use recvscope_tcp::Flag;
 
 use super::svg::escape;
-use crate::findings;
+use crate::facts::connection_facts;
 
 const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; margin: 1.5em auto; max-width: 1100px; color: #222; padding: 0 1em; }
@@ -156,70 +156,8 @@ fn connection(h: &mut String, c: &ConnectionSummary) {
             c.tcp.packets.client, c.tcp.packets.server
         ),
     );
-    let hs = &c.tcp.handshake;
-    let handshake = if hs.seen {
-        format!(
-            "RTT {} ms, MSS {}, window scale client {} / server {} ({}), SACK {}",
-            opt(hs.rtt_ns.map(ms_tenths)),
-            opt(hs.mss),
-            opt(hs.client_wscale),
-            opt(hs.server_wscale),
-            findings::window_scaling_word(hs.window_scaling),
-            if hs.sack_permitted { "yes" } else { "no" }
-        )
-    } else {
-        format!(
-            "not fully captured; window scaling {}",
-            findings::window_scaling_word(hs.window_scaling)
-        )
-    };
-    row(h, "handshake", &handshake);
-    row(
-        h,
-        "stream bytes",
-        &format!(
-            "client → server {}, server → client {}",
-            c.tcp.bytes.client_to_server, c.tcp.bytes.server_to_client
-        ),
-    );
-    if c.tcp.missing_bytes.client_to_server + c.tcp.missing_bytes.server_to_client > 0 {
-        row(
-            h,
-            "missing from the capture",
-            &format!(
-                "client → server {}, server → client {}",
-                c.tcp.missing_bytes.client_to_server, c.tcp.missing_bytes.server_to_client
-            ),
-        );
-    }
-    let w = &c.tcp.receiver_window;
-    row(
-        h,
-        "receive window (bytes)",
-        &format!(
-            "client {}..{}, server {}..{}",
-            opt(w.client.min),
-            opt(w.client.max),
-            opt(w.server.min),
-            opt(w.server.max)
-        ),
-    );
-    row(
-        h,
-        "largest bytes in flight",
-        &format!(
-            "client {}, server {}",
-            c.tcp.max_bytes_in_flight.client, c.tcp.max_bytes_in_flight.server
-        ),
-    );
-    let fc = &c.tcp.flow_control;
-    row(h, "flow control", &findings::flow_control_verdict(fc));
-    if !fc.evidence_frames.is_empty() {
-        let frames: Vec<String> = fc.evidence_frames.iter().map(u64::to_string).collect();
-        row(h, "shown by frames", &frames.join(", "));
-    }
-    for warning in &c.warnings {
-        row(h, "warning", &findings::connection_warning(warning));
+    for f in connection_facts(c) {
+        row(h, f.label, &f.value);
     }
     h.push_str("</table>\n");
 }

@@ -1,0 +1,143 @@
+//! The facts of one connection as labelled lines, the one list that the
+//! text report and the HTML page both draw.
+
+use recvscope_analysis::ConnectionSummary;
+use recvscope_tcp::WindowScaling;
+
+use crate::findings;
+use crate::units::ms;
+
+/// How many evidence frames are named before "…".
+const EVIDENCE_SHOWN: usize = 12;
+
+/// One labelled fact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+/// The handshake, bytes, windows, flow control and warnings of `c`, in order.
+pub fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
+    let t = &c.tcp;
+    let mut facts = Vec::new();
+    let mut fact = |label, value| facts.push(Fact { label, value });
+    let h = &t.handshake;
+    fact(
+        "handshake",
+        if h.seen {
+            let scale = if h.window_scaling == WindowScaling::Known {
+                format!(
+                    "window scale client {} / server {}",
+                    opt(h.client_wscale),
+                    opt(h.server_wscale)
+                )
+            } else {
+                "window scaling not used".to_string()
+            };
+            format!(
+                "RTT {}, MSS {}, {scale}, SACK {}",
+                opt(h.rtt_ns.map(|ns| format!("{} ms", ms(ns as f64)))),
+                opt(h.mss),
+                if h.sack_permitted { "yes" } else { "no" }
+            )
+        } else {
+            format!(
+                "not fully captured; window scaling {}",
+                findings::window_scaling_word(h.window_scaling)
+            )
+        },
+    );
+    let missing = &t.missing_bytes;
+    fact(
+        "bytes",
+        format!(
+            "client->server {}, server->client {}{}",
+            t.bytes.client_to_server,
+            t.bytes.server_to_client,
+            if missing.client_to_server + missing.server_to_client > 0 {
+                format!(
+                    " (missing from capture: {} / {})",
+                    missing.client_to_server, missing.server_to_client
+                )
+            } else {
+                String::new()
+            }
+        ),
+    );
+    let w = &t.receiver_window;
+    fact(
+        "receive window",
+        format!(
+            "client {}..{}, server {}..{} bytes",
+            opt(w.client.min),
+            opt(w.client.max),
+            opt(w.server.min),
+            opt(w.server.max)
+        ),
+    );
+    fact(
+        "largest bytes in flight",
+        format!(
+            "client {}, server {}",
+            t.max_bytes_in_flight.client, t.max_bytes_in_flight.server
+        ),
+    );
+    let fc = &t.flow_control;
+    fact("flow control", findings::flow_control_verdict(fc));
+    if !fc.evidence_frames.is_empty() {
+        let frames: Vec<String> = fc
+            .evidence_frames
+            .iter()
+            .take(EVIDENCE_SHOWN)
+            .map(u64::to_string)
+            .collect();
+        let more = if fc.evidence_frames.len() > EVIDENCE_SHOWN {
+            ", …"
+        } else {
+            ""
+        };
+        fact("shown by frames", format!("{}{more}", frames.join(", ")));
+    }
+    for warning in &c.warnings {
+        fact("warning", findings::connection_warning(warning));
+    }
+    facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recvscope_testkit::{Pkt, Trace};
+
+    #[test]
+    fn the_facts_name_each_figure_once_in_report_order() {
+        let mut t = Trace::new();
+        t.push(Pkt::c2s(1000, b"").syn().mss(1460).window(8192))
+            .at(
+                50,
+                Pkt::s2c(5000, b"").syn().ack(1001).mss(1460).window(4000),
+            )
+            .push(Pkt::c2s(1001, b"").ack(5001).window(8192));
+        let c = &crate::tests::report(&t).connections[0];
+        let labels: Vec<&str> = connection_facts(c).iter().map(|f| f.label).collect();
+        assert_eq!(
+            labels,
+            [
+                "handshake",
+                "bytes",
+                "receive window",
+                "largest bytes in flight",
+                "flow control"
+            ]
+        );
+        assert_eq!(
+            connection_facts(c)[0].value,
+            "RTT 1.050 ms, MSS 1460, window scaling not used, SACK no"
+        );
+    }
+}
