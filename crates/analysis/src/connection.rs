@@ -25,7 +25,7 @@ impl ConnectionSummary {
     /// last bodies end in `bodies`) and joins the two.
     pub(super) fn finish(done: Finished<HttpStream>, bodies: &mut dyn BodySink) -> Self {
         let http = done.stream.finish(done.tcp.id, bodies);
-        let mut warnings = http.warnings;
+        let mut warnings: Vec<String> = http.warnings.iter().map(|w| format!("{w:?}")).collect();
         warnings.extend(done.warnings);
         ConnectionSummary {
             tcp: done.tcp,
