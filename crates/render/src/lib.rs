@@ -4,6 +4,7 @@
 
 pub mod explain;
 pub mod graph;
+pub mod http_words;
 pub mod recvs;
 pub mod tcp_lab;
 pub mod text;
