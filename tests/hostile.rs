@@ -212,8 +212,8 @@ fn hostile_streams_are_cut_at_their_limits_with_warnings() {
 
     let (warnings, rss) = replay(&path);
     for needle in [
-        "message head exceeds 65536 bytes",
-        "chunk size overflows u64",
+        r#""why":{"kind":"head_too_large","max":65536}"#,
+        r#""why":{"kind":"chunk_size_overflow"}"#,
         r#"{"kind":"reassembly_limit"}"#,
         "\"content_length\":9223372036854775808",
         "\"body_bytes\":2800000",

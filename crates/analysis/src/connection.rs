@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use recvscope_http::Transaction;
+use recvscope_http::{HttpWarning, Transaction};
 use recvscope_tcp::{Finished, PacketRecord, TcpSummary, TcpWarning};
 
 use super::http_stream::{BodySink, HttpStream};
@@ -24,7 +24,7 @@ pub struct ConnectionSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum ConnectionWarning {
-    Http(String),
+    Http(HttpWarning),
     Tcp(TcpWarning),
 }
 

@@ -2,6 +2,8 @@
 //! byte at a time. Chunk data itself is not seen here: the caller streams
 //! it to the body sink, counting down [`ChunkState::Data`].
 
+use super::Broken;
+
 const MAX_CHUNK_LINE: usize = 4096;
 
 /// Where a chunked body's decoding stands.
@@ -47,7 +49,7 @@ pub(super) enum ChunkEv {
     /// The body ended (the trailer section is over).
     Done,
     /// The framing is broken: why.
-    Err(&'static str),
+    Err(Broken),
 }
 
 fn hex_val(b: u8) -> Option<u64> {
@@ -67,15 +69,15 @@ pub(super) fn chunk_byte(c: &mut ChunkState, b: u8, max_trailer: usize) -> Chunk
         } => {
             *line += 1;
             if *line > MAX_CHUNK_LINE {
-                return ChunkEv::Err("chunk-size line too long");
+                return ChunkEv::Err(Broken::ChunkSizeLineTooLong);
             }
             if *cr && b != b'\n' {
-                return ChunkEv::Err("stray CR in chunk-size line");
+                return ChunkEv::Err(Broken::StrayCrInChunkSize);
             }
             match b {
                 b'\n' => {
                     if *digits == 0 {
-                        return ChunkEv::Err("missing chunk size");
+                        return ChunkEv::Err(Broken::MissingChunkSize);
                     }
                     let v = *value;
                     *c = if v == 0 {
@@ -92,11 +94,11 @@ pub(super) fn chunk_byte(c: &mut ChunkState, b: u8, max_trailer: usize) -> Chunk
                     Some(d) if !*after => {
                         match value.checked_mul(16).and_then(|v| v.checked_add(d)) {
                             Some(v) => *value = v,
-                            None => return ChunkEv::Err("chunk size overflows u64"),
+                            None => return ChunkEv::Err(Broken::ChunkSizeOverflow),
                         }
                         *digits = digits.saturating_add(1);
                     }
-                    _ => return ChunkEv::Err("invalid chunk size"),
+                    _ => return ChunkEv::Err(Broken::InvalidChunkSize),
                 },
             }
             ChunkEv::More
@@ -111,7 +113,7 @@ pub(super) fn chunk_byte(c: &mut ChunkState, b: u8, max_trailer: usize) -> Chunk
                 *c = ChunkState::size();
                 ChunkEv::More
             }
-            _ => ChunkEv::Err("missing CRLF after chunk data"),
+            _ => ChunkEv::Err(Broken::MissingCrlfAfterChunkData),
         },
         ChunkState::Trailer { line, total } => match b {
             b'\n' if *line == 0 => ChunkEv::Done,
@@ -124,7 +126,7 @@ pub(super) fn chunk_byte(c: &mut ChunkState, b: u8, max_trailer: usize) -> Chunk
                 *line += 1;
                 *total += 1;
                 if *total > max_trailer {
-                    ChunkEv::Err("trailer section too large")
+                    ChunkEv::Err(Broken::TrailerTooLarge)
                 } else {
                     ChunkEv::More
                 }

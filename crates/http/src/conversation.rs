@@ -4,8 +4,10 @@
 
 use std::collections::VecDeque;
 
-use super::direction::{Dir, Stop};
-use super::{BodySink, HttpSummary, Limits, Request, Response, Side, Transaction};
+use super::direction::Dir;
+use super::{
+    BodySink, Cut, HttpSummary, HttpWarning, Limits, Request, Response, Side, Transaction,
+};
 
 /// Most warnings kept; the rest are only counted.
 pub(super) const MAX_WARNINGS: usize = 256;
@@ -31,7 +33,7 @@ pub(super) struct Core {
     pub(super) pending: VecDeque<Pending>,
     /// 1xx statuses seen since the last final response.
     pub(super) interim: Vec<u16>,
-    warnings: Vec<String>,
+    warnings: Vec<HttpWarning>,
     /// Warnings beyond [`MAX_WARNINGS`], only counted.
     suppressed: u64,
     /// A side switched protocols; the other follows.
@@ -40,9 +42,9 @@ pub(super) struct Core {
 
 impl Core {
     /// Keeps a warning (or counts it, beyond [`MAX_WARNINGS`]).
-    pub(super) fn warn(&mut self, msg: String) {
+    pub(super) fn warn(&mut self, w: HttpWarning) {
         if self.warnings.len() < MAX_WARNINGS {
-            self.warnings.push(msg);
+            self.warnings.push(w);
         } else {
             self.suppressed = self.suppressed.saturating_add(1);
         }
@@ -67,10 +69,10 @@ impl Core {
     pub(super) fn push_pending(&mut self, p: Pending) {
         while self.pending.len() >= self.limits.max_pending_requests.max(1) {
             if let Some(old) = self.pending.pop_front() {
-                self.warn(format!(
-                    "client: more than {} requests awaiting a response; transaction {} will not be paired",
-                    self.limits.max_pending_requests, old.txn
-                ));
+                self.warn(HttpWarning::TooManyPendingRequests {
+                    max: self.limits.max_pending_requests,
+                    txn: old.txn,
+                });
             }
         }
         self.pending.push_back(p);
@@ -118,7 +120,7 @@ impl Conversation {
         }
         for dir in [&mut self.client, &mut self.server] {
             if !dir.in_tunnel() {
-                dir.stop(&mut self.core, sink, Stop::Tunnel);
+                dir.stop(&mut self.core, sink, Cut::ProtocolSwitched);
             }
         }
     }
@@ -144,7 +146,7 @@ impl Conversation {
         let (dir, core) = self.parts(side);
         // The close time is not part of the records: bodies end at their last byte.
         let _ = ts_ns;
-        dir.stop(core, sink, Stop::Close);
+        dir.stop(core, sink, Cut::ConnectionClosed);
     }
 
     /// End of input: finalises open messages (incomplete ones marked so)
@@ -152,13 +154,13 @@ impl Conversation {
     pub fn finish(mut self, sink: &mut dyn BodySink) -> HttpSummary {
         let core = &mut self.core;
         for dir in [&mut self.client, &mut self.server] {
-            dir.stop(core, sink, Stop::Finish);
+            dir.stop(core, sink, Cut::InputEnded);
             dir.report(core);
         }
         if core.suppressed > 0 {
-            let n = core.suppressed;
-            core.warnings
-                .push(format!("{n} further warnings suppressed"));
+            core.warnings.push(HttpWarning::Suppressed {
+                count: core.suppressed,
+            });
         }
         HttpSummary {
             transactions: std::mem::take(&mut core.txns),

@@ -1,9 +1,11 @@
 //! Parsing of one buffered message head (start line + header fields).
 //!
 //! Everything here is lenient and total: any byte sequence yields a value,
-//! with `ok` flags / `Err` strings telling the caller what was malformed.
+//! with `ok` flags / [`Broken`] reasons telling the caller what was malformed.
 
 use std::borrow::Cow;
+
+use super::Broken;
 
 /// A message head split into its start line and its header fields,
 /// borrowing from the buffered head wherever it is valid UTF-8.
@@ -35,7 +37,7 @@ fn field(line: &str) -> Option<(&str, &str)> {
     (!name.is_empty()).then(|| (name, trim_ows(value)))
 }
 
-/// At most 64 characters of `s`, for quoting input in warnings.
+/// At most 64 characters of `s` (then `…`), for quoting input in warnings.
 pub(super) fn short(s: &str) -> String {
     let mut out: String = s.chars().take(64).collect();
     if out.len() < s.len() {
@@ -122,21 +124,22 @@ impl<'a> Head<'a> {
     /// The Content-Length, checking every occurrence: `Ok(None)` when absent,
     /// `Err` for a non-numeric, overflowing or conflicting value. Repeated
     /// identical values (`42, 42`) are accepted (RFC 9110 §8.6).
-    pub fn content_length(&self) -> Result<Option<u64>, String> {
+    pub fn content_length(&self) -> Result<Option<u64>, Broken> {
         let mut found: Option<u64> = None;
         for raw in self.all("content-length") {
             for part in raw.split(',').map(trim_ows) {
                 if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(format!("invalid Content-Length {:?}", short(raw)));
+                    return Err(Broken::InvalidContentLength { value: short(raw) });
                 }
                 let Ok(value) = part.parse::<u64>() else {
-                    return Err(format!("Content-Length {} overflows u64", short(part)));
+                    return Err(Broken::ContentLengthOverflow { value: short(part) });
                 };
                 match found {
                     Some(prev) if prev != value => {
-                        return Err(format!(
-                            "conflicting Content-Length values {prev} and {value}"
-                        ));
+                        return Err(Broken::ConflictingContentLengths {
+                            first: prev,
+                            second: value,
+                        });
                     }
                     _ => found = Some(value),
                 }

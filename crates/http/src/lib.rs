@@ -19,7 +19,10 @@
 //! client; a start line may continue into the following chunks). Skipped
 //! bytes are counted in one warning per episode.
 //!
-//! Layout: `types` holds the public records and the sink; `start_line`
+//! Warnings are data ([`HttpWarning`]): the words for them are the renderer's.
+//!
+//! Layout: `types` holds the public records and the sink; `warning` the
+//! warnings; `start_line`
 //! recognises message starts; `head` parses a buffered head; `chunked`
 //! decodes the chunked coding; `direction` is one side's state machine
 //! (head phase, body phase); `conversation` pairs the two sides.
@@ -32,6 +35,8 @@ mod start_line;
 #[cfg(test)]
 mod tests;
 mod types;
+mod warning;
 
 pub use conversation::Conversation;
 pub use types::{BodySink, HttpSummary, Limits, NoBodies, Request, Response, Side, Transaction};
+pub use warning::{Broken, Cut, HttpWarning, SkipReason};

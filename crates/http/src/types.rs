@@ -143,12 +143,14 @@ pub struct Transaction {
     pub response: Option<Response>,
 }
 
+pub use super::warning::HttpWarning;
+
 /// Everything parsed from one connection.
 #[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpSummary {
     /// Transactions in order of creation (request head seen, or orphan response head seen).
     pub transactions: Vec<Transaction>,
-    /// Human-readable notes on anomalies (skipped bytes, gaps, bad framing),
-    /// each prefixed with the side; capped, with a final count of those dropped.
-    pub warnings: Vec<String>,
+    /// Anomalies (skipped bytes, gaps, bad framing) in the order noticed;
+    /// capped, with a final [`HttpWarning::Suppressed`] count of those dropped.
+    pub warnings: Vec<HttpWarning>,
 }

@@ -15,7 +15,7 @@ use crate::units::{secs, secs_to_ms};
 /// One warning about a connection.
 pub fn connection_warning(w: &ConnectionWarning) -> String {
     match w {
-        ConnectionWarning::Http(text) => text.clone(),
+        ConnectionWarning::Http(w) => crate::http_words::http_warning(w),
         ConnectionWarning::Tcp(w) => tcp_warning(*w),
     }
 }

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod facts;
 pub mod findings;
 pub mod graph;
+pub mod http_words;
 pub mod recvs;
 pub mod tcp_lab;
 pub mod text;

@@ -6,7 +6,7 @@
 use super::{AFTER_BROKEN, AFTER_GAP, Dir, HeadPos, Msg, State};
 use crate::chunked::{ChunkEv, ChunkState, chunk_byte};
 use crate::conversation::Core;
-use crate::{BodySink, Side};
+use crate::{BodySink, Broken, HttpWarning, Side};
 
 /// How a body is framed, with the progress of reading it.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +33,7 @@ impl Dir {
         sink: &mut dyn BodySink,
         txn: usize,
         pos: HeadPos,
-        body: Result<Option<Body>, String>,
+        body: Result<Option<Body>, Broken>,
     ) {
         self.msg = Some(Msg {
             txn,
@@ -46,10 +46,11 @@ impl Dir {
             Ok(Some(b)) => self.state = State::Body(b),
             Ok(None) => self.end_msg(core, sink, true),
             Err(why) => {
-                core.warn(format!(
-                    "{}: transaction {txn}: {why}; message incomplete",
-                    self.side
-                ));
+                core.warn(HttpWarning::MessageIncomplete {
+                    side: self.side,
+                    txn,
+                    why,
+                });
                 self.end_msg(core, sink, false);
                 self.enter_sync(AFTER_BROKEN);
             }
@@ -157,10 +158,8 @@ impl Dir {
         let txn = m.txn;
         if done {
             self.end_msg(core, sink, true);
-        } else if let Some(e) = broken {
-            core.warn(format!(
-                "{side}: transaction {txn}: {e}; message incomplete"
-            ));
+        } else if let Some(why) = broken {
+            core.warn(HttpWarning::MessageIncomplete { side, txn, why });
             self.end_msg(core, sink, false);
             self.enter_sync(AFTER_BROKEN);
         }
@@ -177,12 +176,11 @@ impl Dir {
             State::Tunnel => self.tunnel_bytes = self.tunnel_bytes.saturating_add(len),
             State::Sync => {}
             State::Idle => {
-                core.warn(format!("{side}: {len} bytes missing between messages"));
+                core.warn(HttpWarning::BytesMissingBetweenMessages { side, bytes: len });
                 self.enter_sync(AFTER_GAP);
             }
             State::Header(_) => {
-                let why = format!("{len} bytes missing inside the message head");
-                self.abandon_head(core, sink, &why);
+                self.abandon_head(core, sink, Broken::MissingInHead { bytes: len });
                 self.sync_reason = Some(AFTER_GAP);
             }
             State::Body(body) => {
@@ -219,16 +217,20 @@ impl Dir {
                     Body::Chunked(_) => true,
                 };
                 if overrun {
-                    core.warn(format!(
-                        "{side}: transaction {txn}: {len} bytes missing past the body's known extent; message incomplete"
-                    ));
+                    core.warn(HttpWarning::BytesMissingPastBody {
+                        side,
+                        txn,
+                        bytes: len,
+                    });
                     self.end_msg(core, sink, false);
                     self.enter_sync(AFTER_GAP);
                 } else {
                     if first_gap {
-                        core.warn(format!(
-                            "{side}: transaction {txn}: bytes missing inside the body (first gap: {len} bytes; the message's missing_bytes counts them all)"
-                        ));
+                        core.warn(HttpWarning::BytesMissingInBody {
+                            side,
+                            txn,
+                            first_gap: len,
+                        });
                     }
                     if matches!(self.state, State::Idle) {
                         self.end_msg(core, sink, false);

@@ -9,7 +9,7 @@ use crate::chunked::ChunkState;
 use crate::conversation::{Core, Pending};
 use crate::head::{self, Head};
 use crate::start_line::{Check, Start};
-use crate::{BodySink, Request, Response, Side};
+use crate::{BodySink, Broken, HttpWarning, Request, Response, Side};
 
 /// Most 1xx statuses kept for one final response ([`Response::interim`]).
 const MAX_INTERIM: usize = 16;
@@ -64,13 +64,12 @@ impl Dir {
             if self.buf.len() >= max {
                 self.state = State::Header(scan);
                 if !scan.confirmed {
-                    core.warn(format!(
-                        "{}: start line exceeds the {max}-byte head limit",
-                        self.side
-                    ));
+                    core.warn(HttpWarning::StartLineTooLong {
+                        side: self.side,
+                        max,
+                    });
                 }
-                let why = format!("message head exceeds {max} bytes");
-                self.abandon_head(core, sink, &why);
+                self.abandon_head(core, sink, Broken::HeadTooLarge { max });
                 self.skip(rest.len() - i);
                 return rest.len();
             }
@@ -151,7 +150,7 @@ impl Dir {
     /// Gives up on a head that will not complete. A head whose start line
     /// was valid is recorded as an incomplete message (others count as
     /// skipped bytes); then the side resynchronises.
-    pub(super) fn abandon_head(&mut self, core: &mut Core, sink: &mut dyn BodySink, why: &str) {
+    pub(super) fn abandon_head(&mut self, core: &mut Core, sink: &mut dyn BodySink, why: Broken) {
         let State::Header(scan) = self.state else {
             return;
         };
@@ -169,8 +168,7 @@ impl Dir {
             ts_end: scan.ts_last,
         };
         let buf = std::mem::take(&mut self.buf);
-        let broken = Some(why.to_string());
-        self.record_head(core, sink, &Head::parse(&buf, false), pos, broken);
+        self.record_head(core, sink, &Head::parse(&buf, false), pos, Some(why));
         self.buf = buf;
         self.reset_buf();
     }
@@ -184,7 +182,7 @@ impl Dir {
         sink: &mut dyn BodySink,
         head: &Head,
         pos: HeadPos,
-        broken: Option<String>,
+        broken: Option<Broken>,
     ) {
         match self.side {
             Side::Client => self.request_head(core, sink, head, pos, broken),
@@ -198,7 +196,7 @@ impl Dir {
         sink: &mut dyn BodySink,
         head: &Head,
         pos: HeadPos,
-        broken: Option<String>,
+        broken: Option<Broken>,
     ) {
         let line = head::request_line(&head.start);
         let cl = head.content_length();
@@ -230,23 +228,18 @@ impl Dir {
         let body = if let Some(why) = broken {
             Err(why)
         } else if !line.ok {
-            Err(format!(
-                "malformed request line {:?}",
-                head::short(&head.start)
-            ))
+            Err(Broken::MalformedRequestLine {
+                line: head::short(&head.start),
+            })
         } else {
             match (chunked, cl) {
                 (Some(true), _) => {
                     if head.has("content-length") {
-                        core.warn(format!(
-                            "client: transaction {txn}: both Transfer-Encoding and Content-Length; chunked wins"
-                        ));
+                        core.warn(HttpWarning::RequestChunkedWithContentLength { txn });
                     }
                     Ok(Some(Body::Chunked(ChunkState::size())))
                 }
-                (Some(false), _) => {
-                    Err("request Transfer-Encoding does not end in chunked".to_string())
-                }
+                (Some(false), _) => Err(Broken::RequestTransferEncodingNotChunked),
                 (None, Err(e)) => Err(e),
                 (None, Ok(None | Some(0))) => Ok(None),
                 (None, Ok(Some(n))) => Ok(Some(Body::Length(n))),
@@ -261,7 +254,7 @@ impl Dir {
         sink: &mut dyn BodySink,
         head: &Head,
         pos: HeadPos,
-        broken: Option<String>,
+        broken: Option<Broken>,
     ) {
         let line = head::status_line(&head.start);
         let status = line.status;
@@ -271,7 +264,7 @@ impl Dir {
             }
             match broken {
                 Some(why) => {
-                    core.warn(format!("server: interim {status} response: {why}"));
+                    core.warn(HttpWarning::InterimBroken { status, why });
                     self.enter_sync(AFTER_BROKEN);
                 }
                 None => self.state = State::Idle,
@@ -288,19 +281,18 @@ impl Dir {
         let body = if let Some(why) = broken {
             Err(why)
         } else if !line.ok {
-            Err(format!(
-                "malformed status line {:?}",
-                head::short(&head.start)
-            ))
+            Err(Broken::MalformedStatusLine {
+                line: head::short(&head.start),
+            })
         } else if tunnel || no_body {
             Ok(None)
         } else {
             match (chunked, cl.clone()) {
                 (Some(is_chunked), _) => {
                     if head.has("content-length") {
-                        core.warn(format!(
-                            "server: status {status}: both Transfer-Encoding and Content-Length; Transfer-Encoding wins"
-                        ));
+                        core.warn(HttpWarning::ResponseTransferEncodingWithContentLength {
+                            status,
+                        });
                     }
                     Ok(Some(if is_chunked {
                         Body::Chunked(ChunkState::size())

@@ -5,7 +5,7 @@
 
 use super::conversation::Core;
 use super::start_line::{Check, looks_like_start};
-use super::{BodySink, Side};
+use super::{BodySink, Broken, Cut, HttpWarning, Side, SkipReason};
 
 mod body_phase;
 mod head_phase;
@@ -16,11 +16,11 @@ use head_phase::Scan;
 /// Capacity the head buffer keeps between messages; a larger one is shrunk.
 const KEEP_BUF_CAPACITY: usize = 8 * 1024;
 
-/// Why a side is resynchronising (quoted in the skipped-bytes warning).
-const MID_STREAM: &str = "capture started inside a message";
-const NOT_A_START: &str = "data that is not an HTTP message start";
-const AFTER_GAP: &str = "after a capture gap";
-const AFTER_BROKEN: &str = "after an unparseable message";
+/// Why a side is resynchronising (told in the skipped-bytes warning).
+const MID_STREAM: SkipReason = SkipReason::CaptureStartedInsideMessage;
+const NOT_A_START: SkipReason = SkipReason::NotAMessageStart;
+const AFTER_GAP: SkipReason = SkipReason::AfterGap;
+const AFTER_BROKEN: SkipReason = SkipReason::AfterUnparseableMessage;
 
 /// What a side is doing.
 #[derive(Debug)]
@@ -77,19 +77,8 @@ pub(super) struct Dir {
     /// Bytes skipped in the current resynchronisation.
     skipped: u64,
     /// Set while resynchronising: why.
-    sync_reason: Option<&'static str>,
+    sync_reason: Option<SkipReason>,
     tunnel_bytes: u64,
-}
-
-/// How [`Dir::stop`] was reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Stop {
-    /// The side sent FIN or RST.
-    Close,
-    /// The input ended.
-    Finish,
-    /// The connection switched protocols.
-    Tunnel,
 }
 
 impl Dir {
@@ -118,7 +107,7 @@ impl Dir {
         &self.buf
     }
 
-    fn enter_sync(&mut self, reason: &'static str) {
+    fn enter_sync(&mut self, reason: SkipReason) {
         self.state = State::Sync;
         self.sync_reason.get_or_insert(reason);
         self.reset_buf();
@@ -130,13 +119,14 @@ impl Dir {
 
     /// Ends a resynchronisation, reporting what it skipped.
     fn end_sync(&mut self, core: &mut Core) {
-        if let Some(reason) = self.sync_reason.take()
+        if let Some(why) = self.sync_reason.take()
             && self.skipped > 0
         {
-            core.warn(format!(
-                "{}: skipped {} bytes ({reason})",
-                self.side, self.skipped
-            ));
+            core.warn(HttpWarning::Skipped {
+                side: self.side,
+                bytes: self.skipped,
+                why,
+            });
         }
         self.skipped = 0;
     }
@@ -159,8 +149,8 @@ impl Dir {
                 // return 0; this guard is a backstop against looping.
                 stalls += 1;
                 if stalls > 4 {
-                    core.warn(format!("{}: parser stalled; skipping", self.side));
-                    self.stop(core, sink, Stop::Finish);
+                    core.warn(HttpWarning::ParserStalled { side: self.side });
+                    self.stop(core, sink, Cut::InputEnded);
                     self.enter_sync(NOT_A_START);
                     self.skip(rest.len());
                     break;
@@ -212,33 +202,25 @@ impl Dir {
     }
 
     /// Ends this side's input (close, end of capture, or protocol switch).
-    pub(super) fn stop(&mut self, core: &mut Core, sink: &mut dyn BodySink, how: Stop) {
+    pub(super) fn stop(&mut self, core: &mut Core, sink: &mut dyn BodySink, by: Cut) {
         let side = self.side;
-        let what = match how {
-            Stop::Close => "connection closed",
-            Stop::Finish => "input ended",
-            Stop::Tunnel => "protocol switched",
-        };
         match self.state {
-            State::Header(_) => {
-                self.abandon_head(core, sink, &format!("{what} inside the message head"));
+            State::Header(_) => self.abandon_head(core, sink, Broken::HeadCut { by }),
+            State::Body(Body::Close) if by == Cut::ConnectionClosed => {
+                self.end_msg(core, sink, true);
             }
-            State::Body(Body::Close) if how == Stop::Close => self.end_msg(core, sink, true),
             State::Body(b) => {
                 let txn = self.msg.map_or(0, |m| m.txn);
-                let detail = if matches!(b, Body::Close) {
-                    "before the server closed: close-delimited body may be truncated"
+                core.warn(if matches!(b, Body::Close) {
+                    HttpWarning::CloseDelimitedBodyCut { side, txn, by }
                 } else {
-                    "before the end of the body"
-                };
-                core.warn(format!(
-                    "{side}: transaction {txn}: {what} {detail}; message incomplete"
-                ));
+                    HttpWarning::BodyCut { side, txn, by }
+                });
                 self.end_msg(core, sink, false);
             }
             State::Sync | State::Idle | State::Tunnel => {}
         }
-        if how == Stop::Tunnel {
+        if by == Cut::ProtocolSwitched {
             self.state = State::Tunnel;
         }
     }
@@ -247,10 +229,10 @@ impl Dir {
     pub(super) fn report(&mut self, core: &mut Core) {
         self.end_sync(core);
         if self.tunnel_bytes > 0 {
-            core.warn(format!(
-                "{}: {} bytes after a protocol switch (101 or CONNECT) not parsed",
-                self.side, self.tunnel_bytes
-            ));
+            core.warn(HttpWarning::TunnelBytesNotParsed {
+                side: self.side,
+                bytes: self.tunnel_bytes,
+            });
         }
     }
 }

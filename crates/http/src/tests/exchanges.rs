@@ -256,8 +256,13 @@ fn connect_2xx_switches_the_connection_to_a_tunnel() {
     let r = resp(&s, 0);
     assert!(r.complete && !r.close_delimited);
     assert_eq!(r.body_bytes, 0);
-    assert!(has_warning(&s, "client: 23 bytes after a protocol switch"));
-    assert!(has_warning(&s, "server: 19 bytes after a protocol switch"));
+    assert_eq!(
+        s.warnings,
+        [
+            HttpWarning::TunnelBytesNotParsed { side: C, bytes: 23 },
+            HttpWarning::TunnelBytesNotParsed { side: S, bytes: 19 },
+        ]
+    );
 }
 
 #[test]
@@ -279,7 +284,10 @@ fn switching_protocols_101_is_final_and_starts_a_tunnel() {
     let s = c.finish(&mut sink);
     assert_eq!(resp(&s, 0).status, 101);
     assert!(resp(&s, 0).interim.is_empty());
-    assert!(has_warning(&s, "server: 7 bytes after a protocol switch"));
+    assert_eq!(
+        s.warnings,
+        [HttpWarning::TunnelBytesNotParsed { side: S, bytes: 7 }]
+    );
 }
 
 #[test]
@@ -328,5 +336,8 @@ fn pending_queue_is_bounded_and_oldest_request_goes_unpaired() {
     assert!(s.transactions[0].response.is_none());
     assert_eq!(resp(&s, 1).status, 200);
     assert_eq!(resp(&s, 2).status, 201);
-    assert!(has_warning(&s, "transaction 0 will not be paired"));
+    assert_eq!(
+        s.warnings,
+        [HttpWarning::TooManyPendingRequests { max: 2, txn: 0 }]
+    );
 }

@@ -77,7 +77,11 @@ fn check_invariants(s: &HttpSummary, sink: &Collect) {
             );
         }
     }
-    assert!(!has_warning(s, "stalled"));
+    assert!(
+        !s.warnings
+            .iter()
+            .any(|w| matches!(w, HttpWarning::ParserStalled { .. }))
+    );
     assert!(s.warnings.len() <= MAX_WARNINGS + 1);
 }
 

@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::{BodySink, Conversation, HttpSummary, Limits, Request, Response, Side};
+use super::{
+    BodySink, Broken, Conversation, Cut, HttpSummary, HttpWarning, Limits, Request, Response, Side,
+    SkipReason,
+};
 
 mod bodies;
 mod exchanges;
@@ -51,6 +54,7 @@ fn resp(s: &HttpSummary, i: usize) -> &Response {
     s.transactions[i].response.as_ref().expect("response")
 }
 
-fn has_warning(s: &HttpSummary, needle: &str) -> bool {
-    s.warnings.iter().any(|w| w.contains(needle))
+/// The warning of a resynchronisation on `side` that skipped `bytes`.
+fn skipped(side: Side, bytes: u64, why: SkipReason) -> HttpWarning {
+    HttpWarning::Skipped { side, bytes, why }
 }

@@ -41,10 +41,14 @@ fn gap_inside_body_is_accounted_and_parsing_continues() {
         sink.ends,
         vec![(0, C, true), (1, C, true), (0, S, false), (1, S, true)]
     );
-    assert!(has_warning(
-        &s,
-        "bytes missing inside the body (first gap: 20 bytes"
-    ));
+    assert_eq!(
+        s.warnings,
+        [HttpWarning::BytesMissingInBody {
+            side: S,
+            txn: 0,
+            first_gap: 20
+        }]
+    );
 }
 
 #[test]
@@ -109,7 +113,14 @@ fn gap_past_end_of_body_resyncs_on_next_segment() {
     // Pairing cannot know a response was lost: the next one pairs with /2.
     assert_eq!(resp(&s, 1).body_bytes, 1);
     assert!(resp(&s, 1).complete);
-    assert!(has_warning(&s, "past the body's known extent"));
+    assert_eq!(
+        s.warnings,
+        [HttpWarning::BytesMissingPastBody {
+            side: S,
+            txn: 0,
+            bytes: 45
+        }]
+    );
 }
 
 #[test]
@@ -140,11 +151,17 @@ fn gap_inside_headers_marks_incomplete_and_resyncs_on_next_message() {
     assert_eq!((r.ts_first_byte_ns, r.ts_last_byte_ns), (2, 2));
     let r = resp(&s, 1);
     assert_eq!((r.status, r.complete), (404, true));
-    assert!(has_warning(&s, "10 bytes missing inside the message head"));
-    assert!(has_warning(
-        &s,
-        &format!("server: skipped {} bytes", rest.len())
-    ));
+    assert_eq!(
+        s.warnings,
+        [
+            HttpWarning::MessageIncomplete {
+                side: S,
+                txn: 0,
+                why: Broken::MissingInHead { bytes: 10 }
+            },
+            skipped(S, rest.len() as u64, SkipReason::AfterGap),
+        ]
+    );
     assert_eq!(
         sink.ends,
         vec![(0, C, true), (1, C, true), (0, S, false), (1, S, true)]
@@ -181,13 +198,15 @@ fn mid_stream_start_skips_to_the_first_segment_that_starts_a_message() {
     assert_eq!(
         s.warnings,
         [
-            format!(
-                "client: skipped {} bytes (capture started inside a message)",
-                junk3.len()
+            skipped(
+                C,
+                junk3.len() as u64,
+                SkipReason::CaptureStartedInsideMessage
             ),
-            format!(
-                "server: skipped {} bytes (capture started inside a message)",
-                junk1.len() + junk2.len()
+            skipped(
+                S,
+                (junk1.len() + junk2.len()) as u64,
+                SkipReason::CaptureStartedInsideMessage
             ),
         ]
     );
@@ -209,7 +228,10 @@ fn false_start_at_segment_end_does_not_hide_the_next_message() {
     assert_eq!(s.transactions.len(), 2);
     assert_eq!(resp(&s, 0).status, 200);
     assert_eq!(req(&s, 1).uri, "/");
-    assert!(has_warning(&s, "server: skipped 1 bytes"));
+    assert_eq!(
+        s.warnings,
+        [skipped(S, 1, SkipReason::CaptureStartedInsideMessage)]
+    );
 }
 
 #[test]
@@ -244,8 +266,5 @@ fn a_segment_that_is_not_a_start_line_is_not_taken_for_a_message() {
     let s = c.finish(&mut NoBodies);
     assert_eq!(s.transactions.len(), 2);
     assert_eq!(req(&s, 1).method, "PUT");
-    assert_eq!(
-        s.warnings,
-        ["client: skipped 9 bytes (data that is not an HTTP message start)"]
-    );
+    assert_eq!(s.warnings, [skipped(C, 9, SkipReason::NotAMessageStart)]);
 }
