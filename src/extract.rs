@@ -154,15 +154,7 @@ fn extension(head: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
+    use crate::atomic_file::tests::names;
 
     #[test]
     fn a_body_is_hidden_until_it_ends_then_named_for_what_it_is() {
