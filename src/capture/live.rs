@@ -19,14 +19,6 @@ use crate::wire::{Decoded, FrameMeta, LinkType, decode};
 use super::close_watch::CloseWatch;
 use super::timestamp::{Fraction, timestamp_ns};
 
-/// Default snaplen: every header of a frame (Ethernet or SLL2, IPv6 with
-/// options, TCP with options) but not the payload, which the application
-/// already has. Measured at loopback speed: full frames with libpcap's
-/// 2 MiB default ring drop most frames; headers only drop none.
-pub const DEFAULT_SNAPLEN: u32 = 256;
-/// Default kernel ring buffer, bytes.
-pub const DEFAULT_BUFFER: u32 = 32 << 20;
-
 /// How to capture.
 #[derive(Clone, Debug)]
 pub struct LiveConfig {

@@ -9,13 +9,16 @@ use crate::analysis::{Analyzer, Report};
 use crate::analysis::{Bodies, ConnectionSummary, Limits, NoBodies};
 use crate::capture::file::{CaptureFile, OpenError, ReadEnd};
 use crate::capture::records::Reading;
-use crate::cli::ReplayArgs;
 use crate::correlate;
 use crate::extract::Extractor;
 use crate::graph;
 use crate::recvlog;
 use crate::report::{self, Recvs};
 use crate::tcplab::{self, TcpLabAnswers};
+
+mod config;
+
+pub use config::{ReplayConfig, ReplayConfigError};
 
 /// Exit status when the capture was damaged but what was read got reported.
 pub const EXIT_DAMAGED: u8 = 3;
@@ -45,24 +48,12 @@ pub fn analyse_file(
     Ok((report, end))
 }
 
-pub fn run(args: &ReplayArgs) -> anyhow::Result<Outcome> {
-    if (args.graph.is_some() || args.html.is_some()) && args.files.len() > 1 {
-        anyhow::bail!("--graph and --html draw one connection: give one capture file");
-    }
+/// Runs `recvscope replay`: each file's report on stdout, in order.
+pub fn run(args: &ReplayConfig) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Ok;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, usize::from),
-        usize::from,
-    );
-    // A helper thread reading ahead pays off even with a worker per core:
-    // a worker left alone on the last file then has both cores.
-    let reading = if jobs < 2 {
-        Reading::Inline
-    } else {
-        Reading::Ahead
-    };
+    let (jobs, reading) = (args.jobs, args.reading);
     if args.files.len() < 2 || jobs < 2 || args.extract.is_some() {
         for file in &args.files {
             if let ReadEnd::Damaged(why) = replay_file(file, args, reading, &mut out)? {
@@ -92,7 +83,7 @@ type FileReport = anyhow::Result<(Vec<u8>, ReadEnd)>;
 /// reports come back in the order of the files, each whole, so output
 /// never interleaves.
 fn replay_parallel(
-    args: &ReplayArgs,
+    args: &ReplayConfig,
     jobs: usize,
     reading: Reading,
 ) -> anyhow::Result<impl Iterator<Item = FileReport>> {
@@ -137,7 +128,7 @@ enum Emit {
 /// The connections the end of the report needs again (for `--conn`, the
 /// recv log, the graph, the TCP lab), kept while the rest stream past.
 struct Keep<'a> {
-    args: &'a ReplayArgs,
+    args: &'a ReplayConfig,
     endpoints: Option<(String, String)>,
     /// Kept summaries by role: listed, recv log's, most server bytes, most payload.
     slots: [Option<ConnectionSummary>; 4],
@@ -152,7 +143,7 @@ impl Keep<'_> {
             self.endpoints
                 .as_ref()
                 .is_some_and(|(client, server)| c.tcp.client == *client && c.tcp.server == *server),
-            (self.args.graph.is_some() || self.args.html.is_some())
+            self.args.pictures.wanted()
                 && self.slots[2].as_ref().is_none_or(|k| {
                     (c.tcp.bytes.server_to_client, std::cmp::Reverse(c.tcp.id))
                         > (k.tcp.bytes.server_to_client, std::cmp::Reverse(k.tcp.id))
@@ -183,7 +174,7 @@ impl Keep<'_> {
 /// follows the connections open at once, not the size of the file.
 fn replay_file(
     file: &Path,
-    args: &ReplayArgs,
+    args: &ReplayConfig,
     reading: Reading,
     out: &mut dyn Write,
 ) -> anyhow::Result<ReadEnd> {
@@ -292,7 +283,7 @@ fn replay_file(
             }
         }
     }
-    if args.graph.is_some() || args.html.is_some() {
+    if args.pictures.wanted() {
         graph(file, reading, &mut report, recvs.as_ref(), args)?;
     }
     Ok(end)
@@ -372,7 +363,7 @@ fn graph(
     reading: Reading,
     report: &mut Report,
     recvs: Option<&Recvs>,
-    args: &ReplayArgs,
+    args: &ReplayConfig,
 ) -> anyhow::Result<()> {
     let position = |id: u64| report.connections.iter().position(|c| c.tcp.id == id);
     let index = match (recvs.and_then(|r| r.recv_connection), args.conn) {
@@ -406,8 +397,8 @@ fn graph(
         conn,
         app,
         recvs.map_or(&[], |r| r.explanation.as_slice()),
-        args.graph.as_deref(),
-        args.html.as_deref(),
+        args.pictures.svg.as_deref(),
+        args.pictures.html.as_deref(),
     )
 }
 
