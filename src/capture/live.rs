@@ -225,12 +225,14 @@ impl Armed {
                         ts_ns: timestamp_ns(ts.tv_sec, ts.tv_usec, Fraction::Nanos),
                         orig_len: p.header.len,
                     };
-                    if let Decoded::Tcp(seg) = decode(self.link, p.data, meta)
-                        && watch.segment(&seg)
+                    // Decoded once: the close watch looks, the analysis tracks.
+                    let frame = decode(self.link, p.data, meta);
+                    if let Decoded::Tcp(seg) = &frame
+                        && watch.segment(seg)
                     {
                         let _ = closed.send(());
                     }
-                    analyzer.frame(meta, p.data, &mut NoBodies);
+                    analyzer.decoded(meta, frame, &mut NoBodies);
                 }
                 Err(pcap::Error::TimeoutExpired) => {
                     if let Some(s) = savefile.as_mut()
