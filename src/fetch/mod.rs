@@ -4,7 +4,7 @@
 
 pub mod body;
 pub mod command;
-pub mod config;
+mod config;
 pub mod request;
 pub mod response;
 pub mod socket;

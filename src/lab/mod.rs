@@ -5,7 +5,7 @@
 //! that repeat it by hand.
 
 pub mod compare;
-pub mod config;
+mod config;
 pub mod experiments;
 
 use std::io::{self, Write};
@@ -24,9 +24,9 @@ use crate::fetch::{self, BodyOut, FetchSpec, Fetched, SavePaths};
 use crate::graph::Pictures;
 use crate::serve::{RunningServer, Server, ServerConfig};
 
+pub use config::{LabConfig, LabConfigError, LabRun};
+
 use compare::RunSummary;
-use config::LabRun;
-pub use config::{LabConfig, LabConfigError};
 use experiments::{EXPERIMENTS, Experiment, RunSpec};
 
 /// Kernel capture buffer per run: the bodies are small, and every run's

@@ -20,7 +20,7 @@
 
 pub mod body;
 pub mod command;
-pub mod config;
+mod config;
 mod conn;
 pub mod image;
 pub mod log;
