@@ -1,12 +1,23 @@
-//! Command-line arguments, as close to the flags as possible.
+//! Command-line arguments, as close to the flags as possible: clap's
+//! definitions and the flags' defaults, nothing else. Each command turns
+//! its arguments into its own config (`FetchConfig::from_args` and the
+//! like), which is where flags are checked against each other.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::units::parse_size;
+
+/// `fetch --snaplen` default: every header of a frame (Ethernet or SLL2,
+/// IPv6 with options, TCP with options) but not the payload, which the
+/// application already has. Measured at loopback speed: full frames with
+/// libpcap's 2 MiB default ring drop most frames; headers only drop none.
+pub const DEFAULT_SNAPLEN: u32 = 256;
+/// `fetch --capture-buffer` default: the kernel ring buffer, bytes.
+pub const DEFAULT_BUFFER: u32 = 32 << 20;
 
 /// TCP flow control on the wire next to what the application sees.
 #[derive(Debug, Parser)]
@@ -68,7 +79,7 @@ pub struct FetchArgs {
         default_value = "1.0",
         value_name = "VERSION"
     )]
-    pub http: crate::fetch::request::HttpVersion,
+    pub http: HttpArg,
     /// Bytes asked of each recv().
     #[arg(long, default_value_t = 5120, value_parser = clap::value_parser!(u32).range(1..=(64 << 20)), value_name = "BYTES")]
     pub recv_size: u32,
@@ -103,10 +114,10 @@ pub struct FetchArgs {
     #[arg(long, value_name = "NAME")]
     pub interface: Option<String>,
     /// Bytes kept per captured frame; 0 keeps whole frames (default: headers only).
-    #[arg(long, default_value_t = crate::capture::live::DEFAULT_SNAPLEN, value_name = "BYTES")]
+    #[arg(long, default_value_t = DEFAULT_SNAPLEN, value_name = "BYTES")]
     pub snaplen: u32,
     /// Kernel capture buffer.
-    #[arg(long, default_value_t = crate::capture::live::DEFAULT_BUFFER, value_name = "BYTES")]
+    #[arg(long, default_value_t = DEFAULT_BUFFER, value_name = "BYTES")]
     pub capture_buffer: u32,
     /// Draw the time-sequence graph of the run (SVG), with every recv on it.
     #[arg(long, value_name = "FILE.svg", conflicts_with = "no_capture")]
@@ -117,6 +128,17 @@ pub struct FetchArgs {
     /// Print one JSON document instead of the text report.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `fetch --http`: the version of the request line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HttpArg {
+    /// The book's request: absolute-form target, no header fields.
+    #[value(name = "1.0")]
+    V10,
+    /// Origin-form target with `Host` and `Connection: close`.
+    #[value(name = "1.1")]
+    V11,
 }
 
 /// Parses `250ms`, `0.25s`, `2s`, `1m` or a plain number of seconds.

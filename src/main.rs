@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use recvscope::capture::file::OpenError;
 use recvscope::cli::{Cli, Command};
-use recvscope::replay::{self, Outcome};
-use recvscope::serve;
+use recvscope::fetch::FetchConfig;
+use recvscope::lab::LabConfig;
+use recvscope::replay::{self, Outcome, ReplayConfig};
+use recvscope::serve::{self, ServeConfig};
 
 /// A faster allocator: replay allocates per connection and per HTTP message.
 #[global_allocator]
@@ -14,11 +16,23 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Arguments become the command's config, checked, then the command runs.
     let result = match &cli.command {
-        Command::Fetch(args) => recvscope::fetch::command::run(args).map(|()| Outcome::Ok),
-        Command::Lab(args) => recvscope::lab::run(args).map(|()| Outcome::Ok),
-        Command::Replay(args) => replay::run(args),
-        Command::Serve(args) => serve::command::run(args).map(|()| Outcome::Ok),
+        Command::Fetch(args) => FetchConfig::from_args(args)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| recvscope::fetch::command::run(&c))
+            .map(|()| Outcome::Ok),
+        Command::Lab(args) => LabConfig::from_args(args)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| recvscope::lab::run(&c))
+            .map(|()| Outcome::Ok),
+        Command::Replay(args) => ReplayConfig::from_args(args)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| replay::run(&c)),
+        Command::Serve(args) => ServeConfig::from_args(args)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| serve::command::run(&c))
+            .map(|()| Outcome::Ok),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

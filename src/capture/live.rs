@@ -19,14 +19,6 @@ use crate::wire::{Decoded, FrameMeta, LinkType, decode};
 use super::close_watch::CloseWatch;
 use super::timestamp::{Fraction, timestamp_ns};
 
-/// Default snaplen: every header of a frame (Ethernet or SLL2, IPv6 with
-/// options, TCP with options) but not the payload, which the application
-/// already has. Measured at loopback speed: full frames with libpcap's
-/// 2 MiB default ring drop most frames; headers only drop none.
-pub const DEFAULT_SNAPLEN: u32 = 256;
-/// Default kernel ring buffer, bytes.
-pub const DEFAULT_BUFFER: u32 = 32 << 20;
-
 /// How to capture.
 #[derive(Clone, Debug)]
 pub struct LiveConfig {
@@ -233,12 +225,14 @@ impl Armed {
                         ts_ns: timestamp_ns(ts.tv_sec, ts.tv_usec, Fraction::Nanos),
                         orig_len: p.header.len,
                     };
-                    if let Decoded::Tcp(seg) = decode(self.link, p.data, meta)
-                        && watch.segment(&seg)
+                    // Decoded once: the close watch looks, the analysis tracks.
+                    let frame = decode(self.link, p.data, meta);
+                    if let Decoded::Tcp(seg) = &frame
+                        && watch.segment(seg)
                     {
                         let _ = closed.send(());
                     }
-                    analyzer.frame(meta, p.data, &mut NoBodies);
+                    analyzer.decoded(meta, frame, &mut NoBodies);
                 }
                 Err(pcap::Error::TimeoutExpired) => {
                     if let Some(s) = savefile.as_mut()

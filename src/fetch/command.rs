@@ -1,4 +1,4 @@
-//! `recvscope fetch` on the command line: arguments to a fetch, the
+//! `recvscope fetch` on the command line: its config to a fetch, the
 //! privilege drop between arming and running, and the report.
 
 use std::io::{self, IsTerminal, Write};
@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::analysis::ConnectionSummary;
-use crate::capture::live::{CaptureResult, LiveConfig};
+use crate::capture::live::CaptureResult;
 use crate::capture::privilege;
-use crate::cli::FetchArgs;
 use crate::correlate::RecvRow;
 use crate::recvlog::Rcvbuf;
 use crate::serve::{Server, ServerConfig};
 
+use super::config::{FetchConfig, Save};
 use super::url::Url;
 use super::{BodyOut, FetchSpec, Fetched, SavePaths, prepare};
 use crate::clock::now_ns;
@@ -83,16 +83,16 @@ impl<'a> FetchJson<'a> {
 }
 
 /// Runs `recvscope fetch`.
-pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
-    let (url, _lab) = match &args.url {
-        Some(text) => (Url::parse(text)?, None),
+pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
+    let (url, _lab) = match &cfg.url {
+        Some(url) => (url.clone(), None),
         None => {
             let lab = Server::bind(ServerConfig {
                 keep_records: false,
                 ..ServerConfig::default()
             })?
             .spawn();
-            if !args.json {
+            if !cfg.json {
                 println!(
                     "No URL given: fetching the built-in image from a lab server on {} (like `recvscope serve`).",
                     lab.local_addr()
@@ -101,34 +101,30 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
             (Url::parse(&lab.url("/cover3.jpg"))?, Some(lab))
         }
     };
-    let target = args
+    let target = cfg
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(url.file_name()));
-    super::body::check_target(&target, args.force)?;
+    super::body::check_target(&target, cfg.force)?;
     let spec = FetchSpec {
         url: url.clone(),
-        http: args.http,
-        recv_size: args.recv_size,
-        delay: args.delay,
-        rcvbuf: args.rcvbuf,
-        timeout: args.timeout,
-        capture: (!args.no_capture).then(|| LiveConfig {
-            interface: args.interface.clone(),
-            snaplen: args.snaplen,
-            buffer: args.capture_buffer,
-        }),
+        http: cfg.http,
+        recv_size: cfg.recv_size,
+        delay: cfg.delay,
+        rcvbuf: cfg.rcvbuf,
+        timeout: cfg.timeout,
+        capture: cfg.capture.clone(),
     };
     let prepared = prepare(spec)?;
     privilege::drop_to_invoking_user()?;
-    let save = if args.no_save {
-        None
-    } else {
-        let name = match &args.save {
-            Some(n) => n.clone(),
-            None => default_name(&url),
-        };
-        Some(SavePaths::new(&args.captures, &name, args.force)?)
+    let save = match &cfg.save {
+        Save::No => None,
+        Save::Named(name) => Some(SavePaths::new(&cfg.captures, name, cfg.force)?),
+        Save::Default => Some(SavePaths::new(
+            &cfg.captures,
+            &default_name(&url),
+            cfg.force,
+        )?),
     };
     let stdout = io::stdout();
     let live = stdout.is_terminal();
@@ -136,30 +132,31 @@ pub fn run(args: &FetchArgs) -> anyhow::Result<()> {
         out: io::BufWriter::new(stdout.lock()),
         live,
     };
-    if !args.json {
+    if !cfg.json {
         writeln!(
             out,
             "{} -> {}  recv({}){}, receive buffer {}",
             prepared.client(),
             prepared.peer(),
-            args.recv_size,
-            args.delay
+            cfg.recv_size,
+            cfg.delay
                 .map_or(String::new(), |d| format!(" every {} ms", d.as_millis())),
             describe_rcvbuf(prepared.rcvbuf())
         )?;
     }
     let body = BodyOut::File {
         target,
-        force: args.force,
+        force: cfg.force,
     };
-    let lines = (!args.json).then_some(&mut out as &mut dyn Write);
+    let lines = (!cfg.json).then_some(&mut out as &mut dyn Write);
     let fetched = prepared.run(body, save, lines)?;
-    fetched.write_graphs(args.graph.as_deref(), args.html.as_deref())?;
-    if args.json {
+    fetched.write_graphs(&cfg.pictures)?;
+    if cfg.json {
         serde_json::to_writer_pretty(&mut out, &FetchJson::new(&fetched))?;
         writeln!(out)?;
     } else {
-        report(&mut out, &fetched, args.snaplen)?;
+        let snaplen = cfg.capture.as_ref().map_or(0, |c| c.snaplen);
+        report(&mut out, &fetched, snaplen)?;
     }
     out.flush()?;
     let facts = &fetched.facts;

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod command;
+mod config;
 pub mod request;
 pub mod response;
 pub mod socket;
@@ -20,8 +21,11 @@ use crate::analysis::ConnectionSummary;
 use crate::capture::live::{self, Armed, CaptureResult, LiveConfig};
 use crate::clock::now_ns;
 use crate::correlate::{self, RecvRow};
+use crate::graph::Pictures;
 use crate::interrupt;
 use crate::recvlog::{self, LogWriter, Rcvbuf, RecvEvent, RunInfo};
+
+pub use config::{FetchConfig, FetchConfigError};
 
 use body::BodyFile;
 use request::{HttpVersion, request_bytes};
@@ -155,8 +159,8 @@ impl Fetched {
     }
 
     /// Writes the time-sequence graph and the HTML page of the run.
-    pub fn write_graphs(&self, svg: Option<&Path>, html: Option<&Path>) -> anyhow::Result<()> {
-        if svg.is_none() && html.is_none() {
+    pub fn write_graphs(&self, pictures: &Pictures) -> anyhow::Result<()> {
+        if !pictures.wanted() {
             return Ok(());
         }
         let conn = self
@@ -166,7 +170,13 @@ impl Fetched {
             rows: &self.rows,
             request_ts_ns: self.run.request_ts_ns,
         };
-        crate::graph::write_files(conn, Some(app), &self.explanation, svg, html)
+        crate::graph::write_files(
+            conn,
+            Some(app),
+            &self.explanation,
+            pictures.svg.as_deref(),
+            pictures.html.as_deref(),
+        )
     }
 }
 

@@ -3,14 +3,12 @@
 use super::url::Url;
 
 /// The HTTP version of the request line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum HttpVersion {
     /// The book's request: absolute-form target, no header fields.
-    #[value(name = "1.0")]
     #[serde(rename = "1.0")]
     V10,
     /// Origin-form target with `Host` and `Connection: close`.
-    #[value(name = "1.1")]
     #[serde(rename = "1.1")]
     V11,
 }

@@ -4,13 +4,27 @@
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use crate::analysis::ConnectionSummary;
 
 pub use recvscope_render::graph::{AppRecvs, html_page, terminal_chart, time_sequence_svg};
+
+/// Where `--graph FILE.svg` and `--html FILE.html` go; neither: no picture.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pictures {
+    pub svg: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+}
+
+impl Pictures {
+    /// True when a graph or a page was asked for.
+    pub fn wanted(&self) -> bool {
+        self.svg.is_some() || self.html.is_some()
+    }
+}
 
 /// Writes `text` to `path` whole, through [`crate::atomic_file`].
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {

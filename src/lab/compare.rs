@@ -34,6 +34,7 @@ pub struct WireFigures {
     pub window_updates: u64,
     pub persist_probes: u64,
     pub smallest_window: Option<u64>,
+    /// The connection summary's verdict: a receive window held a sender back.
     pub receiver_limited: bool,
 }
 
@@ -59,8 +60,7 @@ pub fn summarize(
             window_updates: c.tcp.flags_by_direction.client.get(Flag::WindowUpdate),
             persist_probes: c.tcp.flags_by_direction.server.get(Flag::PersistProbe),
             smallest_window: c.tcp.receiver_window.client.min,
-            receiver_limited: c.tcp.flow_control.client_zero_windows > 0
-                || c.tcp.flow_control.window_full_to_client > 0,
+            receiver_limited: c.tcp.flow_control.receiver_limited,
         }),
     }
 }
@@ -190,6 +190,28 @@ mod tests {
             text,
             "  no delay           delay\n   5120      5120     5120      5120\n    100      5220\n"
         );
+    }
+
+    #[test]
+    fn limited_by_is_the_connection_summarys_verdict() {
+        use crate::analysis::NoBodies;
+        use crate::capture::records::Reading;
+        for (name, receiver) in [("lab-book-delay.pcap", true), ("book-nodelay.pcap", false)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("captures")
+                .join(name);
+            let (report, _) =
+                crate::replay::analyse_file(&path, None, Reading::Inline, &mut NoBodies)
+                    .expect(name);
+            let conn = report.connections.first().expect("a connection");
+            let s = summarize("x", Rcvbuf::default(), &[], Some(conn));
+            let wire = s.wire.expect("wire figures");
+            assert_eq!(
+                wire.receiver_limited, conn.tcp.flow_control.receiver_limited,
+                "{name}"
+            );
+            assert_eq!(wire.receiver_limited, receiver, "{name}");
+        }
     }
 
     #[test]

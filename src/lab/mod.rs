@@ -5,6 +5,7 @@
 //! that repeat it by hand.
 
 pub mod compare;
+mod config;
 pub mod experiments;
 
 use std::io::{self, Write};
@@ -16,12 +17,14 @@ use serde::Serialize;
 
 use crate::capture::live::LiveConfig;
 use crate::capture::privilege;
-use crate::cli::LabArgs;
 use crate::fetch::command::FetchJson;
 use crate::fetch::request::HttpVersion;
 use crate::fetch::url::Url;
 use crate::fetch::{self, BodyOut, FetchSpec, Fetched, SavePaths};
+use crate::graph::Pictures;
 use crate::serve::{RunningServer, Server, ServerConfig};
+
+pub use config::{LabConfig, LabConfigError, LabRun};
 
 use compare::RunSummary;
 use experiments::{EXPERIMENTS, Experiment, RunSpec};
@@ -57,23 +60,31 @@ struct Done {
 }
 
 /// Runs `recvscope lab`.
-pub fn run(args: &LabArgs) -> anyhow::Result<()> {
+pub fn run(cfg: &LabConfig) -> anyhow::Result<()> {
+    match cfg {
+        LabConfig::List => list(&mut io::stdout().lock()),
+        LabConfig::Run(lab) => run_lab(lab),
+    }
+}
+
+/// `lab --list`: every experiment, one line each.
+fn list(out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "Labs (recvscope lab NAME; each runs on loopback and needs sudo to capture):"
+    )?;
+    for e in EXPERIMENTS {
+        writeln!(out, "  {:<12} {}", e.name, e.summary)?;
+    }
+    Ok(())
+}
+
+/// Runs one experiment: arms every run, drops privileges, runs them in
+/// turn, then compares.
+fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    if args.list {
-        writeln!(
-            out,
-            "Labs (recvscope lab NAME; each runs on loopback and needs sudo to capture):"
-        )?;
-        for e in EXPERIMENTS {
-            writeln!(out, "  {:<12} {}", e.name, e.summary)?;
-        }
-        return Ok(());
-    }
-    let name = args.name.as_deref().unwrap_or("book");
-    let exp = experiments::find(name).with_context(|| {
-        format!("there is no lab called {name:?}; `recvscope lab --list` lists them")
-    })?;
+    let exp = lab.experiment;
     let mut armed = Vec::new();
     for spec in exp.runs {
         let server = Server::bind(ServerConfig {
@@ -82,11 +93,11 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
             ..ServerConfig::default()
         })?
         .spawn();
-        let fetch = fetch::prepare(fetch_spec(spec, &server, args.no_capture)?)?;
+        let fetch = fetch::prepare(fetch_spec(spec, &server, lab.capture)?)?;
         armed.push((spec, server, fetch));
     }
     privilege::drop_to_invoking_user()?;
-    if !args.json {
+    if !lab.json {
         writeln!(out, "Lab {:?}: {}.\n", exp.name, exp.summary)?;
     }
     let total = armed.len();
@@ -94,11 +105,11 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
     for (i, (spec, server, prepared)) in armed.into_iter().enumerate() {
         let save_name = format!("lab-{}-{}", exp.name, spec.slug);
         let commands = experiments::commands(spec, 8080, &save_name);
-        if !args.json {
+        if !lab.json {
             write!(out, "run {}/{total}: {} ... ", i + 1, spec.label)?;
             out.flush()?;
         }
-        let save = SavePaths::new(&args.captures, &save_name, true)?;
+        let save = SavePaths::new(&lab.captures, &save_name, true)?;
         let fetched = prepared
             .run(BodyOut::Discard, Some(save), None)
             .with_context(|| format!("lab {} run {:?}", exp.name, spec.label))?;
@@ -111,17 +122,23 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
                 fetched.facts.body_bytes
             );
         }
-        let svg = per_run(args.graph.as_deref(), spec.slug);
-        let html = per_run(args.html.as_deref(), spec.slug);
-        fetched.write_graphs(svg.as_deref(), html.as_deref())?;
-        let pictures: Vec<PathBuf> = svg.into_iter().chain(html).collect();
+        let run_pictures = Pictures {
+            svg: per_run(lab.pictures.svg.as_deref(), spec.slug),
+            html: per_run(lab.pictures.html.as_deref(), spec.slug),
+        };
+        fetched.write_graphs(&run_pictures)?;
+        let pictures: Vec<PathBuf> = run_pictures
+            .svg
+            .into_iter()
+            .chain(run_pictures.html)
+            .collect();
         let summary = compare::summarize(
             spec.label,
             fetched.run.rcvbuf,
             &fetched.rows,
             fetched.connection(),
         );
-        if !args.json {
+        if !lab.json {
             writeln!(
                 out,
                 "{} recvs in {:.2} s",
@@ -137,7 +154,7 @@ pub fn run(args: &LabArgs) -> anyhow::Result<()> {
             pictures,
         });
     }
-    if args.json {
+    if lab.json {
         let doc = LabJson {
             lab: exp.name,
             summary: exp.summary,
@@ -171,11 +188,7 @@ fn per_run(path: Option<&Path>, slug: &str) -> Option<PathBuf> {
     Some(path.with_file_name(name))
 }
 
-fn fetch_spec(
-    spec: &RunSpec,
-    server: &RunningServer,
-    no_capture: bool,
-) -> anyhow::Result<FetchSpec> {
+fn fetch_spec(spec: &RunSpec, server: &RunningServer, capture: bool) -> anyhow::Result<FetchSpec> {
     Ok(FetchSpec {
         url: Url::parse(&server.url("/cover3.jpg"))?,
         http: HttpVersion::V10,
@@ -183,7 +196,7 @@ fn fetch_spec(
         delay: (spec.delay_ms > 0).then(|| Duration::from_millis(spec.delay_ms)),
         rcvbuf: spec.rcvbuf,
         timeout: Duration::from_secs(30),
-        capture: (!no_capture).then_some(LiveConfig {
+        capture: capture.then_some(LiveConfig {
             interface: None,
             snaplen: 0,
             buffer: LAB_CAPTURE_BUFFER,

@@ -1,33 +1,19 @@
 //! `recvscope serve`: the shell around [`Server`] for the command line.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 
+use super::Server;
+use super::config::ServeConfig;
 use super::image::cover;
-use super::{Server, ServerConfig};
-use crate::cli::ServeArgs;
 
 /// Binds, says where it serves on stdout (first line: `serving URL ...`), and serves
 /// until the process is interrupted.
-pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
-    let sndbuf = args
-        .sndbuf
-        .map(|n| usize::try_from(n).context("--sndbuf is too large"))
-        .transpose()?;
-    let cfg = ServerConfig {
-        bind: SocketAddr::new(args.bind, args.port),
-        root: args.root.clone(),
-        rate: args.rate,
-        sndbuf,
-        log: args.log.clone(),
-        summaries: !args.quiet,
-        keep_records: false,
-        ..ServerConfig::default()
-    };
-    let server = Server::bind(cfg)?;
+pub fn run(cfg: &ServeConfig) -> anyhow::Result<()> {
+    let cfg = &cfg.server;
+    let server = Server::bind(cfg.clone())?;
 
     let mut banner = match server.root() {
         None => format!(
@@ -43,14 +29,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             root.display()
         ),
     };
-    if let (Some(asked), Some(set)) = (sndbuf, server.send_buffer()) {
+    if let (Some(asked), Some(set)) = (cfg.sndbuf, server.send_buffer()) {
         banner +=
             &format!("send buffer: asked {asked} bytes, Linux sets {set} on each connection\n");
     }
-    if let Some(rate) = args.rate {
+    if let Some(rate) = cfg.rate {
         banner += &format!("bodies paced to {rate} bytes/s\n");
     }
-    if let Some(log) = &args.log {
+    if let Some(log) = &cfg.log {
         banner += &format!("send log: {} (JSON Lines)\n", log.display());
     }
     let mut out = std::io::stdout().lock();
@@ -58,10 +44,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .and_then(|()| out.flush())
         .context("cannot write to stdout")?;
     drop(out);
-    if !args.bind.is_loopback() {
+    if !cfg.bind.ip().is_loopback() {
         eprintln!(
             "recvscope: warning: listening on {}, beyond loopback",
-            args.bind
+            cfg.bind.ip()
         );
     }
 

@@ -20,6 +20,7 @@
 
 pub mod body;
 pub mod command;
+mod config;
 mod conn;
 pub mod image;
 pub mod log;
@@ -39,6 +40,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use body::pattern_byte;
+pub use config::{ServeConfig, ServeConfigError};
 pub use log::{Exchange, Part, SendEvent};
 
 use crate::clock::now_ns;

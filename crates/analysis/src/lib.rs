@@ -78,15 +78,27 @@ impl Analyzer {
         }
     }
 
+    /// Keeps every connection's packet records, not only `list`'s, so a
+    /// caller choosing connections by their totals needs one pass.
+    pub fn list_every_connection(&mut self) {
+        self.tracker.list_every_connection();
+    }
+
     /// One captured frame, in capture order.
     pub fn frame(&mut self, meta: FrameMeta, bytes: &[u8], sink: &mut Bodies) {
+        self.decoded(meta, decode(self.link, bytes, meta), sink);
+    }
+
+    /// One captured frame its caller already decoded (with this link
+    /// type), for one that looks at the segment too: decoding once.
+    pub fn decoded(&mut self, meta: FrameMeta, frame: Decoded<'_>, sink: &mut Bodies) {
         self.packets += 1;
         self.first_ts.get_or_insert(meta.ts_ns);
         if self.last_ts.is_some_and(|t| meta.ts_ns < t) {
             self.backwards += 1;
         }
         self.last_ts = Some(meta.ts_ns);
-        match decode(self.link, bytes, meta) {
+        match frame {
             Decoded::Tcp(seg) => {
                 self.tcp_packets += 1;
                 if seg.payload_truncated() {

@@ -93,6 +93,8 @@ pub struct Tracker<S: StreamSink> {
     config: S::Config,
     /// The connection whose packets are listed one by one, if any.
     list: Option<u64>,
+    /// Every connection's packets are listed.
+    list_all: bool,
     /// Flags of every connection finished so far.
     totals: FlagCounts,
     /// Connections dropped while still open because of [`MAX_LIVE`].
@@ -111,9 +113,16 @@ impl<S: StreamSink> Tracker<S> {
             limits,
             config,
             list,
+            list_all: false,
             totals: FlagCounts::default(),
             evicted: 0,
         }
+    }
+
+    /// Keeps the packet records of every connection, not only `list`'s:
+    /// for a caller that picks the ones it needs once they have ended.
+    pub fn list_every_connection(&mut self) {
+        self.list_all = true;
     }
 
     /// Tracks one segment; returns its connection's id and analysis flags.
@@ -132,7 +141,7 @@ impl<S: StreamSink> Tracker<S> {
                         seg,
                         &self.limits,
                         &self.config,
-                        self.list == Some(self.next_id),
+                        self.list_all || self.list == Some(self.next_id),
                     );
                     self.next_id += 1;
                     replaced = Some(std::mem::replace(conn, Box::new(fresh)));
@@ -147,7 +156,7 @@ impl<S: StreamSink> Tracker<S> {
                     seg,
                     &self.limits,
                     &self.config,
-                    self.list == Some(id),
+                    self.list_all || self.list == Some(id),
                 )))
             }
         };
@@ -316,6 +325,24 @@ mod tests {
         let twin = decode(&v6);
         assert_eq!((twin.addrs, twin.ports), (there.addrs, there.ports));
         assert_ne!(twin, there);
+    }
+
+    #[test]
+    fn listing_every_connection_keeps_each_ones_records() {
+        let mut t = Trace::new();
+        exchange(&mut t, 1000);
+        exchange(&mut t, 777_000);
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
+        tracker.list_every_connection();
+        for s in t.segments() {
+            tracker.segment(&s, &mut ());
+        }
+        let (done, _) = tracker.finish(&mut ());
+        let listed: Vec<usize> = done
+            .iter()
+            .map(|f| f.records.as_ref().map_or(0, Vec::len))
+            .collect();
+        assert_eq!(listed, [6, 6]);
     }
 
     #[test]

@@ -1,0 +1,139 @@
+//! `recvscope fetch`'s config: the command-line arguments checked and
+//! turned into what [`super::command::run`] does, so no flag is read twice
+//! and the command never sees clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::capture::live::LiveConfig;
+use crate::cli::{FetchArgs, HttpArg};
+use crate::graph::Pictures;
+
+use super::request::HttpVersion;
+use super::url::{Url, UrlError};
+
+/// What `recvscope fetch` runs.
+#[derive(Clone, Debug)]
+pub struct FetchConfig {
+    /// `None`: the built-in image from a lab server started on loopback.
+    pub(crate) url: Option<Url>,
+    pub(crate) http: HttpVersion,
+    pub(crate) recv_size: u32,
+    pub(crate) delay: Option<Duration>,
+    pub(crate) rcvbuf: Option<u64>,
+    pub(crate) timeout: Duration,
+    /// Where the body goes; `None`: the URL's file name.
+    pub(crate) output: Option<PathBuf>,
+    /// Overwrite the body and the saved run.
+    pub(crate) force: bool,
+    pub(crate) save: Save,
+    /// Directory for saved runs.
+    pub(crate) captures: PathBuf,
+    /// `None`: no capture (`--no-capture`).
+    pub(crate) capture: Option<LiveConfig>,
+    pub(crate) pictures: Pictures,
+    pub(crate) json: bool,
+}
+
+/// Whether and under which name the run is saved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Save {
+    /// `--no-save`.
+    No,
+    /// `--save NAME`.
+    Named(String),
+    /// A name from the URL and the time.
+    Default,
+}
+
+/// Arguments that cannot make a fetch.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchConfigError {
+    #[error(transparent)]
+    Url(#[from] UrlError),
+}
+
+impl FetchConfig {
+    /// Checks `args` and makes the config.
+    pub fn from_args(args: &FetchArgs) -> Result<FetchConfig, FetchConfigError> {
+        let url = args.url.as_deref().map(Url::parse).transpose()?;
+        Ok(FetchConfig {
+            url,
+            http: match args.http {
+                HttpArg::V10 => HttpVersion::V10,
+                HttpArg::V11 => HttpVersion::V11,
+            },
+            recv_size: args.recv_size,
+            delay: args.delay,
+            rcvbuf: args.rcvbuf,
+            timeout: args.timeout,
+            output: args.output.clone(),
+            force: args.force,
+            save: match (&args.save, args.no_save) {
+                (_, true) => Save::No,
+                (Some(name), false) => Save::Named(name.clone()),
+                (None, false) => Save::Default,
+            },
+            captures: args.captures.clone(),
+            capture: (!args.no_capture).then(|| LiveConfig {
+                interface: args.interface.clone(),
+                snaplen: args.snaplen,
+                buffer: args.capture_buffer,
+            }),
+            pictures: Pictures {
+                svg: args.graph.clone(),
+                html: args.html.clone(),
+            },
+            json: args.json,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn config(argv: &[&str]) -> Result<FetchConfig, FetchConfigError> {
+        let cli = Cli::try_parse_from(["recvscope", "fetch"].iter().chain(argv)).expect("parses");
+        match cli.command {
+            Command::Fetch(args) => FetchConfig::from_args(&args),
+            other => panic!("not fetch: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_become_one_config() {
+        let c = config(&[
+            "http://h/x.jpg",
+            "--http",
+            "1.1",
+            "--no-capture",
+            "--no-save",
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.url.map(|u| u.to_string()).as_deref(),
+            Some("http://h/x.jpg")
+        );
+        assert_eq!(c.http, HttpVersion::V11);
+        assert!(c.capture.is_none());
+        assert_eq!(c.save, Save::No);
+        let c = config(&["--save", "run", "--snaplen", "0"]).expect("valid");
+        assert!(c.url.is_none());
+        assert_eq!(c.save, Save::Named("run".into()));
+        assert_eq!(c.capture.map(|l| l.snaplen), Some(0));
+        assert_eq!(config(&[]).expect("valid").save, Save::Default);
+    }
+
+    #[test]
+    fn a_bad_url_reads_as_the_url_error() {
+        let e = config(&["ftp://h/x"]).expect_err("not http");
+        assert_eq!(
+            e.to_string(),
+            UrlError::Scheme("ftp://h/x".into()).to_string()
+        );
+        assert!(std::error::Error::source(&e).is_none());
+    }
+}
