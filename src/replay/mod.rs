@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::analysis::{Analyzer, Report};
+use crate::analysis::{Analyzer, CaptureWarning, Report};
 use crate::analysis::{Bodies, ConnectionSummary, Limits, NoBodies};
 use crate::capture::file::{CaptureFile, OpenError, ReadEnd};
 use crate::capture::records::Reading;
@@ -45,7 +45,9 @@ pub fn analyse_file(
     let end = cap.for_each(reading, |meta, bytes| analyzer.frame(meta, bytes, sink));
     let mut report = analyzer.finish(sink);
     if let ReadEnd::Damaged(why) = &end {
-        report.warnings.push(why.clone());
+        report
+            .warnings
+            .push(CaptureWarning::Damaged { why: why.clone() });
     }
     Ok((report, end))
 }
@@ -201,7 +203,9 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
         return Err(e.into());
     }
     if let ReadEnd::Damaged(why) = &end {
-        report.warnings.push(why.clone());
+        report
+            .warnings
+            .push(CaptureWarning::Damaged { why: why.clone() });
     }
     report.connections = keep.into_connections();
     let saved = extractor.map(Extractor::finish).transpose()?;
@@ -225,7 +229,7 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
                 report::text::tail(out, &report, count, cfg.conn, saved.as_deref())?;
             } else {
                 for w in &report.warnings {
-                    writeln!(out, "  warning: {w}")?;
+                    writeln!(out, "  warning: {}", report::findings::capture_warning(w))?;
                 }
             }
             if let Some(Some(answers)) = &lab {

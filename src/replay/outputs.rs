@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::analysis::Report;
+use crate::analysis::{CaptureWarning, Report};
 use crate::correlate;
 use crate::graph;
 use crate::recvlog;
@@ -24,7 +24,9 @@ pub(super) fn recvs_beside(
     let log = match log {
         Ok(log) => log,
         Err(e) => {
-            report.warnings.push(format!("recv log ignored: {e}"));
+            report
+                .warnings
+                .push(CaptureWarning::RecvLogIgnored { why: e.to_string() });
             return None;
         }
     };
@@ -111,18 +113,16 @@ pub(super) fn tcp_lab(report: &mut Report, conn: Option<u64>) -> Option<TcpLabAn
             .map(|(i, _)| i),
     };
     let Some(index) = chosen else {
-        report.warnings.push(match conn {
-            Some(id) => format!("TCP lab: no connection {id} in this capture"),
-            None => "TCP lab: no TCP connection in this capture".to_string(),
-        });
+        report
+            .warnings
+            .push(CaptureWarning::TcpLabNoConnection { id: conn });
         return None;
     };
     let conn = &report.connections[index];
     if conn.packet_list.is_none() {
-        report.warnings.push(format!(
-            "TCP lab: connection {} was not listed packet by packet",
-            conn.tcp.id
-        ));
+        report
+            .warnings
+            .push(CaptureWarning::TcpLabNotListed { id: conn.tcp.id });
         return None;
     }
     tcplab::answer(conn, report.first_ts_ns.unwrap_or(0))

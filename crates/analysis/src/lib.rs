@@ -3,6 +3,7 @@
 //! in-order bytes feed its HTTP conversation; a finished connection's TCP
 //! figures and HTTP are joined into one [`ConnectionSummary`].
 
+mod capture_warning;
 mod connection;
 pub mod correlate;
 mod http_stream;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use recvscope_tcp::{self as tcp, FlagCounts, Tracker};
 use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
 
+pub use capture_warning::CaptureWarning;
 pub use connection::{ConnectionSummary, ConnectionWarning, HttpExchange};
 pub use http_stream::{Bodies, BodySink, HttpStream, NoBodies};
 
@@ -39,7 +41,7 @@ pub struct Report {
     /// Flag counts over every connection.
     pub flags: FlagCounts,
     pub connections: Vec<ConnectionSummary>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<CaptureWarning>,
 }
 
 /// Feeds frames through decoding and TCP tracking.
@@ -142,35 +144,43 @@ impl Analyzer {
         });
         let connections = Vec::new();
         let mut warnings = Vec::new();
-        if evicted > 0 {
-            warnings.push(format!(
-                "{evicted} connection(s) were reported before their end: more than {} were open at once",
-                recvscope_tcp::MAX_LIVE
-            ));
-        }
-        if self.cut_payloads > 0 {
-            warnings.push(format!(
-                "{} TCP segment(s) were cut short by the capture's snaplen: their lengths come from the IP header, the missing bytes are reported as gaps",
-                self.cut_payloads
-            ));
-        }
-        if self.cut_headers > 0 {
-            warnings.push(format!(
-                "{} frame(s) end before their TCP header does and were skipped",
-                self.cut_headers
-            ));
-        }
-        if self.fragments > 0 {
-            warnings.push(format!(
-                "{} IP fragment(s) skipped: TCP inside IP fragments is not reassembled",
-                self.fragments
-            ));
-        }
-        if self.backwards > 0 {
-            warnings.push(format!(
-                "{} timestamp(s) go backwards: analysis follows capture order",
-                self.backwards
-            ));
+        let counted = [
+            (
+                evicted,
+                CaptureWarning::ConnectionsEvicted {
+                    connections: evicted,
+                    max_live: recvscope_tcp::MAX_LIVE,
+                },
+            ),
+            (
+                self.cut_payloads,
+                CaptureWarning::SnaplenCut {
+                    segments: self.cut_payloads,
+                },
+            ),
+            (
+                self.cut_headers,
+                CaptureWarning::HeadersCut {
+                    frames: self.cut_headers,
+                },
+            ),
+            (
+                self.fragments,
+                CaptureWarning::Fragments {
+                    frames: self.fragments,
+                },
+            ),
+            (
+                self.backwards,
+                CaptureWarning::TimestampsBackwards {
+                    frames: self.backwards,
+                },
+            ),
+        ];
+        for (n, w) in counted {
+            if n > 0 {
+                warnings.push(w);
+            }
         }
         Report {
             packets: self.packets,

@@ -2,10 +2,10 @@
 //! verdict, and the TCP lab's readings. Each is made from the typed values
 //! alone, so a sentence can say no more than the figures beside it.
 
-use recvscope_analysis::ConnectionWarning;
 use recvscope_analysis::tcplab::{
     AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
 };
+use recvscope_analysis::{CaptureWarning, ConnectionWarning};
 use recvscope_tcp::summary::FlowControl;
 use recvscope_tcp::{Flag, TcpWarning, WindowScaling};
 use recvscope_wire::Side;
@@ -17,6 +17,41 @@ pub fn connection_warning(w: &ConnectionWarning) -> String {
     match w {
         ConnectionWarning::Http(w) => crate::http_words::http_warning(w),
         ConnectionWarning::Tcp(w) => tcp_warning(*w),
+    }
+}
+
+/// A warning about the capture as a whole, or an output asked of it.
+pub fn capture_warning(w: &CaptureWarning) -> String {
+    match w {
+        CaptureWarning::ConnectionsEvicted {
+            connections,
+            max_live,
+        } => format!(
+            "{connections} connection(s) were reported before their end: more than {max_live} were open at once"
+        ),
+        CaptureWarning::SnaplenCut { segments } => format!(
+            "{segments} TCP segment(s) were cut short by the capture's snaplen: their lengths come from the IP header, the missing bytes are reported as gaps"
+        ),
+        CaptureWarning::HeadersCut { frames } => {
+            format!("{frames} frame(s) end before their TCP header does and were skipped")
+        }
+        CaptureWarning::Fragments { frames } => {
+            format!("{frames} IP fragment(s) skipped: TCP inside IP fragments is not reassembled")
+        }
+        CaptureWarning::TimestampsBackwards { frames } => {
+            format!("{frames} timestamp(s) go backwards: analysis follows capture order")
+        }
+        CaptureWarning::Damaged { why } => why.clone(),
+        CaptureWarning::RecvLogIgnored { why } => format!("recv log ignored: {why}"),
+        CaptureWarning::TcpLabNoConnection { id: Some(id) } => {
+            format!("TCP lab: no connection {id} in this capture")
+        }
+        CaptureWarning::TcpLabNoConnection { id: None } => {
+            "TCP lab: no TCP connection in this capture".to_string()
+        }
+        CaptureWarning::TcpLabNotListed { id } => {
+            format!("TCP lab: connection {id} was not listed packet by packet")
+        }
     }
 }
 
@@ -274,6 +309,18 @@ mod tests {
         assert_eq!(
             flow_control_verdict(&none),
             "never limited by a receive window"
+        );
+    }
+
+    #[test]
+    fn capture_warnings_give_their_counts() {
+        assert_eq!(
+            capture_warning(&CaptureWarning::Fragments { frames: 3 }),
+            "3 IP fragment(s) skipped: TCP inside IP fragments is not reassembled"
+        );
+        assert_eq!(
+            capture_warning(&CaptureWarning::TcpLabNoConnection { id: Some(4) }),
+            "TCP lab: no connection 4 in this capture"
         );
     }
 

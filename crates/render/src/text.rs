@@ -48,7 +48,7 @@ pub fn tail(
         r.packets, r.tcp_packets,
     )?;
     for w in &r.warnings {
-        writeln!(out, "  warning: {w}")?;
+        writeln!(out, "  warning: {}", crate::findings::capture_warning(w))?;
     }
     flag_totals(out, r)?;
     if let Some(saved) = saved {
