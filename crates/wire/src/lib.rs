@@ -1,17 +1,26 @@
 //! Wire decoding: captured frames of any supported link type to TCP segments.
 //!
 //! Pure: takes bytes, returns values. Parsing is lax, as captures are cut by
-//! snaplen and built by strangers; no input makes it panic.
+//! snaplen and built by strangers; no input makes it panic. Headers are
+//! read through checked views ([`TcpPacket`], [`Ipv4Packet`], [`Ipv6Packet`]):
+//! made only once their bytes are known present, so their accessors cannot
+//! read past the end.
 
+pub mod ip;
 pub mod link;
 pub mod segment;
 pub mod seq;
 pub mod side;
+pub mod tcp;
 pub mod tcp_options;
+pub mod view;
 
+pub use ip::{Ipv4Packet, Ipv6Packet};
 pub use link::LinkType;
-pub use segment::{Decoded, FrameMeta, HeaderState, Segment, TcpFlags, decode};
+pub use segment::{Decoded, FrameMeta, HeaderState, Segment, decode};
 pub use side::Side;
+pub use tcp::{TcpFlags, TcpPacket};
+pub use view::ViewError;
 
 #[cfg(test)]
 mod tests {
