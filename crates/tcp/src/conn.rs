@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use recvscope_wire::{HeaderState, Segment, Side, TcpFlags};
+use recvscope_wire::{HeaderState, Segment, SeqNumber, Side, TcpFlags};
 
 use super::analysis::{Analysis, WindowScale};
 use super::flags::{Flag, FlagCounts, FlagSet};
@@ -20,9 +20,9 @@ pub const MAX_EVIDENCE: usize = 64;
 pub struct Direction {
     pub packets: u64,
     pub payload_bytes: u64,
-    pub isn: Option<u32>,
+    pub isn: Option<SeqNumber>,
     /// Base for relative sequence numbers (ISN, or first seq - 1 as Wireshark).
-    pub base_seq: Option<u32>,
+    pub base_seq: Option<SeqNumber>,
     pub mss: Option<u16>,
     pub wscale: Option<u8>,
     pub sack_permitted: bool,
@@ -176,11 +176,11 @@ impl<S: StreamSink> Connection<S> {
                 ts_ns: ts,
                 from,
                 flags: seg.flags,
-                rel_seq: seg.seq.wrapping_sub(base),
+                rel_seq: seg.seq.relative_to(base),
                 rel_ack: seg
                     .flags
                     .ack()
-                    .then(|| seg.ack.wrapping_sub(peer_base.unwrap_or(seg.ack))),
+                    .then(|| seg.ack.relative_to(peer_base.unwrap_or(seg.ack))),
                 len: seg.payload_len,
                 window_raw: seg.window,
                 window,
@@ -211,15 +211,11 @@ impl<S: StreamSink> Connection<S> {
         let f = seg.flags;
         let fwd = &mut self.dirs[dir];
         if fwd.base_seq.is_none() {
-            fwd.base_seq = Some(if f.syn() {
-                seg.seq
-            } else {
-                seg.seq.wrapping_sub(1)
-            });
+            fwd.base_seq = Some(if f.syn() { seg.seq } else { seg.seq - 1 });
         }
         let rev = &mut self.dirs[1 - dir];
         if rev.base_seq.is_none() && f.ack() {
-            rev.base_seq = Some(seg.ack.wrapping_sub(1));
+            rev.base_seq = Some(seg.ack - 1);
         }
     }
 
@@ -281,8 +277,8 @@ impl<S: StreamSink> Connection<S> {
         }
         let next = self.analysis.next_seq(dir);
         if let Some(acked) = self.analysis.last_ack(1 - dir) {
-            let bif = u64::from(next.wrapping_sub(acked));
-            if bif < 1 << 31 {
+            // Only when the ACK is not past what was sent.
+            if let Ok(bif) = u64::try_from(next - acked) {
                 let d = &mut self.dirs[dir];
                 d.max_in_flight = d.max_in_flight.max(bif);
             }

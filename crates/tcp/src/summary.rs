@@ -147,8 +147,8 @@ impl TcpSummary {
             },
             handshake: Handshake {
                 seen: cd.syn && sd.syn && conn.handshake_rtt_ns.is_some(),
-                client_isn: cd.isn,
-                server_isn: sd.isn,
+                client_isn: cd.isn.map(u32::from),
+                server_isn: sd.isn.map(u32::from),
                 client_wscale: cd.wscale,
                 server_wscale: sd.wscale,
                 window_scaling: scaling,

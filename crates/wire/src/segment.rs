@@ -6,6 +6,7 @@ use etherparse::{LaxNetSlice, LenSource};
 
 use super::ip::{IPV6_HEADER_LEN, Ipv4Packet, Ipv6Packet, PROTO_TCP};
 use super::link::{self, LinkType};
+use super::seq::SeqNumber;
 use super::tcp::{MIN_HEADER_LEN, TcpFlags, TcpPacket};
 use super::tcp_options::TcpOptions;
 
@@ -40,8 +41,9 @@ pub struct Segment<'a> {
     pub meta: FrameMeta,
     pub src: SocketAddr,
     pub dst: SocketAddr,
-    pub seq: u32,
-    pub ack: u32,
+    pub seq: SeqNumber,
+    /// Meaningful only with the ACK flag.
+    pub ack: SeqNumber,
     pub flags: TcpFlags,
     /// The raw 16-bit window field; scaling is the tracker's job.
     pub window: u16,

@@ -4,6 +4,7 @@
 //! analysis needs (ports to window, 16 bytes); how much of the rest is
 //! present is for the accessors to say, without ever reading past the end.
 
+use super::seq::SeqNumber;
 use super::view::{ViewError, be16, be32};
 
 /// TCP header flag bits, as in the header's 12-bit flags field.
@@ -102,13 +103,13 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     #[inline]
-    pub fn seq_number(&self) -> u32 {
-        be32(self.buffer.as_ref(), 4)
+    pub fn seq_number(&self) -> SeqNumber {
+        SeqNumber(be32(self.buffer.as_ref(), 4))
     }
 
     #[inline]
-    pub fn ack_number(&self) -> u32 {
-        be32(self.buffer.as_ref(), 8)
+    pub fn ack_number(&self) -> SeqNumber {
+        SeqNumber(be32(self.buffer.as_ref(), 8))
     }
 
     /// The header length the data offset gives, in bytes (0 to 60; below
@@ -169,7 +170,10 @@ mod tests {
             .ipv4();
         let tcp = TcpPacket::new_checked(tcp_of(&ip)).expect("checked");
         assert_eq!((tcp.src_port(), tcp.dst_port()), (40000, 80));
-        assert_eq!((tcp.seq_number(), tcp.ack_number()), (1000, 77));
+        assert_eq!(
+            (tcp.seq_number(), tcp.ack_number()),
+            (SeqNumber(1000), SeqNumber(77))
+        );
         assert_eq!(tcp.window_len(), 512);
         assert!(tcp.flags().ack() && !tcp.flags().syn());
         assert_eq!(tcp.header_len(), 24);

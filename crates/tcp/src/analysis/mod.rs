@@ -10,10 +10,10 @@ mod sequence;
 #[cfg(test)]
 mod tests;
 
-use recvscope_wire::{HeaderState, Segment, TcpFlags};
+use recvscope_wire::{HeaderState, Segment, SeqNumber, TcpFlags};
 
 use super::flags::FlagSet;
-use sequence::Flow;
+use sequence::{Flow, UNSEEN};
 
 /// Window scaling as Wireshark tracks it per direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,14 +82,14 @@ impl Analysis {
     }
 
     /// Sequence number after the last byte `dir` has sent.
-    pub fn next_seq(&self, dir: usize) -> u32 {
+    pub fn next_seq(&self, dir: usize) -> SeqNumber {
         self.flows[dir].nextseq
     }
 
     /// The last acknowledgement number sent in `dir`, once one was.
-    pub fn last_ack(&self, dir: usize) -> Option<u32> {
+    pub fn last_ack(&self, dir: usize) -> Option<SeqNumber> {
         let f = &self.flows[dir];
-        (f.lastack != 0).then_some(f.lastack)
+        (f.lastack != UNSEEN).then_some(f.lastack)
     }
 
     /// A SYN repeating the ISN already seen: Wireshark rewinds `nextseq` so

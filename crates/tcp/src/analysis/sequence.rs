@@ -1,7 +1,7 @@
 //! The rules of `tcp_analyze_sequence_number()`, and the per-direction
 //! state they read and write.
 
-use recvscope_wire::{Segment, seq};
+use recvscope_wire::{Segment, SeqNumber};
 
 use super::super::flags::{Flag, FlagSet};
 use super::{Analysis, WindowScale};
@@ -13,22 +13,25 @@ const FAST_RETRANSMIT_NS: i64 = 20_000_000;
 /// Out-of-order threshold when the handshake RTT is unknown.
 const DEFAULT_OOO_NS: i64 = 3_000_000;
 
+/// Wireshark's "not seen yet" for `nextseq`, `lastack` and `maxseqtobeacked`.
+pub(super) const UNSEEN: SeqNumber = SeqNumber(0);
+
 #[derive(Clone, Copy, Debug)]
 struct Unacked {
-    seq: u32,
-    nextseq: u32,
+    seq: SeqNumber,
+    nextseq: SeqNumber,
 }
 
 /// Per-direction analysis state (Wireshark's `tcp_flow_t` and
-/// `tcp_analyze_seq_flow_info_t`). Zero means "not seen yet" for `nextseq`,
-/// `lastack` and `maxseqtobeacked`, exactly as in Wireshark.
+/// `tcp_analyze_seq_flow_info_t`). [`UNSEEN`] means "not seen yet" for
+/// `nextseq`, `lastack` and `maxseqtobeacked`, exactly as in Wireshark.
 #[derive(Debug)]
 pub(super) struct Flow {
-    pub(super) nextseq: u32,
+    pub(super) nextseq: SeqNumber,
     nextseq_time: i64,
-    pub(super) lastack: u32,
+    pub(super) lastack: SeqNumber,
     lastack_time: i64,
-    pub(super) maxseqtobeacked: u32,
+    pub(super) maxseqtobeacked: SeqNumber,
     /// Raw window field of this side's last segment.
     window: u32,
     pub(super) scale: WindowScale,
@@ -44,11 +47,11 @@ pub(super) struct Flow {
 impl Flow {
     pub(super) fn new() -> Flow {
         Flow {
-            nextseq: 0,
+            nextseq: UNSEEN,
             nextseq_time: 0,
-            lastack: 0,
+            lastack: UNSEEN,
             lastack_time: 0,
-            maxseqtobeacked: 0,
+            maxseqtobeacked: UNSEEN,
             window: u32::MAX,
             scale: WindowScale::Unknown,
             first_ack: false,
@@ -59,13 +62,13 @@ impl Flow {
     }
 
     /// This side's last window in bytes, as the peer must respect it.
-    fn window_edge(&self) -> u32 {
+    fn window_edge(&self) -> usize {
         let shift = if self.first_ack {
             0
         } else {
             self.scale.shift()
         };
-        self.window << shift
+        (self.window << shift) as usize
     }
 }
 
@@ -73,7 +76,7 @@ impl Analysis {
     /// `tcp_analyze_sequence_number()`.
     pub(super) fn sequence(&mut self, dir: usize, seg: &Segment<'_>) -> FlagSet {
         let ts = seg.meta.ts_ns;
-        let seglen = seg.payload_len;
+        let seglen = seg.payload_len as usize;
         let (s, a) = (seg.seq, seg.ack);
         let win = u32::from(seg.window);
         let flags = seg.flags;
@@ -90,10 +93,10 @@ impl Analysis {
             if win == 0 && !sfr {
                 ta.insert(Flag::ZeroWindow);
             }
-            if fwd.nextseq != 0 && seq::gt(s, fwd.nextseq) && !flags.rst() {
+            if fwd.nextseq != UNSEEN && s > fwd.nextseq && !flags.rst() {
                 ta.insert(Flag::LostSegment);
             }
-            if seglen <= 1 && s == fwd.nextseq.wrapping_sub(1) && !sfr {
+            if seglen <= 1 && s == fwd.nextseq - 1 && !sfr {
                 ta.insert(Flag::KeepAlive);
                 if rev.window == 0 {
                     ta.insert(Flag::PersistProbe);
@@ -105,7 +108,7 @@ impl Analysis {
             }
             if seglen > 0
                 && rev.scale != WindowScale::Unknown
-                && s.wrapping_add(seglen) == rev.lastack.wrapping_add(rev.window_edge())
+                && s + seglen == rev.lastack + rev.window_edge()
                 && !sfr
             {
                 ta.insert(Flag::WindowFull);
@@ -135,8 +138,8 @@ impl Analysis {
             fwd.dupacks = 0;
         }
 
-        if rev.maxseqtobeacked != 0 && seq::gt(a, rev.maxseqtobeacked) && flags.ack() {
-            if seq::lt(rev.maxseqtobeacked, rev.nextseq) {
+        if rev.maxseqtobeacked != UNSEEN && a > rev.maxseqtobeacked && flags.ack() {
+            if rev.maxseqtobeacked < rev.nextseq {
                 rev.maxseqtobeacked = rev.nextseq;
                 ta.insert(Flag::AckLostSegment);
             } else {
@@ -151,11 +154,11 @@ impl Analysis {
             if !(seglen > 0 || flags.syn() || flags.fin()) || ta.contains(Flag::KeepAlive) {
                 break 'retrans;
             }
-            let mut not_advanced = fwd.nextseq != 0 && seq::lt(s, fwd.nextseq);
-            if seglen > 1 && fwd.nextseq.wrapping_sub(1) == s {
+            let mut not_advanced = fwd.nextseq != UNSEEN && s < fwd.nextseq;
+            if seglen > 1 && fwd.nextseq - 1 == s {
                 not_advanced = false;
             }
-            if seglen > 0 && rev.lastack != 0 && seq::le(s.wrapping_add(seglen), rev.lastack) {
+            if seglen > 0 && rev.lastack != UNSEEN && s + seglen <= rev.lastack {
                 ta.insert(Flag::SpuriousRetransmission);
                 ta.insert(Flag::Retransmission);
                 break 'retrans;
@@ -177,9 +180,7 @@ impl Analysis {
             } else {
                 self.initial_rtt_ns
             } as u64;
-            let end = s
-                .wrapping_add(seglen)
-                .wrapping_add(u32::from(flags.syn() || flags.fin()));
+            let end = s + seglen + usize::from(flags.syn() || flags.fin());
             if not_advanced && since_next < threshold && fwd.nextseq != end {
                 ta.insert(Flag::OutOfOrder);
                 break 'retrans;
@@ -189,19 +190,19 @@ impl Analysis {
             }
         }
 
-        let mut nextseq = s.wrapping_add(seglen);
+        let mut nextseq = s + seglen;
         if (seglen > 0 || flags.syn() || flags.fin()) && fwd.unacked.len() < MAX_UNACKED_SEGMENTS {
             if flags.syn() || flags.fin() {
-                nextseq = nextseq.wrapping_add(1);
+                nextseq += 1;
             }
             fwd.unacked.push(Unacked { seq: s, nextseq });
         }
         let probe = ta.contains(Flag::ZeroWindowProbe);
-        if (seq::gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
+        if (nextseq > fwd.nextseq || fwd.nextseq == UNSEEN) && !probe {
             fwd.nextseq = nextseq;
             fwd.nextseq_time = ts;
         }
-        if (s == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !probe {
+        if (s == fwd.maxseqtobeacked || fwd.maxseqtobeacked == UNSEEN) && !probe {
             fwd.maxseqtobeacked = fwd.nextseq;
         }
         fwd.window = win;
@@ -210,10 +211,10 @@ impl Analysis {
         fwd.last_flags = ta;
 
         rev.unacked.retain_mut(|u| {
-            if seq::le(u.nextseq, a) {
+            if u.nextseq <= a {
                 false
             } else {
-                if seq::gt(a, u.seq) {
+                if a > u.seq {
                     u.seq = a;
                 }
                 true
