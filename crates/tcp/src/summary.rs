@@ -109,7 +109,7 @@ impl TcpSummary {
         overflowed: bool,
     ) -> (TcpSummary, Vec<String>) {
         let c = conn.client_dir();
-        let s = 1 - c;
+        let s = c.peer();
         let (cd, sd): (&Direction, &Direction) = (&conn.dirs[c], &conn.dirs[s]);
         let scaling = match (conn.analysis.scale(c), conn.analysis.scale(s)) {
             (WindowScale::Unknown, _) | (_, WindowScale::Unknown) => "unknown",

@@ -12,6 +12,7 @@ mod tests;
 
 use recvscope_wire::{HeaderState, Segment, SeqNumber, TcpFlags};
 
+use super::dir::Dir;
 use super::flags::FlagSet;
 use sequence::{Flow, UNSEEN};
 
@@ -67,13 +68,13 @@ impl Analysis {
     }
 
     /// Window scaling of the side sending in direction `dir`.
-    pub fn scale(&self, dir: usize) -> WindowScale {
+    pub fn scale(&self, dir: Dir) -> WindowScale {
         self.flows[dir].scale
     }
 
     /// The window the side sending in `dir` advertises in `seg`, in bytes,
     /// scaled where the shift is known (SYN windows are never scaled).
-    pub fn scaled_window(&self, dir: usize, seg: &Segment<'_>) -> u64 {
+    pub fn scaled_window(&self, dir: Dir, seg: &Segment<'_>) -> u64 {
         if seg.flags.syn() {
             u64::from(seg.window)
         } else {
@@ -82,27 +83,27 @@ impl Analysis {
     }
 
     /// Sequence number after the last byte `dir` has sent.
-    pub fn next_seq(&self, dir: usize) -> SeqNumber {
+    pub fn next_seq(&self, dir: Dir) -> SeqNumber {
         self.flows[dir].nextseq
     }
 
     /// The last acknowledgement number sent in `dir`, once one was.
-    pub fn last_ack(&self, dir: usize) -> Option<SeqNumber> {
+    pub fn last_ack(&self, dir: Dir) -> Option<SeqNumber> {
         let f = &self.flows[dir];
         (f.lastack != UNSEEN).then_some(f.lastack)
     }
 
     /// A SYN repeating the ISN already seen: Wireshark rewinds `nextseq` so
     /// the repeat reads as a retransmission (its issue 17616).
-    pub fn syn_repeated(&mut self, dir: usize) {
+    pub fn syn_repeated(&mut self, dir: Dir) {
         let f = &mut self.flows[dir];
         f.nextseq = f.maxseqtobeacked;
     }
 
-    /// Analyses a segment travelling in direction `dir` (0 or 1).
+    /// Analyses a segment travelling in direction `dir`.
     /// Segments whose header is not whole are analysed as Wireshark does,
     /// but their flags stay hidden as Wireshark hides them.
-    pub fn segment(&mut self, dir: usize, seg: &Segment<'_>) -> FlagSet {
+    pub fn segment(&mut self, dir: Dir, seg: &Segment<'_>) -> FlagSet {
         match seg.header {
             HeaderState::Short => FlagSet::default(),
             HeaderState::BogusLength => {
@@ -123,7 +124,7 @@ impl Analysis {
     }
 
     /// first-ACK marker, window-scale options.
-    fn after(&mut self, dir: usize, seg: &Segment<'_>) {
+    fn after(&mut self, dir: Dir, seg: &Segment<'_>) {
         let flags = seg.flags;
         let ts = seg.meta.ts_ns;
         let syn_ack = flags.0 & (TcpFlags::SYN | TcpFlags::ACK);
@@ -148,8 +149,8 @@ impl Analysis {
         if flags.syn() {
             if self.flows[dir].scale == WindowScale::Unknown {
                 self.flows[dir].scale = WindowScale::NotUsed;
-                self.flows[1 - dir].scale = WindowScale::NotUsed;
-            } else if flags.ack() && self.flows[1 - dir].scale == WindowScale::NotUsed {
+                self.flows[dir.peer()].scale = WindowScale::NotUsed;
+            } else if flags.ack() && self.flows[dir.peer()].scale == WindowScale::NotUsed {
                 self.flows[dir].scale = WindowScale::NotUsed;
             }
         }

@@ -3,6 +3,7 @@
 
 use recvscope_wire::{Segment, SeqNumber};
 
+use super::super::dir::Dir;
 use super::super::flags::{Flag, FlagSet};
 use super::{Analysis, WindowScale};
 
@@ -74,15 +75,14 @@ impl Flow {
 
 impl Analysis {
     /// `tcp_analyze_sequence_number()`.
-    pub(super) fn sequence(&mut self, dir: usize, seg: &Segment<'_>) -> FlagSet {
+    pub(super) fn sequence(&mut self, dir: Dir, seg: &Segment<'_>) -> FlagSet {
         let ts = seg.meta.ts_ns;
         let seglen = seg.payload_len as usize;
         let (s, a) = (seg.seq, seg.ack);
         let win = u32::from(seg.window);
         let flags = seg.flags;
         let sfr = flags.syn_fin_rst();
-        let [f0, f1] = &mut self.flows;
-        let (fwd, rev) = if dir == 0 { (f0, f1) } else { (f1, f0) };
+        let (fwd, rev) = dir.split(&mut self.flows);
         let mut ta = FlagSet::default();
 
         'fwd: {

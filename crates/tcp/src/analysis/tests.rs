@@ -4,12 +4,21 @@ use super::*;
 use crate::flags::Flag;
 use recvscope_testkit::{CLIENT, Pkt, Trace};
 
+/// Client segments go the original way, as the traces start with one.
+fn dir_of(s: &Segment<'_>) -> Dir {
+    if s.src.port() == CLIENT.1 {
+        Dir::Original
+    } else {
+        Dir::Reply
+    }
+}
+
 /// Flags of every segment of `t`, in order.
 fn analyse(t: &Trace) -> Vec<FlagSet> {
     let mut a = Analysis::new();
     t.segments()
         .iter()
-        .map(|s| a.segment(usize::from(s.src.port() != CLIENT.1), s))
+        .map(|s| a.segment(dir_of(s), s))
         .collect()
 }
 
@@ -219,11 +228,11 @@ fn handshake_sets_scale_and_initial_rtt() {
         .at(250, Pkt::s2c(5000, b"").syn().wscale(9).ack(1001))
         .at(250, Pkt::c2s(1001, b"").ack(5001));
     let mut a = Analysis::new();
-    for (i, s) in t.segments().iter().enumerate() {
-        a.segment(usize::from(i == 1), s);
+    for s in &t.segments() {
+        a.segment(dir_of(s), s);
     }
-    assert_eq!(a.scale(0), WindowScale::Shift(7));
-    assert_eq!(a.scale(1), WindowScale::Shift(9));
+    assert_eq!(a.scale(Dir::Original), WindowScale::Shift(7));
+    assert_eq!(a.scale(Dir::Reply), WindowScale::Shift(9));
     assert_eq!(a.initial_rtt_ns(), Some(500_000));
 }
 
@@ -233,9 +242,9 @@ fn a_syn_without_window_scale_turns_scaling_off_both_ways() {
     t.push(Pkt::c2s(1000, b"").syn())
         .push(Pkt::s2c(5000, b"").syn().wscale(9).ack(1001));
     let mut a = Analysis::new();
-    for (i, s) in t.segments().iter().enumerate() {
-        a.segment(i, s);
+    for s in &t.segments() {
+        a.segment(dir_of(s), s);
     }
-    assert_eq!(a.scale(0), WindowScale::NotUsed);
-    assert_eq!(a.scale(1), WindowScale::NotUsed);
+    assert_eq!(a.scale(Dir::Original), WindowScale::NotUsed);
+    assert_eq!(a.scale(Dir::Reply), WindowScale::NotUsed);
 }
