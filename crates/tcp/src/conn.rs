@@ -20,7 +20,6 @@ pub const MAX_EVIDENCE: usize = 64;
 #[derive(Clone, Debug, Default)]
 pub struct Direction {
     pub packets: u64,
-    pub payload_bytes: u64,
     pub isn: Option<SeqNumber>,
     /// Base for relative sequence numbers (ISN, or first seq - 1 as Wireshark).
     pub base_seq: Option<SeqNumber>,
@@ -160,7 +159,6 @@ impl<S: StreamSink> Connection<S> {
         let window = self.analysis.scaled_window(dir, seg);
         let d = &mut self.dirs[dir];
         d.packets += 1;
-        d.payload_bytes += u64::from(seg.payload_len);
         d.snaplen_cut +=
             u64::from(seg.payload_len) - (seg.payload.len() as u64).min(u64::from(seg.payload_len));
         d.flags.add(flags);

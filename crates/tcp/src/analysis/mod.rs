@@ -62,11 +62,6 @@ impl Analysis {
         }
     }
 
-    /// The handshake RTT (SYN to the first plain ACK), as Wireshark's iRTT.
-    pub fn initial_rtt_ns(&self) -> Option<i64> {
-        (self.initial_rtt_ns != 0).then_some(self.initial_rtt_ns)
-    }
-
     /// Window scaling of the side sending in direction `dir`.
     pub fn scale(&self, dir: Dir) -> WindowScale {
         self.flows[dir].scale

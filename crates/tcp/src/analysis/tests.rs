@@ -233,7 +233,7 @@ fn handshake_sets_scale_and_initial_rtt() {
     }
     assert_eq!(a.scale(Dir::Original), WindowScale::Shift(7));
     assert_eq!(a.scale(Dir::Reply), WindowScale::Shift(9));
-    assert_eq!(a.initial_rtt_ns(), Some(500_000));
+    assert_eq!(a.initial_rtt_ns, 500_000);
 }
 
 #[test]
