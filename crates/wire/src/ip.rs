@@ -5,7 +5,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::view::{ViewError, be16};
+use super::view::{ViewError, be16, be32};
 
 /// The IP protocol number of TCP.
 pub const PROTO_TCP: u8 = 6;
@@ -77,9 +77,9 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         self.addr(16)
     }
 
+    #[inline]
     fn addr(&self, at: usize) -> Ipv4Addr {
-        let b = self.buffer.as_ref();
-        Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3])
+        Ipv4Addr::from(be32(self.buffer.as_ref(), at))
     }
 }
 
@@ -144,6 +144,7 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
         self.addr(24)
     }
 
+    #[inline]
     fn addr(&self, at: usize) -> Ipv6Addr {
         let mut a = [0u8; 16];
         a.copy_from_slice(&self.buffer.as_ref()[at..at + 16]);
