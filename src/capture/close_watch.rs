@@ -3,13 +3,13 @@
 
 use std::net::SocketAddr;
 
-use crate::wire::Segment;
+use crate::wire::{Segment, SeqNumber};
 
 /// Follows FINs and ACKs of one connection.
 pub struct CloseWatch {
     client: SocketAddr,
     /// Sequence number just after each side's FIN (0: client, 1: server).
-    fin_end: [Option<u32>; 2],
+    fin_end: [Option<SeqNumber>; 2],
 }
 
 impl CloseWatch {
@@ -30,7 +30,7 @@ impl CloseWatch {
             && self.fin_end[dir].is_some()
             && self.fin_end[1 - dir] == Some(seg.ack);
         if seg.flags.fin() {
-            self.fin_end[dir] = Some(seg.seq.wrapping_add(seg.payload_len).wrapping_add(1));
+            self.fin_end[dir] = Some(seg.seq + seg.payload_len as usize + 1);
         }
         done
     }

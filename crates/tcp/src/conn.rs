@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use recvscope_wire::{HeaderState, Segment, Side, TcpFlags};
+use recvscope_wire::{HeaderState, Segment, SeqNumber, Side, TcpFlags};
 
 use super::analysis::{Analysis, WindowScale};
+use super::dir::Dir;
 use super::flags::{Flag, FlagCounts, FlagSet};
 use super::reassembly::{Chunk, Reassembler};
 use super::record::PacketRecord;
@@ -15,14 +16,13 @@ use super::summary::{Finished, TcpSummary};
 /// How many frame numbers a connection keeps as evidence of flow control.
 pub const MAX_EVIDENCE: usize = 64;
 
-/// What one direction (one sender) did.
+/// What one direction (one sender) did: the figures behind a [`Dir`].
 #[derive(Clone, Debug, Default)]
 pub struct Direction {
     pub packets: u64,
-    pub payload_bytes: u64,
-    pub isn: Option<u32>,
+    pub isn: Option<SeqNumber>,
     /// Base for relative sequence numbers (ISN, or first seq - 1 as Wireshark).
-    pub base_seq: Option<u32>,
+    pub base_seq: Option<SeqNumber>,
     pub mss: Option<u16>,
     pub wscale: Option<u8>,
     pub sack_permitted: bool,
@@ -50,10 +50,10 @@ pub struct Direction {
 pub struct Connection<S> {
     /// 0-based, in order of first appearance, like Wireshark's `tcp.stream`.
     pub id: u64,
-    /// The sender of direction 0 and of direction 1.
+    /// The sender in each direction.
     pub addrs: [SocketAddr; 2],
     /// Which direction the client sends in, once known.
-    client_dir: Option<usize>,
+    client_dir: Option<Dir>,
     pub first_ts: i64,
     pub last_ts: i64,
     pub first_frame: u64,
@@ -98,20 +98,28 @@ impl<S: StreamSink> Connection<S> {
     }
 
     /// The direction `seg` travels in.
-    pub fn dir_of(&self, seg: &Segment<'_>) -> usize {
-        usize::from(seg.src != self.addrs[0])
+    pub fn dir_of(&self, seg: &Segment<'_>) -> Dir {
+        if seg.src == self.addrs[Dir::Original] {
+            Dir::Original
+        } else {
+            Dir::Reply
+        }
     }
 
     /// The client's direction: the SYN sender, else the SYN-ACK's receiver,
     /// else the side on the higher port, else the first sender.
-    pub fn client_dir(&self) -> usize {
+    pub fn client_dir(&self) -> Dir {
         self.client_dir.unwrap_or_else(|| {
-            let (p0, p1) = (self.addrs[0].port(), self.addrs[1].port());
-            usize::from(p0 < p1)
+            let (first, second) = (self.addrs[Dir::Original], self.addrs[Dir::Reply]);
+            if first.port() < second.port() {
+                Dir::Reply
+            } else {
+                Dir::Original
+            }
         })
     }
 
-    fn side(&self, dir: usize) -> Side {
+    fn side(&self, dir: Dir) -> Side {
         if dir == self.client_dir() {
             Side::Client
         } else {
@@ -151,7 +159,6 @@ impl<S: StreamSink> Connection<S> {
         let window = self.analysis.scaled_window(dir, seg);
         let d = &mut self.dirs[dir];
         d.packets += 1;
-        d.payload_bytes += u64::from(seg.payload_len);
         d.snaplen_cut +=
             u64::from(seg.payload_len) - (seg.payload.len() as u64).min(u64::from(seg.payload_len));
         d.flags.add(flags);
@@ -170,17 +177,17 @@ impl<S: StreamSink> Connection<S> {
         let from = self.side(dir);
         if let Some(rows) = self.rows.as_mut() {
             let base = self.dirs[dir].base_seq.unwrap_or(seg.seq);
-            let peer_base = self.dirs[1 - dir].base_seq;
+            let peer_base = self.dirs[dir.peer()].base_seq;
             rows.push(PacketRecord {
                 frame: seg.meta.number,
                 ts_ns: ts,
                 from,
                 flags: seg.flags,
-                rel_seq: seg.seq.wrapping_sub(base),
+                rel_seq: seg.seq.relative_to(base),
                 rel_ack: seg
                     .flags
                     .ack()
-                    .then(|| seg.ack.wrapping_sub(peer_base.unwrap_or(seg.ack))),
+                    .then(|| seg.ack.relative_to(peer_base.unwrap_or(seg.ack))),
                 len: seg.payload_len,
                 window_raw: seg.window,
                 window,
@@ -194,7 +201,7 @@ impl<S: StreamSink> Connection<S> {
 
     /// A SYN repeating the known ISN, or a SYN-ACK with a new one: Wireshark
     /// handles these before anything else, even for a short segment.
-    fn reused_isn(&mut self, dir: usize, seg: &Segment<'_>) {
+    fn reused_isn(&mut self, dir: Dir, seg: &Segment<'_>) {
         let f = seg.flags;
         let fwd = &mut self.dirs[dir];
         match fwd.base_seq {
@@ -207,23 +214,19 @@ impl<S: StreamSink> Connection<S> {
     }
 
     /// Bases of relative sequence numbers, set as Wireshark sets them.
-    fn base_seqs(&mut self, dir: usize, seg: &Segment<'_>) {
+    fn base_seqs(&mut self, dir: Dir, seg: &Segment<'_>) {
         let f = seg.flags;
         let fwd = &mut self.dirs[dir];
         if fwd.base_seq.is_none() {
-            fwd.base_seq = Some(if f.syn() {
-                seg.seq
-            } else {
-                seg.seq.wrapping_sub(1)
-            });
+            fwd.base_seq = Some(if f.syn() { seg.seq } else { seg.seq - 1 });
         }
-        let rev = &mut self.dirs[1 - dir];
+        let rev = &mut self.dirs[dir.peer()];
         if rev.base_seq.is_none() && f.ack() {
-            rev.base_seq = Some(seg.ack.wrapping_sub(1));
+            rev.base_seq = Some(seg.ack - 1);
         }
     }
 
-    fn handshake(&mut self, dir: usize, seg: &Segment<'_>) {
+    fn handshake(&mut self, dir: Dir, seg: &Segment<'_>) {
         let f = seg.flags;
         if f.syn() {
             let d = &mut self.dirs[dir];
@@ -234,7 +237,7 @@ impl<S: StreamSink> Connection<S> {
             d.sack_permitted |= seg.options.sack_permitted;
             if f.ack() {
                 self.synack_ts = Some(seg.meta.ts_ns);
-                self.client_dir.get_or_insert(1 - dir);
+                self.client_dir.get_or_insert(dir.peer());
             } else {
                 self.syn_ts = Some(seg.meta.ts_ns);
                 self.client_dir = Some(dir);
@@ -250,10 +253,10 @@ impl<S: StreamSink> Connection<S> {
 
     /// Zero-window stall time of the receiver sending in `dir`, and the
     /// frames that show its window limiting the sender.
-    fn stall(&mut self, dir: usize, seg: &Segment<'_>, flags: FlagSet) {
+    fn stall(&mut self, dir: Dir, seg: &Segment<'_>, flags: FlagSet) {
         let ts = seg.meta.ts_ns;
         if flags.contains(Flag::WindowFull) {
-            let peer = &mut self.dirs[1 - dir];
+            let peer = &mut self.dirs[dir.peer()];
             if peer.evidence.len() < MAX_EVIDENCE {
                 peer.evidence.push(seg.meta.number);
             }
@@ -275,21 +278,21 @@ impl<S: StreamSink> Connection<S> {
         }
     }
 
-    fn in_flight(&mut self, dir: usize, seg: &Segment<'_>) {
+    fn in_flight(&mut self, dir: Dir, seg: &Segment<'_>) {
         if seg.payload_len == 0 {
             return;
         }
         let next = self.analysis.next_seq(dir);
-        if let Some(acked) = self.analysis.last_ack(1 - dir) {
-            let bif = u64::from(next.wrapping_sub(acked));
-            if bif < 1 << 31 {
+        if let Some(acked) = self.analysis.last_ack(dir.peer()) {
+            // Only when the ACK is not past what was sent.
+            if let Ok(bif) = u64::try_from(next - acked) {
                 let d = &mut self.dirs[dir];
                 d.max_in_flight = d.max_in_flight.max(bif);
             }
         }
     }
 
-    fn stream(&mut self, dir: usize, seg: &Segment<'_>, out: &mut S::Out) {
+    fn stream(&mut self, dir: Dir, seg: &Segment<'_>, out: &mut S::Out) {
         let (ts, id) = (seg.meta.ts_ns, self.id);
         let side = self.side(dir);
         let sink = &mut self.stream;
@@ -298,7 +301,7 @@ impl<S: StreamSink> Connection<S> {
             Chunk::Gap(n) => sink.gap(out, id, side, ts, n),
         };
         if seg.flags.ack() {
-            self.reasm[1 - dir].acked(seg.ack, &mut |c| deliver(side.peer(), c));
+            self.reasm[dir.peer()].acked(seg.ack, &mut |c| deliver(side.peer(), c));
         }
         if seg.flags.syn() {
             self.reasm[dir].syn(seg.seq);
@@ -320,7 +323,7 @@ impl<S: StreamSink> Connection<S> {
     /// figures and the sink.
     pub fn finish(mut self, out: &mut S::Out) -> Finished<S> {
         let (ts, id) = (self.last_ts, self.id);
-        for dir in 0..2 {
+        for dir in Dir::BOTH {
             let side = self.side(dir);
             let sink = &mut self.stream;
             self.reasm[dir].finish(&mut |c| match c {
@@ -333,8 +336,8 @@ impl<S: StreamSink> Connection<S> {
                 d.zero_window_stall_ns += (ts - since).max(0);
             }
         }
-        let stream_bytes = [self.reasm[0].offset(), self.reasm[1].offset()];
-        let gap_bytes = [self.reasm[0].gap_bytes(), self.reasm[1].gap_bytes()];
+        let stream_bytes = self.reasm.each_ref().map(Reassembler::offset);
+        let gap_bytes = self.reasm.each_ref().map(Reassembler::gap_bytes);
         let overflowed = self.reasm.iter().any(Reassembler::overflowed);
         let records = self.rows.take();
         let (tcp, warnings) = TcpSummary::new(&self, stream_bytes, gap_bytes, overflowed);

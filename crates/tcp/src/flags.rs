@@ -116,9 +116,6 @@ impl FlagSet {
     pub fn insert(&mut self, f: Flag) {
         self.0 |= f.bit();
     }
-    pub fn remove(&mut self, f: Flag) {
-        self.0 &= !f.bit();
-    }
     pub fn contains(self, f: Flag) -> bool {
         self.0 & f.bit() != 0
     }
@@ -151,9 +148,6 @@ impl FlagCounts {
             *a += b;
         }
         self
-    }
-    pub fn total(&self) -> u64 {
-        self.0.iter().sum()
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod conn;
+pub mod dir;
 pub mod flags;
 pub mod reassembly;
 pub mod record;
@@ -15,6 +16,7 @@ use foldhash::quality::RandomState;
 use std::net::{IpAddr, SocketAddr};
 
 pub use conn::Connection;
+pub use dir::Dir;
 pub use flags::{Flag, FlagCounts, FlagSet};
 pub use record::{PacketRecord, StreamOffsets};
 pub use stream::StreamSink;

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use recvscope_wire::SeqNumber;
+
 /// What reassembly hands on, in stream order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Chunk<'a> {
@@ -30,7 +32,7 @@ struct Pending {
 #[derive(Debug)]
 pub struct Reassembler {
     /// Sequence number of the next byte expected, once anything was seen.
-    next_seq: Option<u32>,
+    next_seq: Option<SeqNumber>,
     /// Stream offset of that byte: how much was handed on so far.
     next_off: u64,
     /// Stream offset of the FIN, once seen.
@@ -72,14 +74,14 @@ impl Reassembler {
     }
 
     /// Stream offset of `seq`, relative to the next expected byte.
-    fn offset_of(&self, seq: u32, next_seq: u32) -> i128 {
-        i128::from(self.next_off) + i128::from(seq.wrapping_sub(next_seq) as i32)
+    fn offset_of(&self, seq: SeqNumber, next_seq: SeqNumber) -> i128 {
+        i128::from(self.next_off) + i128::from(seq - next_seq)
     }
 
     /// A SYN: the stream starts after its sequence number.
-    pub fn syn(&mut self, seq: u32) {
+    pub fn syn(&mut self, seq: SeqNumber) {
         if self.next_seq.is_none() {
-            self.next_seq = Some(seq.wrapping_add(1));
+            self.next_seq = Some(seq + 1);
         }
     }
 
@@ -87,7 +89,7 @@ impl Reassembler {
     /// are in the capture; `fin` when it also closes the stream.
     pub fn segment(
         &mut self,
-        seq: u32,
+        seq: SeqNumber,
         captured: &[u8],
         payload_len: u32,
         fin: bool,
@@ -115,7 +117,7 @@ impl Reassembler {
 
     /// The peer acknowledged up to `ack`: anything before it that never
     /// arrived was lost from the capture, so it becomes a gap now.
-    pub fn acked(&mut self, ack: u32, out: &mut dyn FnMut(Chunk<'_>)) {
+    pub fn acked(&mut self, ack: SeqNumber, out: &mut dyn FnMut(Chunk<'_>)) {
         let Some(next_seq) = self.next_seq else {
             return;
         };
@@ -157,7 +159,7 @@ impl Reassembler {
     fn advance(&mut self, by: u64) {
         self.next_off += by;
         if let Some(s) = self.next_seq.as_mut() {
-            *s = s.wrapping_add(by as u32);
+            *s += by as usize;
         }
     }
 
@@ -257,10 +259,10 @@ mod tests {
     #[test]
     fn in_order_segments_pass_straight_through() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
-        r.syn(99);
+        r.syn(SeqNumber(99));
         let got = run(&mut r, |r, o| {
-            r.segment(100, b"abc", 3, false, o);
-            r.segment(103, b"de", 2, false, o);
+            r.segment(SeqNumber(100), b"abc", 3, false, o);
+            r.segment(SeqNumber(103), b"de", 2, false, o);
         });
         assert_eq!(got, vec![Out::D(b"abc".to_vec()), Out::D(b"de".to_vec())]);
         assert_eq!(r.offset(), 5);
@@ -269,10 +271,10 @@ mod tests {
     #[test]
     fn out_of_order_segment_waits_for_the_hole() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
-        r.syn(0);
+        r.syn(SeqNumber(0));
         let got = run(&mut r, |r, o| {
-            r.segment(4, b"def", 3, false, o);
-            r.segment(1, b"abc", 3, false, o);
+            r.segment(SeqNumber(4), b"def", 3, false, o);
+            r.segment(SeqNumber(1), b"abc", 3, false, o);
         });
         assert_eq!(got, vec![Out::D(b"abc".to_vec()), Out::D(b"def".to_vec())]);
     }
@@ -280,11 +282,11 @@ mod tests {
     #[test]
     fn retransmitted_overlap_is_trimmed() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
-        r.syn(0);
+        r.syn(SeqNumber(0));
         let got = run(&mut r, |r, o| {
-            r.segment(1, b"abcd", 4, false, o);
-            r.segment(3, b"cdef", 4, false, o);
-            r.segment(1, b"abcd", 4, false, o);
+            r.segment(SeqNumber(1), b"abcd", 4, false, o);
+            r.segment(SeqNumber(3), b"cdef", 4, false, o);
+            r.segment(SeqNumber(1), b"abcd", 4, false, o);
         });
         assert_eq!(got, vec![Out::D(b"abcd".to_vec()), Out::D(b"ef".to_vec())]);
     }
@@ -292,8 +294,8 @@ mod tests {
     #[test]
     fn snaplen_cut_payload_becomes_a_gap() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
-        r.syn(0);
-        let got = run(&mut r, |r, o| r.segment(1, b"ab", 10, false, o));
+        r.syn(SeqNumber(0));
+        let got = run(&mut r, |r, o| r.segment(SeqNumber(1), b"ab", 10, false, o));
         assert_eq!(got, vec![Out::D(b"ab".to_vec()), Out::G(8)]);
         assert_eq!(r.gap_bytes(), 8);
     }
@@ -301,11 +303,11 @@ mod tests {
     #[test]
     fn acked_but_unseen_bytes_become_a_gap() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
-        r.syn(0);
+        r.syn(SeqNumber(0));
         let got = run(&mut r, |r, o| {
-            r.segment(1, b"ab", 2, false, o);
-            r.segment(8, b"hi", 2, false, o);
-            r.acked(10, o);
+            r.segment(SeqNumber(1), b"ab", 2, false, o);
+            r.segment(SeqNumber(8), b"hi", 2, false, o);
+            r.acked(SeqNumber(10), o);
         });
         assert_eq!(
             got,
@@ -316,10 +318,10 @@ mod tests {
     #[test]
     fn ack_of_fin_is_not_a_gap() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
-        r.syn(0);
+        r.syn(SeqNumber(0));
         let got = run(&mut r, |r, o| {
-            r.segment(1, b"ab", 2, true, o);
-            r.acked(4, o);
+            r.segment(SeqNumber(1), b"ab", 2, true, o);
+            r.acked(SeqNumber(4), o);
         });
         assert_eq!(got, vec![Out::D(b"ab".to_vec())]);
     }
@@ -327,9 +329,9 @@ mod tests {
     #[test]
     fn finish_flushes_held_segments_after_a_gap() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
-        r.syn(0);
+        r.syn(SeqNumber(0));
         let got = run(&mut r, |r, o| {
-            r.segment(5, b"ef", 2, false, o);
+            r.segment(SeqNumber(5), b"ef", 2, false, o);
             r.finish(o);
         });
         assert_eq!(got, vec![Out::G(4), Out::D(b"ef".to_vec())]);
@@ -338,10 +340,10 @@ mod tests {
     #[test]
     fn sequence_numbers_wrap_without_losing_offsets() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
-        r.syn(u32::MAX - 2);
+        r.syn(SeqNumber(u32::MAX - 2));
         let got = run(&mut r, |r, o| {
-            r.segment(u32::MAX - 1, b"ab", 2, false, o);
-            r.segment(0, b"cd", 2, false, o);
+            r.segment(SeqNumber(u32::MAX - 1), b"ab", 2, false, o);
+            r.segment(SeqNumber(0), b"cd", 2, false, o);
         });
         assert_eq!(got, vec![Out::D(b"ab".to_vec()), Out::D(b"cd".to_vec())]);
         assert_eq!(r.offset(), 4);
@@ -350,10 +352,10 @@ mod tests {
     #[test]
     fn buffer_limit_forces_gaps_instead_of_growing() {
         let mut r = Reassembler::new(8);
-        r.syn(0);
+        r.syn(SeqNumber(0));
         let got = run(&mut r, |r, o| {
-            r.segment(11, b"12345", 5, false, o);
-            r.segment(21, b"abcde", 5, false, o);
+            r.segment(SeqNumber(11), b"12345", 5, false, o);
+            r.segment(SeqNumber(21), b"abcde", 5, false, o);
             r.finish(o);
         });
         assert_eq!(
@@ -373,8 +375,8 @@ mod tests {
     fn capture_starting_mid_stream_starts_at_the_first_segment() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
         let got = run(&mut r, |r, o| {
-            r.segment(5000, b"xy", 2, false, o);
-            r.segment(4000, b"old", 3, false, o);
+            r.segment(SeqNumber(5000), b"xy", 2, false, o);
+            r.segment(SeqNumber(4000), b"old", 3, false, o);
         });
         assert_eq!(got, vec![Out::D(b"xy".to_vec())]);
     }

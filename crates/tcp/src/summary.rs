@@ -140,7 +140,7 @@ impl TcpSummary {
         overflowed: bool,
     ) -> (TcpSummary, Vec<TcpWarning>) {
         let c = conn.client_dir();
-        let s = 1 - c;
+        let s = c.peer();
         let (cd, sd): (&Direction, &Direction) = (&conn.dirs[c], &conn.dirs[s]);
         let scaling = match (conn.analysis.scale(c), conn.analysis.scale(s)) {
             (WindowScale::Unknown, _) | (_, WindowScale::Unknown) => WindowScaling::Unknown,
@@ -172,8 +172,8 @@ impl TcpSummary {
             },
             handshake: Handshake {
                 seen: cd.syn && sd.syn && conn.handshake_rtt_ns.is_some(),
-                client_isn: cd.isn,
-                server_isn: sd.isn,
+                client_isn: cd.isn.map(u32::from),
+                server_isn: sd.isn.map(u32::from),
                 client_wscale: cd.wscale,
                 server_wscale: sd.wscale,
                 window_scaling: scaling,

@@ -1,17 +1,27 @@
 //! Wire decoding: captured frames of any supported link type to TCP segments.
 //!
 //! Pure: takes bytes, returns values. Parsing is lax, as captures are cut by
-//! snaplen and built by strangers; no input makes it panic.
+//! snaplen and built by strangers; no input makes it panic. Headers are
+//! read through checked views ([`TcpPacket`], [`Ipv4Packet`], [`Ipv6Packet`]):
+//! made only once their bytes are known present, so their accessors cannot
+//! read past the end.
 
+pub mod ip;
 pub mod link;
 pub mod segment;
 pub mod seq;
 pub mod side;
+pub mod tcp;
 pub mod tcp_options;
+pub mod view;
 
+pub use ip::{Ipv4Packet, Ipv6Packet};
 pub use link::LinkType;
-pub use segment::{Decoded, FrameMeta, HeaderState, Segment, TcpFlags, decode};
+pub use segment::{Decoded, FrameMeta, HeaderState, Segment, decode};
+pub use seq::SeqNumber;
 pub use side::Side;
+pub use tcp::{TcpFlags, TcpPacket};
+pub use view::ViewError;
 
 #[cfg(test)]
 mod tests {
@@ -56,8 +66,8 @@ mod tests {
             let s = tcp_of(*link, frame);
             assert_eq!(s.src.port(), 40000, "{link:?}");
             assert_eq!(s.dst.port(), 80, "{link:?}");
-            assert_eq!(s.seq, 1000);
-            assert_eq!(s.ack, 77);
+            assert_eq!(s.seq, SeqNumber(1000));
+            assert_eq!(s.ack, SeqNumber(77));
             assert!(s.flags.ack());
             assert_eq!(s.window, 512);
             assert_eq!(s.payload, b"hello");
@@ -106,7 +116,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(s.header, HeaderState::OptionsCut);
-        assert_eq!(s.seq, 7);
+        assert_eq!(s.seq, SeqNumber(7));
         assert_eq!(s.payload_len, 100);
         assert_eq!(s.options.window_scale, None);
     }

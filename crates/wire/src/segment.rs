@@ -4,60 +4,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{LaxNetSlice, LenSource};
 
+use super::ip::{IPV6_HEADER_LEN, Ipv4Packet, Ipv6Packet, PROTO_TCP};
 use super::link::{self, LinkType};
+use super::seq::SeqNumber;
+use super::tcp::{MIN_HEADER_LEN, TcpFlags, TcpPacket};
 use super::tcp_options::TcpOptions;
-
-/// TCP header flag bits, as in the header's 9-bit flags field.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TcpFlags(pub u16);
-
-impl TcpFlags {
-    pub const FIN: u16 = 0x01;
-    pub const SYN: u16 = 0x02;
-    pub const RST: u16 = 0x04;
-    pub const PSH: u16 = 0x08;
-    pub const ACK: u16 = 0x10;
-    pub const URG: u16 = 0x20;
-    pub const ECE: u16 = 0x40;
-    pub const CWR: u16 = 0x80;
-
-    pub fn fin(self) -> bool {
-        self.0 & Self::FIN != 0
-    }
-    pub fn syn(self) -> bool {
-        self.0 & Self::SYN != 0
-    }
-    pub fn rst(self) -> bool {
-        self.0 & Self::RST != 0
-    }
-    pub fn ack(self) -> bool {
-        self.0 & Self::ACK != 0
-    }
-    /// Any of SYN, FIN, RST: segments most analysis rules skip.
-    pub fn syn_fin_rst(self) -> bool {
-        self.0 & (Self::SYN | Self::FIN | Self::RST) != 0
-    }
-
-    /// tcpdump-style letters, e.g. `S.` for SYN-ACK, `P.` for PSH-ACK.
-    pub fn letters(self) -> String {
-        let mut s = String::new();
-        for (bit, c) in [
-            (Self::SYN, 'S'),
-            (Self::FIN, 'F'),
-            (Self::RST, 'R'),
-            (Self::PSH, 'P'),
-            (Self::URG, 'U'),
-            (Self::ECE, 'E'),
-            (Self::CWR, 'W'),
-            (Self::ACK, '.'),
-        ] {
-            if self.0 & bit != 0 {
-                s.push(c);
-            }
-        }
-        if s.is_empty() { "none".into() } else { s }
-    }
-}
 
 /// Where a frame sits in its capture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,8 +41,9 @@ pub struct Segment<'a> {
     pub meta: FrameMeta,
     pub src: SocketAddr,
     pub dst: SocketAddr,
-    pub seq: u32,
-    pub ack: u32,
+    pub seq: SeqNumber,
+    /// Meaningful only with the ACK flag.
+    pub ack: SeqNumber,
     pub flags: TcpFlags,
     /// The raw 16-bit window field; scaling is the tracker's job.
     pub window: u16,
@@ -144,57 +96,45 @@ pub fn decode(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
     }
 }
 
+/// Ethernet II without VLAN tags.
+const ETHERNET_HEADER_LEN: usize = 14;
+
 /// The common case read at fixed offsets: Ethernet, no VLAN, IPv4 without
 /// fragmentation or IPv6 without extension headers, carrying TCP, with the
 /// whole IP header captured. Anything else is left to etherparse's lax
 /// slicing, which gives the same answer for these frames, only slower.
 fn plain_ethernet_tcp(link: LinkType, frame: &[u8]) -> Option<IpPart<'_>> {
-    if link != LinkType::Ethernet || frame.len() < 14 {
+    if link != LinkType::Ethernet {
         return None;
     }
-    let ip = &frame[14..];
-    match u16::from_be_bytes([frame[12], frame[13]]) {
+    let (eth, ip) = frame.split_first_chunk::<ETHERNET_HEADER_LEN>()?;
+    match u16::from_be_bytes([eth[12], eth[13]]) {
         0x0800 => {
-            let ihl = usize::from(*ip.first()? & 0x0f) * 4;
-            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
-            let fragment = u16::from_be_bytes([*ip.get(6)?, *ip.get(7)?]) & 0x3fff;
-            if ip[0] >> 4 != 4
-                || ihl < 20
-                || ip.len() < ihl
-                || total < ihl
-                || fragment != 0
-                || ip[9] != 6
-            {
+            let v4 = Ipv4Packet::new_checked(ip).ok()?;
+            let total = usize::from(v4.total_len());
+            if total < v4.header_len() || v4.is_fragment() || v4.protocol() != PROTO_TCP {
                 return None;
             }
-            let addr = |at: usize| IpAddr::from([ip[at], ip[at + 1], ip[at + 2], ip[at + 3]]);
             Some(IpPart {
-                src: addr(12),
-                dst: addr(16),
-                ip_start: 14,
+                src: v4.src_addr().into(),
+                dst: v4.dst_addr().into(),
+                ip_start: ETHERNET_HEADER_LEN,
                 claimed: Some(total),
-                tcp: &ip[ihl..total.min(ip.len())],
+                tcp: v4.payload(),
             })
         }
         0x86dd => {
-            if ip.len() < 40 || ip[0] >> 4 != 6 || ip[6] != 6 {
+            let v6 = Ipv6Packet::new_checked(ip).ok()?;
+            let payload = usize::from(v6.payload_len());
+            if payload == 0 || v6.next_header() != PROTO_TCP {
                 return None;
             }
-            let payload = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
-            if payload == 0 {
-                return None;
-            }
-            let addr = |at: usize| {
-                let mut a = [0u8; 16];
-                a.copy_from_slice(&ip[at..at + 16]);
-                IpAddr::from(a)
-            };
             Some(IpPart {
-                src: addr(8),
-                dst: addr(24),
-                ip_start: 14,
-                claimed: Some(40 + payload),
-                tcp: &ip[40..(40 + payload).min(ip.len())],
+                src: v6.src_addr().into(),
+                dst: v6.dst_addr().into(),
+                ip_start: ETHERNET_HEADER_LEN,
+                claimed: Some(IPV6_HEADER_LEN + payload),
+                tcp: v6.payload(),
             })
         }
         _ => None,
@@ -261,10 +201,9 @@ fn decode_lax(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
 
 /// The TCP segment in an IP payload.
 fn tcp_segment<'a>(ip: IpPart<'a>, frame: &'a [u8], meta: FrameMeta) -> Decoded<'a> {
-    let tcp = ip.tcp;
-    if tcp.len() < 16 {
+    let Ok(tcp) = TcpPacket::new_checked(ip.tcp) else {
         return Decoded::Truncated;
-    }
+    };
     // The frame's length on the wire bounds what the IP header may claim.
     let wire_end = (meta.orig_len as usize).max(frame.len());
     let claimed_end = match ip.claimed {
@@ -272,13 +211,14 @@ fn tcp_segment<'a>(ip: IpPart<'a>, frame: &'a [u8], meta: FrameMeta) -> Decoded<
         // A zero IPv4 total length (TSO) or a jumbogram: trust the wire length.
         None => wire_end,
     };
-    let reported = claimed_end.saturating_sub(offset(frame, tcp.as_ptr()));
-    let hlen = usize::from(tcp[12] >> 4) * 4;
+    let reported = claimed_end.saturating_sub(offset(frame, ip.tcp.as_ptr()));
+    let hlen = tcp.header_len();
+    let option_bytes = tcp.options();
     let header = if reported < hlen {
         HeaderState::Short
-    } else if hlen < 20 {
+    } else if hlen < MIN_HEADER_LEN {
         HeaderState::BogusLength
-    } else if tcp.len() < hlen {
+    } else if option_bytes.is_none() {
         HeaderState::OptionsCut
     } else {
         HeaderState::Complete
@@ -288,27 +228,24 @@ fn tcp_segment<'a>(ip: IpPart<'a>, frame: &'a [u8], meta: FrameMeta) -> Decoded<
     } else {
         reported - hlen
     };
-    let payload = match header {
-        HeaderState::Complete => {
-            let end = tcp.len().min(hlen + payload_len);
-            &tcp[hlen..end]
+    let (options, payload) = match (header, option_bytes) {
+        (HeaderState::Complete, Some(bytes)) => {
+            let captured = tcp.payload();
+            (
+                TcpOptions::parse(bytes),
+                captured.get(..payload_len).unwrap_or(captured),
+            )
         }
-        _ => &[],
+        _ => (TcpOptions::default(), &[][..]),
     };
-    let options = match header {
-        HeaderState::Complete => TcpOptions::parse(&tcp[20..hlen]),
-        _ => TcpOptions::default(),
-    };
-    let be16 = |i: usize| u16::from_be_bytes([tcp[i], tcp[i + 1]]);
-    let be32 = |i: usize| u32::from_be_bytes([tcp[i], tcp[i + 1], tcp[i + 2], tcp[i + 3]]);
     Decoded::Tcp(Segment {
         meta,
-        src: SocketAddr::new(ip.src, be16(0)),
-        dst: SocketAddr::new(ip.dst, be16(2)),
-        seq: be32(4),
-        ack: be32(8),
-        flags: TcpFlags(be16(12) & 0x0fff),
-        window: be16(14),
+        src: SocketAddr::new(ip.src, tcp.src_port()),
+        dst: SocketAddr::new(ip.dst, tcp.dst_port()),
+        seq: tcp.seq_number(),
+        ack: tcp.ack_number(),
+        flags: tcp.flags(),
+        window: tcp.window_len(),
         options,
         header,
         payload,

@@ -1,11 +1,9 @@
 //! TCP option walker that never gives up on an unknown kind.
 //!
 //! etherparse's iterator stops at the first option it does not know (TFO,
-//! MPTCP, MD5, ...), losing any SACK or timestamp after it, so the options
-//! are walked here as plain TLVs; unknown kinds are skipped by their length.
-
-/// At most four SACK blocks fit in the 40 bytes of TCP options.
-pub const MAX_SACK_BLOCKS: usize = 4;
+//! MPTCP, MD5, ...), so the options are walked here as plain TLVs; unknown
+//! kinds are skipped by their length. The walk takes the bytes apart with
+//! slice patterns only: no input can make it read past the end.
 
 /// The options recvscope uses, decoded from one segment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -16,72 +14,50 @@ pub struct TcpOptions {
     pub window_scale: Option<u8>,
     /// SACK permitted (SYN only).
     pub sack_permitted: bool,
-    /// SACK blocks as (left edge, right edge), absolute sequence numbers.
-    pub sack_blocks: [(u32, u32); MAX_SACK_BLOCKS],
-    /// How many entries of `sack_blocks` are valid.
-    pub sack_count: u8,
-    /// Timestamps option (TSval, TSecr).
-    pub timestamps: Option<(u32, u32)>,
-    /// An option had an impossible length; the walk stopped there.
-    pub malformed: bool,
 }
 
+const END: u8 = 0;
+const NOP: u8 = 1;
+const MSS: u8 = 2;
+const WINDOW_SCALE: u8 = 3;
+const SACK_PERMITTED: u8 = 4;
+
 impl TcpOptions {
-    /// Decodes the option bytes that follow the fixed 20-byte TCP header.
+    /// Decodes option bytes (those after the fixed 20-byte header), of any
+    /// length. The walk stops at an end-of-list, or at an option whose
+    /// length is impossible (below 2, or past the end).
     pub fn parse(mut bytes: &[u8]) -> TcpOptions {
         let mut out = TcpOptions::default();
-        while let Some((&kind, rest)) = bytes.split_first() {
-            match kind {
-                0 => break,
-                1 => {
-                    bytes = rest;
-                    continue;
-                }
-                _ => {}
-            }
-            let Some(&len) = rest.first() else {
-                out.malformed = true;
-                break;
-            };
-            let len = usize::from(len);
-            if len < 2 || len > bytes.len() {
-                out.malformed = true;
-                break;
-            }
-            let body = &bytes[2..len];
-            match (kind, body.len()) {
-                (2, 2) => out.mss = Some(u16::from_be_bytes([body[0], body[1]])),
-                (3, 1) => out.window_scale = Some(body[0]),
-                (4, 0) => out.sack_permitted = true,
-                (5, n) if n % 8 == 0 => {
-                    for block in body.chunks_exact(8).take(MAX_SACK_BLOCKS) {
-                        let left = u32::from_be_bytes([block[0], block[1], block[2], block[3]]);
-                        let right = u32::from_be_bytes([block[4], block[5], block[6], block[7]]);
-                        out.sack_blocks[usize::from(out.sack_count)] = (left, right);
-                        out.sack_count += 1;
+        loop {
+            bytes = match bytes {
+                [] | [END, ..] => break,
+                [NOP, rest @ ..] => rest,
+                [kind, len, rest @ ..] => {
+                    let Some(body_len) = usize::from(*len).checked_sub(2) else {
+                        break;
+                    };
+                    let Some((body, rest)) = rest.split_at_checked(body_len) else {
+                        break;
+                    };
+                    match (*kind, body) {
+                        (MSS, &[hi, lo]) => out.mss = Some(u16::from_be_bytes([hi, lo])),
+                        (WINDOW_SCALE, &[shift]) => out.window_scale = Some(shift),
+                        (SACK_PERMITTED, []) => out.sack_permitted = true,
+                        _ => {}
                     }
+                    rest
                 }
-                (8, 8) => {
-                    let tsval = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
-                    let tsecr = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
-                    out.timestamps = Some((tsval, tsecr));
-                }
-                _ => {}
-            }
-            bytes = &bytes[len..];
+                [_] => break,
+            };
         }
         out
-    }
-
-    /// The valid SACK blocks.
-    pub fn sacks(&self) -> &[(u32, u32)] {
-        &self.sack_blocks[..usize::from(self.sack_count)]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use recvscope_testkit::Rng;
 
     #[test]
     fn linux_syn_options_decode() {
@@ -92,35 +68,56 @@ mod tests {
         let o = TcpOptions::parse(&bytes);
         assert_eq!(o.mss, Some(65495));
         assert!(o.sack_permitted);
-        assert_eq!(o.timestamps, Some((1, 0)));
         assert_eq!(o.window_scale, Some(7));
-        assert!(!o.malformed);
     }
 
     #[test]
     fn unknown_kind_is_skipped_not_fatal() {
-        // TFO cookie (kind 34, len 10) before a SACK block.
-        let mut bytes = vec![34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 5, 10];
-        bytes.extend_from_slice(&100u32.to_be_bytes());
-        bytes.extend_from_slice(&200u32.to_be_bytes());
-        let o = TcpOptions::parse(&bytes);
-        assert_eq!(o.sacks(), &[(100, 200)]);
+        // TFO cookie (kind 34, len 10) before a window scale.
+        let bytes = [34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 3, 9];
+        assert_eq!(TcpOptions::parse(&bytes).window_scale, Some(9));
     }
 
     #[test]
     fn impossible_length_stops_the_walk() {
-        let o = TcpOptions::parse(&[2, 40, 1, 1]);
-        assert!(o.malformed);
-        assert_eq!(o.mss, None);
-        let o = TcpOptions::parse(&[3]);
-        assert!(o.malformed);
-        let o = TcpOptions::parse(&[8, 0]);
-        assert!(o.malformed);
+        assert_eq!(TcpOptions::parse(&[2, 40, 1, 1]).mss, None);
+        // Length 0 or 1 would loop or overlap the next option: stop there.
+        for len in [0, 1] {
+            let o = TcpOptions::parse(&[34, len, 3, 3, 7]);
+            assert_eq!(o, TcpOptions::default(), "{len}");
+        }
+        assert_eq!(TcpOptions::parse(&[3]), TcpOptions::default());
+        assert_eq!(TcpOptions::parse(&[3, 3]), TcpOptions::default());
+    }
+
+    #[test]
+    fn a_known_kind_of_the_wrong_length_is_skipped() {
+        let o = TcpOptions::parse(&[2, 3, 9, 3, 4, 7, 7, 4, 3, 0, 2, 4, 1, 0]);
+        assert_eq!(o.mss, Some(256));
+        assert_eq!((o.window_scale, o.sack_permitted), (None, false));
     }
 
     #[test]
     fn end_of_list_stops_early() {
         let o = TcpOptions::parse(&[0, 2, 4, 5, 0xb4]);
         assert_eq!(o, TcpOptions::default());
+    }
+
+    #[test]
+    fn any_bytes_of_any_length_parse() {
+        // Fifty bytes of SACK options once ran past a fixed block array.
+        let sacks: Vec<u8> = [5, 10, 0, 0, 0, 1, 0, 0, 0, 2].repeat(5);
+        assert_eq!(TcpOptions::parse(&sacks), TcpOptions::default());
+        let mut rng = Rng(0x0b7_10e5);
+        for len in 0..=80 {
+            for _ in 0..2_000 {
+                let mut bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+                // Mostly plausible kinds and lengths, so walks go deep.
+                for b in bytes.iter_mut().filter(|_| rng.below(2) == 0) {
+                    *b %= 12;
+                }
+                let _ = TcpOptions::parse(&bytes);
+            }
+        }
     }
 }
