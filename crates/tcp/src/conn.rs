@@ -61,9 +61,6 @@ pub struct Connection<S> {
     pub analysis: Analysis,
     reasm: [Reassembler; 2],
     stream: S,
-    syn_ts: Option<i64>,
-    synack_ts: Option<i64>,
-    pub handshake_rtt_ns: Option<i64>,
     pub rows: Option<Vec<PacketRecord>>,
 }
 
@@ -90,9 +87,6 @@ impl<S: StreamSink> Connection<S> {
                 Reassembler::new(limits.reassembly_bytes),
             ],
             stream: S::open(config),
-            syn_ts: None,
-            synack_ts: None,
-            handshake_rtt_ns: None,
             rows: list_packets.then(Vec::new),
         }
     }
@@ -236,18 +230,10 @@ impl<S: StreamSink> Connection<S> {
             d.wscale = seg.options.window_scale.or(d.wscale);
             d.sack_permitted |= seg.options.sack_permitted;
             if f.ack() {
-                self.synack_ts = Some(seg.meta.ts_ns);
                 self.client_dir.get_or_insert(dir.peer());
             } else {
-                self.syn_ts = Some(seg.meta.ts_ns);
                 self.client_dir = Some(dir);
             }
-        } else if f.ack()
-            && self.handshake_rtt_ns.is_none()
-            && self.client_dir == Some(dir)
-            && let (Some(syn), Some(_)) = (self.syn_ts, self.synack_ts)
-        {
-            self.handshake_rtt_ns = Some(seg.meta.ts_ns - syn);
         }
     }
 

@@ -23,7 +23,8 @@ pub struct Handshake {
     pub client_mss: Option<u16>,
     pub server_mss: Option<u16>,
     pub sack_permitted: bool,
-    /// SYN to the client's ACK of the SYN-ACK.
+    /// Wireshark's initial RTT: the SYN to the first pure ACK after it
+    /// (the client's ACK of the SYN-ACK, in a normal handshake).
     pub rtt_ns: Option<i64>,
 }
 
@@ -171,7 +172,7 @@ impl TcpSummary {
                 server: sd.packets,
             },
             handshake: Handshake {
-                seen: cd.syn && sd.syn && conn.handshake_rtt_ns.is_some(),
+                seen: cd.syn && sd.syn && conn.analysis.initial_rtt_ns().is_some(),
                 client_isn: cd.isn.map(u32::from),
                 server_isn: sd.isn.map(u32::from),
                 client_wscale: cd.wscale,
@@ -181,7 +182,7 @@ impl TcpSummary {
                 client_mss: cd.mss,
                 server_mss: sd.mss,
                 sack_permitted: cd.sack_permitted && sd.sack_permitted,
-                rtt_ns: conn.handshake_rtt_ns,
+                rtt_ns: conn.analysis.initial_rtt_ns(),
             },
             bytes: Bytes {
                 client_to_server: stream_bytes[c],

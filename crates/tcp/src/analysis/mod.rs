@@ -78,6 +78,12 @@ impl Analysis {
     }
 
     /// Sequence number after the last byte `dir` has sent.
+    /// Wireshark's `tcp.analysis.initial_rtt`: the last SYN to the first
+    /// pure ACK after it; `None` until then.
+    pub fn initial_rtt_ns(&self) -> Option<i64> {
+        (self.initial_rtt_ns != 0).then_some(self.initial_rtt_ns)
+    }
+
     pub fn next_seq(&self, dir: Dir) -> SeqNumber {
         self.flows[dir].nextseq
     }
