@@ -10,7 +10,7 @@ use pcap::{Capture, Offline, Precision};
 use super::records::{self, Format, Reading};
 use super::timestamp::{Fraction, timestamp_ns};
 
-use crate::wire::{FrameMeta, LinkType, link::SUPPORTED};
+use crate::wire::{FrameMeta, LinkType, SUPPORTED};
 
 /// Why a capture file cannot be read at all.
 #[derive(Debug, thiserror::Error)]
