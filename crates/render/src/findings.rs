@@ -6,7 +6,7 @@ use recvscope_analysis::tcplab::{
     AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
 };
 use recvscope_analysis::{CaptureWarning, ConnectionWarning};
-use recvscope_tcp::summary::FlowControl;
+use recvscope_tcp::FlowControl;
 use recvscope_tcp::{Flag, TcpWarning, WindowScaling};
 use recvscope_wire::Side;
 
