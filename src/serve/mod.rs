@@ -424,7 +424,7 @@ impl RunningServer {
     }
 
     /// `http://ADDR:PORT` followed by `path` (which starts with `/`).
-    pub(crate) fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         base_url(self.addr, path)
     }
 
