@@ -133,7 +133,7 @@ pub(crate) mod tests {
     use super::*;
 
     /// The names in `dir`, sorted.
-    pub fn names(dir: &Path) -> Vec<String> {
+    pub(crate) fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

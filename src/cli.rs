@@ -15,9 +15,9 @@ use crate::units::parse_size;
 /// IPv6 with options, TCP with options) but not the payload, which the
 /// application already has. Measured at loopback speed: full frames with
 /// libpcap's 2 MiB default ring drop most frames; headers only drop none.
-pub const DEFAULT_SNAPLEN: u32 = 256;
+pub(crate) const DEFAULT_SNAPLEN: u32 = 256;
 /// `fetch --capture-buffer` default: the kernel ring buffer, bytes.
-pub const DEFAULT_BUFFER: u32 = 32 << 20;
+pub(crate) const DEFAULT_BUFFER: u32 = 32 << 20;
 
 /// TCP flow control on the wire next to what the application sees.
 #[derive(Debug, Parser)]
@@ -44,25 +44,25 @@ pub enum Command {
 pub struct LabArgs {
     /// The experiment to run (default: book); --list describes them.
     #[arg(value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Describe the experiments and exit.
     #[arg(long)]
-    pub list: bool,
+    pub(crate) list: bool,
     /// Directory for the saved captures and recv logs.
     #[arg(long, default_value = "captures", value_name = "DIR")]
-    pub captures: PathBuf,
+    pub(crate) captures: PathBuf,
     /// Run without capturing (no privileges needed): socket-side figures only.
     #[arg(long)]
-    pub no_capture: bool,
+    pub(crate) no_capture: bool,
     /// Draw each run's time-sequence graph: FILE-RUN.svg (e.g. book-delay.svg).
     #[arg(long, value_name = "FILE.svg", conflicts_with = "no_capture")]
-    pub graph: Option<PathBuf>,
+    pub(crate) graph: Option<PathBuf>,
     /// Write each run's HTML page: FILE-RUN.html.
     #[arg(long, value_name = "FILE.html", conflicts_with = "no_capture")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
     /// Print one JSON document instead of the text report.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// `recvscope fetch`: the book's downloader with a capture thread beside it.
@@ -71,7 +71,7 @@ pub struct FetchArgs {
     /// The http:// URL to download (default: the built-in image from a lab
     /// server recvscope starts on loopback).
     #[arg(value_name = "URL")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     /// HTTP version of the request: 1.0 is the book's absolute-form request.
     #[arg(
         long = "http",
@@ -79,60 +79,60 @@ pub struct FetchArgs {
         default_value = "1.0",
         value_name = "VERSION"
     )]
-    pub http: HttpArg,
+    pub(crate) http: HttpArg,
     /// Bytes asked of each recv().
     #[arg(long, default_value_t = 5120, value_parser = clap::value_parser!(u32).range(1..=(64 << 20)), value_name = "BYTES")]
-    pub recv_size: u32,
+    pub(crate) recv_size: u32,
     /// Sleep between recv() calls, e.g. 250ms or 0.25s.
     #[arg(long, value_parser = duration, value_name = "DURATION")]
-    pub delay: Option<Duration>,
+    pub(crate) delay: Option<Duration>,
     /// SO_RCVBUF to set before connecting (Linux doubles it); suffixes k, M.
     #[arg(long, value_name = "BYTES", value_parser = positive_size)]
-    pub rcvbuf: Option<u64>,
+    pub(crate) rcvbuf: Option<u64>,
     /// Give up connecting, or waiting for data, after this long.
     #[arg(long, value_parser = duration, default_value = "30s", value_name = "DURATION")]
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Where to save the body (default: the URL's file name).
     #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Overwrite the output file if it exists.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Save the capture and recv log as DIR/NAME.pcap and DIR/NAME.recv.jsonl.
     #[arg(long, value_name = "NAME", conflicts_with = "no_save")]
-    pub save: Option<String>,
+    pub(crate) save: Option<String>,
     /// Do not save the capture and recv log.
     #[arg(long)]
-    pub no_save: bool,
+    pub(crate) no_save: bool,
     /// Directory for saved runs.
     #[arg(long, default_value = "captures", value_name = "DIR")]
-    pub captures: PathBuf,
+    pub(crate) captures: PathBuf,
     /// Download without capturing (no privileges needed): socket-side columns only.
     #[arg(long)]
-    pub no_capture: bool,
+    pub(crate) no_capture: bool,
     /// Capture on this interface instead of the one the connection uses.
     #[arg(long, value_name = "NAME")]
-    pub interface: Option<String>,
+    pub(crate) interface: Option<String>,
     /// Bytes kept per captured frame; 0 keeps whole frames (default: headers only).
     #[arg(long, default_value_t = DEFAULT_SNAPLEN, value_name = "BYTES")]
-    pub snaplen: u32,
+    pub(crate) snaplen: u32,
     /// Kernel capture buffer.
     #[arg(long, default_value_t = DEFAULT_BUFFER, value_name = "BYTES")]
-    pub capture_buffer: u32,
+    pub(crate) capture_buffer: u32,
     /// Draw the time-sequence graph of the run (SVG), with every recv on it.
     #[arg(long, value_name = "FILE.svg", conflicts_with = "no_capture")]
-    pub graph: Option<PathBuf>,
+    pub(crate) graph: Option<PathBuf>,
     /// Write a self-contained HTML page: the graph, the report and the recv table.
     #[arg(long, value_name = "FILE.html", conflicts_with = "no_capture")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
     /// Print one JSON document instead of the text report.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// `fetch --http`: the version of the request line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum HttpArg {
+pub(crate) enum HttpArg {
     /// The book's request: absolute-form target, no header fields.
     #[value(name = "1.0")]
     V10,
@@ -142,7 +142,7 @@ pub enum HttpArg {
 }
 
 /// Parses `250ms`, `0.25s`, `2s`, `1m` or a plain number of seconds.
-pub fn duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (num, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
         Some(i) => t.split_at(i),
@@ -166,56 +166,56 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 pub struct ReplayArgs {
     /// Capture files: pcap, nanosecond pcap or pcapng.
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Print one JSON document instead of the text report.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// List connection N (as numbered in the report) packet by packet.
     #[arg(long, value_name = "N")]
-    pub conn: Option<u64>,
+    pub(crate) conn: Option<u64>,
     /// Write every HTTP body to DIR, under names recvscope makes.
     #[arg(long, value_name = "DIR")]
-    pub extract: Option<PathBuf>,
+    pub(crate) extract: Option<PathBuf>,
     /// Draw a time-sequence graph (SVG) of one connection: the recv log's,
     /// else --conn N, else the one with the most server bytes.
     #[arg(long, value_name = "FILE.svg")]
-    pub graph: Option<PathBuf>,
+    pub(crate) graph: Option<PathBuf>,
     /// Write a self-contained HTML page: that graph, the connection's report and its recvs.
     #[arg(long, value_name = "FILE.html")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
     /// Answer the Kurose & Ross TCP lab for the connection with the most
     /// payload (or --conn N) instead of the report; --json adds `tcp_lab`.
     #[arg(long)]
-    pub tcp_lab: bool,
+    pub(crate) tcp_lab: bool,
     /// Files analysed side by side [default: one per core]; above 1, each
     /// also has a helper thread reading the file ahead of its analysis.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
+    pub(crate) jobs: Option<u16>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
-    pub bind: IpAddr,
+    pub(crate) bind: IpAddr,
     /// Port to listen on; 0 lets the system pick one (the URL is printed).
     #[arg(long, value_name = "N", default_value_t = 8080)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// Serve the files under DIR instead of the built-in image and synthetic bodies.
     #[arg(long, value_name = "DIR")]
-    pub root: Option<PathBuf>,
+    pub(crate) root: Option<PathBuf>,
     /// Pace every body to this many bytes per second (suffixes k, M, G: 1024-based).
     #[arg(long, value_name = "BYTES_PER_S", value_parser = positive_size)]
-    pub rate: Option<u64>,
+    pub(crate) rate: Option<u64>,
     /// Ask for this SO_SNDBUF on each connection (Linux sets double).
     #[arg(long, value_name = "BYTES", value_parser = positive_size)]
-    pub sndbuf: Option<u64>,
+    pub(crate) sndbuf: Option<u64>,
     /// Write every send and response to FILE as JSON Lines.
     #[arg(long, value_name = "FILE")]
-    pub log: Option<PathBuf>,
+    pub(crate) log: Option<PathBuf>,
     /// No summary line per request on stderr.
     #[arg(long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 fn positive_size(text: &str) -> Result<u64, String> {

@@ -13,7 +13,7 @@ use anyhow::Context;
 use crate::analysis::BodySink;
 use crate::atomic_file::{self, AtomicFile};
 use crate::http::Side;
-pub use crate::report::SavedBody;
+pub(crate) use crate::report::SavedBody;
 
 struct Open {
     out: AtomicFile,
@@ -22,7 +22,7 @@ struct Open {
 }
 
 /// Writes bodies into one directory.
-pub struct Extractor {
+pub(crate) struct Extractor {
     dir: PathBuf,
     open: HashMap<(u64, usize, Side), Open>,
     saved: Vec<SavedBody>,
@@ -31,7 +31,7 @@ pub struct Extractor {
 
 impl Extractor {
     /// Creates `dir` if needed and checks it can be written.
-    pub fn new(dir: &Path) -> anyhow::Result<Extractor> {
+    pub(crate) fn new(dir: &Path) -> anyhow::Result<Extractor> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create extraction directory {}", dir.display()))?;
         let probe = dir.join(".recvscope-write-test");
@@ -47,7 +47,7 @@ impl Extractor {
     }
 
     /// Closes what is still open (as incomplete) and lists what was saved.
-    pub fn finish(mut self) -> anyhow::Result<Vec<SavedBody>> {
+    pub(crate) fn finish(mut self) -> anyhow::Result<Vec<SavedBody>> {
         let keys: Vec<_> = self.open.keys().copied().collect();
         for (c, t, s) in keys {
             self.close(c, t, s, false);

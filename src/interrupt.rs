@@ -11,7 +11,7 @@ static INSTALL: Once = Once::new();
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Routes SIGINT, SIGTERM and SIGHUP to the flag (once per process).
-pub fn install() {
+pub(crate) fn install() {
     INSTALL.call_once(|| {
         // Failing to install leaves the default action (terminate), which
         // loses only the flush; nothing to report.
@@ -20,6 +20,6 @@ pub fn install() {
 }
 
 /// Whether the user asked to stop.
-pub fn requested() -> bool {
+pub(crate) fn requested() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }

@@ -1,21 +1,23 @@
 //! recvscope: TCP flow control on the wire next to what the application sees.
 
+#![warn(unreachable_pub)]
+
 pub use recvscope_analysis::{self as analysis, correlate, tcplab};
 pub use recvscope_http as http;
 pub use recvscope_render as report;
 pub use recvscope_tcp as tcp;
 pub use recvscope_wire as wire;
 
-pub(crate) mod atomic_file;
+mod atomic_file;
 pub mod capture;
 pub mod cli;
-pub(crate) mod clock;
-pub mod extract;
+mod clock;
+mod extract;
 pub mod fetch;
-pub mod graph;
+mod graph;
 pub mod interrupt;
 pub mod lab;
 pub mod recvlog;
 pub mod replay;
 pub mod serve;
-pub mod units;
+mod units;

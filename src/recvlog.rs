@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::analysis::recv::{RecvEvent, TcpInfo};
+pub use crate::analysis::{RecvEvent, TcpInfo};
 
 /// Marks the first line of a recv log.
 pub const KIND: &str = "recvscope recv log";

@@ -6,7 +6,7 @@
 /// 2^10, 2^20, 2^30 and 2^40, so `64k` is 65536 and `1MiB` is 1048576. A bare `B` means
 /// bytes. Only whole numbers are accepted; the error says what was wrong with the text so
 /// it can be shown to the user as is.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {

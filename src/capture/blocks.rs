@@ -9,13 +9,13 @@ use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Bytes per block: many records per read, small enough to stay in cache.
-pub const BLOCK: usize = 2 << 20;
+pub(crate) const BLOCK: usize = 2 << 20;
 /// Blocks the helper may read beyond the one the caller is on.
 const AHEAD: u64 = 3;
 
 /// Bytes readable at any offset from several threads at once: a file, or
 /// bytes in memory.
-pub trait Source: Sync {
+pub(crate) trait Source: Sync {
     /// Reads into `into` from `offset`; fewer bytes only at the end.
     fn read_at(&self, into: &mut [u8], offset: u64) -> io::Result<usize>;
 }
@@ -38,7 +38,7 @@ impl Source for [u8] {
 /// Calls `f` with every block of `file` in order: [`BLOCK`] bytes each,
 /// the last one shorter (possibly empty). Stops at the first error, of
 /// reading or of `f`.
-pub fn each_block(
+pub(crate) fn each_block(
     file: &(impl Source + ?Sized),
     ahead: bool,
     mut f: impl FnMut(&[u8]) -> Result<(), String>,

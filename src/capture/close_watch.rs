@@ -6,14 +6,14 @@ use std::net::SocketAddr;
 use crate::wire::{Segment, SeqNumber};
 
 /// Follows FINs and ACKs of one connection.
-pub struct CloseWatch {
+pub(crate) struct CloseWatch {
     client: SocketAddr,
     /// Sequence number just after each side's FIN (0: client, 1: server).
     fin_end: [Option<SeqNumber>; 2],
 }
 
 impl CloseWatch {
-    pub fn new(client: SocketAddr) -> CloseWatch {
+    pub(crate) fn new(client: SocketAddr) -> CloseWatch {
         CloseWatch {
             client,
             fin_end: [None, None],
@@ -21,7 +21,7 @@ impl CloseWatch {
     }
 
     /// True once the connection is fully closed.
-    pub fn segment(&mut self, seg: &Segment<'_>) -> bool {
+    pub(crate) fn segment(&mut self, seg: &Segment<'_>) -> bool {
         if seg.flags.rst() {
             return true;
         }

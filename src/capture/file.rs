@@ -10,7 +10,7 @@ use pcap::{Capture, Offline, Precision};
 use super::records::{self, Format, Reading};
 use super::timestamp::{Fraction, timestamp_ns};
 
-use crate::wire::{FrameMeta, LinkType, link::SUPPORTED};
+use crate::wire::{FrameMeta, LinkType, SUPPORTED};
 
 /// Why a capture file cannot be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ pub enum ReadEnd {
 }
 
 /// An open capture file.
-pub struct CaptureFile {
+pub(crate) struct CaptureFile {
     cap: Capture<Offline>,
     link: LinkType,
     path: PathBuf,
@@ -53,7 +53,7 @@ pub struct CaptureFile {
 
 impl CaptureFile {
     /// Opens a capture, checking it is one and that its link type is supported.
-    pub fn open(path: &Path) -> Result<CaptureFile, OpenError> {
+    pub(crate) fn open(path: &Path) -> Result<CaptureFile, OpenError> {
         let meta = std::fs::metadata(path).map_err(|source| OpenError::Io {
             path: path.to_owned(),
             source,
@@ -99,7 +99,7 @@ impl CaptureFile {
     }
 
     /// The capture's link type.
-    pub fn link(&self) -> LinkType {
+    pub(crate) fn link(&self) -> LinkType {
         self.link
     }
 
@@ -107,7 +107,11 @@ impl CaptureFile {
     /// read with [`ReadEnd::Damaged`] rather than an error, so the frames
     /// before it are still reported. `reading` matters for classic pcap only:
     /// libpcap reads pcapng on the calling thread.
-    pub fn for_each(&mut self, reading: Reading, mut f: impl FnMut(FrameMeta, &[u8])) -> ReadEnd {
+    pub(crate) fn for_each(
+        &mut self,
+        reading: Reading,
+        mut f: impl FnMut(FrameMeta, &[u8]),
+    ) -> ReadEnd {
         if let Some((format, snaplen)) = self.classic {
             let mut read = 0u64;
             let result = std::fs::File::open(&self.path)

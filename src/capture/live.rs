@@ -21,7 +21,7 @@ use super::timestamp::{Fraction, timestamp_ns};
 
 /// How to capture.
 #[derive(Clone, Debug)]
-pub struct LiveConfig {
+pub(crate) struct LiveConfig {
     /// Interface to open; `None`: loopback for a loopback peer, else the
     /// interface that owns the client's address.
     pub interface: Option<String>,
@@ -32,7 +32,7 @@ pub struct LiveConfig {
 
 /// Why live capture could not start.
 #[derive(Debug, thiserror::Error)]
-pub enum LiveError {
+pub(crate) enum LiveError {
     #[error(
         "live capture on {interface} needs the CAP_NET_RAW capability: run with sudo, or once: sudo setcap cap_net_raw,cap_net_admin=eip {exe}; --no-capture downloads without the wire view (queued bytes and TCP_INFO only)"
     )]
@@ -49,7 +49,7 @@ pub enum LiveError {
 
 /// An open capture handle with its filter set: packets queue in the
 /// kernel ring from now on, even before the thread starts reading.
-pub struct Armed {
+pub(crate) struct Armed {
     cap: Capture<Active>,
     interface: String,
     link: LinkType,
@@ -57,7 +57,7 @@ pub struct Armed {
 }
 
 /// What the capture thread saw.
-pub struct CaptureResult {
+pub(crate) struct CaptureResult {
     pub report: Report,
     pub interface: String,
     /// Frames delivered to recvscope.
@@ -70,7 +70,7 @@ pub struct CaptureResult {
 }
 
 /// A running capture thread.
-pub struct Running {
+pub(crate) struct Running {
     thread: JoinHandle<CaptureResult>,
     stop: Arc<AtomicBool>,
     breaker: pcap::BreakLoop,
@@ -78,7 +78,11 @@ pub struct Running {
 }
 
 /// Opens the capture for the connection `client` ↔ `server`.
-pub fn arm(client: SocketAddr, server: SocketAddr, cfg: &LiveConfig) -> Result<Armed, LiveError> {
+pub(crate) fn arm(
+    client: SocketAddr,
+    server: SocketAddr,
+    cfg: &LiveConfig,
+) -> Result<Armed, LiveError> {
     let interface = match &cfg.interface {
         Some(name) => name.clone(),
         None => interface_for(client, server)?,
@@ -114,7 +118,7 @@ pub fn arm(client: SocketAddr, server: SocketAddr, cfg: &LiveConfig) -> Result<A
 }
 
 /// The BPF filter for exactly one connection.
-pub fn filter(a: SocketAddr, b: SocketAddr) -> String {
+pub(crate) fn filter(a: SocketAddr, b: SocketAddr) -> String {
     let half = |s: SocketAddr, d: SocketAddr| {
         format!(
             "(src host {} and src port {} and dst host {} and dst port {})",
@@ -166,13 +170,9 @@ fn classify(interface: &str, e: pcap::Error) -> LiveError {
 }
 
 impl Armed {
-    pub fn interface(&self) -> &str {
-        &self.interface
-    }
-
     /// Starts the capture thread, writing every frame to `save` (a pcap
     /// file, created now, so after any privilege drop) and analysing it.
-    pub fn start(mut self, save: Option<&Path>) -> Result<Running, LiveError> {
+    pub(crate) fn start(mut self, save: Option<&Path>) -> Result<Running, LiveError> {
         let savefile = match save {
             Some(path) => Some(self.cap.savefile(path).map_err(|e| LiveError::Pcap {
                 interface: self.interface.clone(),
@@ -275,7 +275,7 @@ fn analyzer_warning(slot: &mut Option<String>, e: &pcap::Error) {
 impl Running {
     /// Waits up to `grace` for the FIN exchange (or a reset) to be
     /// captured, then stops the thread and returns what it saw.
-    pub fn finish(self, grace: Duration) -> CaptureResult {
+    pub(crate) fn finish(self, grace: Duration) -> CaptureResult {
         let _ = self.closed.recv_timeout(grace);
         self.stop.store(true, Ordering::Relaxed);
         self.breaker.breakloop();

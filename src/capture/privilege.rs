@@ -6,7 +6,7 @@ use std::ffi::CString;
 
 /// Who the process runs as after [`drop_to_invoking_user`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RunAs {
+pub(crate) enum RunAs {
     /// Not root: nothing to drop.
     Unprivileged,
     /// Root without sudo: it stays root (it is the invoking user).
@@ -18,7 +18,7 @@ pub enum RunAs {
 /// Why the drop failed; the run must not continue as root.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot drop root privileges to uid {uid} gid {gid}: {step} failed: {source}")]
-pub struct DropError {
+pub(crate) struct DropError {
     uid: u32,
     gid: u32,
     step: &'static str,
@@ -28,7 +28,7 @@ pub struct DropError {
 /// Under sudo (`SUDO_UID`/`SUDO_GID`, and `SUDO_USER` for the
 /// supplementary groups), becomes the invoking user: groups first, then
 /// gid, then uid, then checks root cannot be regained.
-pub fn drop_to_invoking_user() -> Result<RunAs, DropError> {
+pub(crate) fn drop_to_invoking_user() -> Result<RunAs, DropError> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return Ok(RunAs::Unprivileged);

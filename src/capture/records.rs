@@ -8,14 +8,14 @@ use super::timestamp::{Fraction, timestamp_ns};
 use crate::wire::FrameMeta;
 
 /// Bytes of the file header before the first record.
-pub const FILE_HEADER: usize = 24;
+pub(crate) const FILE_HEADER: usize = 24;
 const RECORD_HEADER: usize = 16;
 /// libpcap's largest accepted record (`MAXIMUM_SNAPLEN`).
-pub const MAX_CAPLEN: u32 = 262_144;
+pub(crate) const MAX_CAPLEN: u32 = 262_144;
 
 /// How a classic pcap file encodes its records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Format {
+pub(crate) struct Format {
     pub big_endian: bool,
     /// Timestamps' second field is in nanoseconds, not microseconds.
     pub nanos: bool,
@@ -24,7 +24,7 @@ pub struct Format {
 impl Format {
     /// The record format of a file whose header starts with `magic`, if it
     /// is one of the four standard classic pcap magics.
-    pub fn from_magic(magic: [u8; 4]) -> Option<Format> {
+    pub(crate) fn from_magic(magic: [u8; 4]) -> Option<Format> {
         let (big_endian, value) = match (u32::from_le_bytes(magic), u32::from_be_bytes(magic)) {
             (v @ (0xa1b2_c3d4 | 0xa1b2_3c4d), _) => (false, v),
             (_, v @ (0xa1b2_c3d4 | 0xa1b2_3c4d)) => (true, v),
@@ -48,14 +48,14 @@ impl Format {
 
 /// One record's header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RecordHeader {
+pub(crate) struct RecordHeader {
     pub ts_ns: i64,
     pub caplen: u32,
     pub orig_len: u32,
 }
 
 /// Parses a 16-byte record header.
-pub fn record_header(format: Format, b: &[u8]) -> RecordHeader {
+pub(crate) fn record_header(format: Format, b: &[u8]) -> RecordHeader {
     let sec = i64::from(format.u32(&b[0..4]));
     let frac = i64::from(format.u32(&b[4..8]));
     let unit = if format.nanos {
@@ -82,7 +82,7 @@ pub enum Reading {
 
 /// Reads every record after the file header from `file`, calling `f` for
 /// each. Stops at the first damaged record with libpcap's reason.
-pub fn for_each(
+pub(crate) fn for_each(
     file: &(impl Source + ?Sized),
     format: Format,
     snaplen: u32,

@@ -10,7 +10,7 @@ use crate::atomic_file::{self, AtomicFile};
 
 /// Why the body cannot be saved where asked.
 #[derive(Debug, thiserror::Error)]
-pub enum SaveError {
+pub(crate) enum SaveError {
     #[error("{0} already exists; pass --force to overwrite it or -o to choose another name")]
     Exists(PathBuf),
     #[error("cannot write in {dir}: {source}")]
@@ -20,14 +20,14 @@ pub enum SaveError {
 }
 
 /// A body being written, under a temporary name until [`BodyFile::finish`].
-pub struct BodyFile {
+pub(crate) struct BodyFile {
     target: PathBuf,
     file: AtomicFile,
     error: Option<io::Error>,
 }
 
 /// Fails early when `target` exists and may not be overwritten.
-pub fn check_target(target: &Path, force: bool) -> Result<(), SaveError> {
+pub(crate) fn check_target(target: &Path, force: bool) -> Result<(), SaveError> {
     if !force && target.exists() {
         return Err(SaveError::Exists(target.to_path_buf()));
     }
@@ -35,14 +35,14 @@ pub fn check_target(target: &Path, force: bool) -> Result<(), SaveError> {
 }
 
 /// The name a short body is kept under: `cover3.jpg` → `cover3.jpg.partial`.
-pub fn partial_name(target: &Path) -> PathBuf {
+pub(crate) fn partial_name(target: &Path) -> PathBuf {
     let mut name = target.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");
     target.with_file_name(name)
 }
 
 impl BodyFile {
-    pub fn create(target: &Path) -> Result<BodyFile, SaveError> {
+    pub(crate) fn create(target: &Path) -> Result<BodyFile, SaveError> {
         let dir = atomic_file::dir_of(target);
         let name = target.file_name().unwrap_or_default();
         let file = AtomicFile::create_in(dir, name).map_err(|source| SaveError::Create {
@@ -59,7 +59,7 @@ impl BodyFile {
     /// Moves the finished body into place: the target when `complete`,
     /// else the partial name. Returns where it went. On failure, and when
     /// a `BodyFile` is dropped unfinished, no file is left under any name.
-    pub fn finish(mut self, complete: bool, force: bool) -> Result<PathBuf, SaveError> {
+    pub(crate) fn finish(mut self, complete: bool, force: bool) -> Result<PathBuf, SaveError> {
         if let Some(source) = self.error.take() {
             return Err(SaveError::Write {
                 path: self.file.temp().to_path_buf(),

@@ -20,7 +20,7 @@ use crate::clock::now_ns;
 
 /// The `fetch --json` document.
 #[derive(Serialize)]
-pub struct FetchJson<'a> {
+pub(crate) struct FetchJson<'a> {
     pub url: &'a str,
     pub request: &'a str,
     pub recv_size: usize,
@@ -39,7 +39,7 @@ pub struct FetchJson<'a> {
 
 /// Where the wire view went.
 #[derive(Serialize)]
-pub struct CaptureJson {
+pub(crate) struct CaptureJson {
     /// The saved pcap (`None` with `--no-capture` or `--no-save`).
     pub file: Option<String>,
     pub recv_log: Option<String>,
@@ -52,7 +52,7 @@ pub struct CaptureJson {
 }
 
 impl<'a> FetchJson<'a> {
-    pub fn new(f: &'a Fetched) -> FetchJson<'a> {
+    pub(crate) fn new(f: &'a Fetched) -> FetchJson<'a> {
         FetchJson {
             url: &f.run.url,
             request: &f.run.request,
@@ -202,7 +202,7 @@ impl<W: Write> Write for LineOut<W> {
 }
 
 /// The text report after the book's lines.
-pub fn report(out: &mut dyn Write, f: &Fetched, snaplen: u32) -> io::Result<()> {
+pub(crate) fn report(out: &mut dyn Write, f: &Fetched, snaplen: u32) -> io::Result<()> {
     writeln!(out, "\nHeader Length {}", f.facts.header_length)?;
     writeln!(out, "{}", f.facts.header)?;
     if let Some(p) = &f.saved_to {

@@ -2,13 +2,13 @@
 //! loop, header split at the blank line, body saved), run while a capture
 //! thread records the connection, then each recv correlated with the wire.
 
-pub mod body;
+pub(crate) mod body;
 pub mod command;
 mod config;
-pub mod request;
-pub mod response;
-pub mod socket;
-pub mod url;
+pub(crate) mod request;
+pub(crate) mod response;
+pub(crate) mod socket;
+pub(crate) mod url;
 
 use std::io::{self, Read, Write};
 
@@ -25,7 +25,7 @@ use crate::graph::Pictures;
 use crate::interrupt;
 use crate::recvlog::{self, LogWriter, Rcvbuf, RecvEvent, RunInfo};
 
-pub use config::{FetchConfig, FetchConfigError};
+pub use config::FetchConfig;
 
 use body::BodyFile;
 use request::{HttpVersion, request_bytes};
@@ -40,7 +40,7 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// Why a fetch failed; each reads as one line that says what to do.
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     #[error("cannot resolve host {host:?}: {source}")]
     Resolve { host: String, source: io::Error },
     #[error("host {0:?} has no address")]
@@ -79,7 +79,7 @@ pub enum FetchError {
 
 /// What to fetch and how: the book's knobs.
 #[derive(Clone, Debug)]
-pub struct FetchSpec {
+pub(crate) struct FetchSpec {
     pub url: Url,
     pub http: HttpVersion,
     pub recv_size: u32,
@@ -93,7 +93,7 @@ pub struct FetchSpec {
 
 /// A saved run: capture and recv log side by side.
 #[derive(Clone, Debug)]
-pub struct SavePaths {
+pub(crate) struct SavePaths {
     pub pcap: PathBuf,
     pub log: PathBuf,
 }
@@ -101,7 +101,7 @@ pub struct SavePaths {
 impl SavePaths {
     /// `DIR/NAME.pcap` and `DIR/NAME.recv.jsonl`, creating DIR; existing
     /// files are kept unless `force`.
-    pub fn new(dir: &Path, name: &str, force: bool) -> Result<SavePaths, FetchError> {
+    pub(crate) fn new(dir: &Path, name: &str, force: bool) -> Result<SavePaths, FetchError> {
         std::fs::create_dir_all(dir).map_err(|source| FetchError::Files {
             what: "cannot create the captures directory",
             path: dir.to_path_buf(),
@@ -123,14 +123,14 @@ impl SavePaths {
 }
 
 /// Where the body goes: a file (written safely), or nowhere.
-pub enum BodyOut {
+pub(crate) enum BodyOut {
     File { target: PathBuf, force: bool },
     Discard,
 }
 
 /// A fetch whose socket is bound and whose capture is armed: everything
 /// that needs privileges is done, so the caller can drop them now.
-pub struct Prepared {
+pub(crate) struct Prepared {
     spec: FetchSpec,
     peer: SocketAddr,
     sock: ClientSocket,
@@ -139,7 +139,7 @@ pub struct Prepared {
 }
 
 /// A finished fetch: the application's view, the wire's, and the two joined.
-pub struct Fetched {
+pub(crate) struct Fetched {
     pub run: RunInfo,
     pub facts: ResponseFacts,
     /// Where the body went (the target, or its `.partial` name when short).
@@ -153,13 +153,13 @@ pub struct Fetched {
 
 impl Fetched {
     /// The captured connection's report, when there was a capture.
-    pub fn connection(&self) -> Option<&ConnectionSummary> {
+    pub(crate) fn connection(&self) -> Option<&ConnectionSummary> {
         let c = self.capture.as_ref()?;
         c.report.connections.get(self.conn?)
     }
 
     /// Writes the time-sequence graph and the HTML page of the run.
-    pub fn write_graphs(&self, pictures: &Pictures) -> anyhow::Result<()> {
+    pub(crate) fn write_graphs(&self, pictures: &Pictures) -> anyhow::Result<()> {
         if !pictures.wanted() {
             return Ok(());
         }
@@ -182,7 +182,7 @@ impl Fetched {
 
 /// Resolves the host, binds the socket with its receive buffer and arms
 /// the capture for the exact 4-tuple.
-pub fn prepare(spec: FetchSpec) -> anyhow::Result<Prepared> {
+pub(crate) fn prepare(spec: FetchSpec) -> anyhow::Result<Prepared> {
     let peer = resolve(&spec.url)?;
     let sock = ClientSocket::bind(peer, spec.rcvbuf).map_err(FetchError::Socket)?;
     let rcvbuf = Rcvbuf {
@@ -203,22 +203,22 @@ pub fn prepare(spec: FetchSpec) -> anyhow::Result<Prepared> {
 }
 
 impl Prepared {
-    pub fn client(&self) -> SocketAddr {
+    pub(crate) fn client(&self) -> SocketAddr {
         self.sock.local_addr()
     }
 
-    pub fn peer(&self) -> SocketAddr {
+    pub(crate) fn peer(&self) -> SocketAddr {
         self.peer
     }
 
-    pub fn rcvbuf(&self) -> Rcvbuf {
+    pub(crate) fn rcvbuf(&self) -> Rcvbuf {
         self.rcvbuf
     }
 
     /// Connects, sends, runs the recv loop (printing the book's lines to
     /// `lines`), stops the capture and correlates. A body shorter than its
     /// framing is not an error here: `facts.complete` says so.
-    pub fn run(
+    pub(crate) fn run(
         self,
         body: BodyOut,
         save: Option<SavePaths>,

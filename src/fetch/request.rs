@@ -4,7 +4,7 @@ use super::url::Url;
 
 /// The HTTP version of the request line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum HttpVersion {
+pub(crate) enum HttpVersion {
     /// The book's request: absolute-form target, no header fields.
     #[serde(rename = "1.0")]
     V10,
@@ -16,7 +16,7 @@ pub enum HttpVersion {
 /// The request bytes: HTTP/1.0 exactly as the book sends it
 /// (`GET http://host/path HTTP/1.0` and a blank line), or a minimal
 /// HTTP/1.1 request that asks the server to close when done.
-pub fn request_bytes(url: &Url, version: HttpVersion) -> Vec<u8> {
+pub(crate) fn request_bytes(url: &Url, version: HttpVersion) -> Vec<u8> {
     match version {
         HttpVersion::V10 => format!("GET {url} HTTP/1.0\r\n\r\n").into_bytes(),
         HttpVersion::V11 => format!(

@@ -5,11 +5,11 @@
 use crate::http::{self, Conversation, Side};
 
 /// The largest header `fetch` waits for before giving up on a blank line.
-pub const MAX_HEADER: usize = 64 * 1024;
+pub(crate) const MAX_HEADER: usize = 64 * 1024;
 
 /// Why the reply cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ResponseError {
+pub(crate) enum ResponseError {
     #[error("the server sent no bytes before closing the connection")]
     Empty,
     #[error("the reply is not HTTP: it starts with {0:?} instead of \"HTTP/\"")]
@@ -24,7 +24,7 @@ pub enum ResponseError {
 
 /// What the reply turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResponseFacts {
+pub(crate) struct ResponseFacts {
     /// Bytes before the blank line, as the book prints it.
     pub header_length: u64,
     /// Bytes of the blank line ending the header: 4 for `\r\n\r\n`, 2 for `\n\n`.
@@ -42,12 +42,12 @@ pub struct ResponseFacts {
 }
 
 /// Receives the decoded body.
-pub trait Body {
+pub(crate) trait Body {
     fn write(&mut self, bytes: &[u8]);
 }
 
 /// Splits recv() data into header and body.
-pub struct ResponseReader {
+pub(crate) struct ResponseReader {
     head: Vec<u8>,
     head_end: Option<(usize, u8)>,
     received: u64,
@@ -68,7 +68,7 @@ impl http::BodySink for ServerBody<'_> {
 impl ResponseReader {
     /// A reader for the reply to `request` (which decides, for example,
     /// whether a body may follow).
-    pub fn new(request: &[u8]) -> ResponseReader {
+    pub(crate) fn new(request: &[u8]) -> ResponseReader {
         let mut conv = Conversation::new(http::Limits::default());
         conv.data(Side::Client, 0, request, &mut http::NoBodies);
         ResponseReader {
@@ -80,7 +80,7 @@ impl ResponseReader {
     }
 
     /// The bytes of one recv().
-    pub fn data(&mut self, bytes: &[u8], body: &mut dyn Body) -> Result<(), ResponseError> {
+    pub(crate) fn data(&mut self, bytes: &[u8], body: &mut dyn Body) -> Result<(), ResponseError> {
         self.received += bytes.len() as u64;
         if self.head_end.is_none() {
             let from = self.head.len().saturating_sub(3);
@@ -98,7 +98,7 @@ impl ResponseReader {
     }
 
     /// The server closed the connection (recv() returned 0).
-    pub fn finish(mut self, body: &mut dyn Body) -> Result<ResponseFacts, ResponseError> {
+    pub(crate) fn finish(mut self, body: &mut dyn Body) -> Result<ResponseFacts, ResponseError> {
         if self.received == 0 {
             return Err(ResponseError::Empty);
         }

@@ -12,7 +12,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use crate::recvlog::TcpInfo;
 
 /// A bound, not yet connected, TCP socket.
-pub struct ClientSocket {
+pub(crate) struct ClientSocket {
     socket: Socket,
     local: SocketAddr,
 }
@@ -20,7 +20,7 @@ pub struct ClientSocket {
 impl ClientSocket {
     /// Creates the socket, sets SO_RCVBUF (before connect: the window scale
     /// is fixed by the SYN) and binds it to the address that routes to `peer`.
-    pub fn bind(peer: SocketAddr, rcvbuf: Option<u64>) -> io::Result<ClientSocket> {
+    pub(crate) fn bind(peer: SocketAddr, rcvbuf: Option<u64>) -> io::Result<ClientSocket> {
         let socket = Socket::new(Domain::for_address(peer), Type::STREAM, Some(Protocol::TCP))?;
         if let Some(size) = rcvbuf {
             let size = usize::try_from(size).unwrap_or(usize::MAX);
@@ -34,17 +34,17 @@ impl ClientSocket {
         Ok(ClientSocket { socket, local })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
+    pub(crate) fn local_addr(&self) -> SocketAddr {
         self.local
     }
 
     /// The receive buffer Linux chose (it doubles what was asked, and clamps).
-    pub fn rcvbuf(&self) -> io::Result<u64> {
+    pub(crate) fn rcvbuf(&self) -> io::Result<u64> {
         Ok(self.socket.recv_buffer_size()? as u64)
     }
 
     /// Connects, waiting at most `timeout`.
-    pub fn connect(self, peer: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    pub(crate) fn connect(self, peer: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
         self.socket
             .connect_timeout(&SockAddr::from(peer), timeout)?;
         Ok(self.socket.into())
@@ -67,7 +67,7 @@ fn source_for(peer: SocketAddr) -> io::Result<IpAddr> {
 }
 
 /// Bytes waiting in the socket's receive queue (`SIOCINQ`).
-pub fn queued(stream: &TcpStream) -> io::Result<u64> {
+pub(crate) fn queued(stream: &TcpStream) -> io::Result<u64> {
     let mut n: libc::c_int = 0;
     // SAFETY: FIONREAD (= SIOCINQ) writes one c_int through the pointer,
     // which points to a live c_int; the fd is owned by `stream`.
@@ -79,7 +79,7 @@ pub fn queued(stream: &TcpStream) -> io::Result<u64> {
 }
 
 /// The kernel's `TCP_INFO` for the socket, or `None` where it is not given.
-pub fn tcp_info(stream: &TcpStream) -> Option<TcpInfo> {
+pub(crate) fn tcp_info(stream: &TcpStream) -> Option<TcpInfo> {
     // SAFETY: tcp_info is plain old data; all-zero is a valid value.
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// A parsed `http://` URL: where to connect and what to ask for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Url {
+pub(crate) struct Url {
     /// Host name or address as written (IPv6 without brackets).
     pub host: String,
     pub port: u16,
@@ -31,7 +31,7 @@ pub enum UrlError {
 
 impl Url {
     /// Parses a URL; a missing scheme means `http://`.
-    pub fn parse(text: &str) -> Result<Url, UrlError> {
+    pub(crate) fn parse(text: &str) -> Result<Url, UrlError> {
         let err_text = text.to_string();
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(UrlError::Character(err_text));
@@ -64,7 +64,7 @@ impl Url {
 
     /// `host[:port]` as it goes in a request line or `Host` field (port
     /// only when not 80, IPv6 in brackets).
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
@@ -79,7 +79,7 @@ impl Url {
 
     /// The last path segment, the name the book's program saves under;
     /// `index.html` for a directory.
-    pub fn file_name(&self) -> String {
+    pub(crate) fn file_name(&self) -> String {
         let path = self.path.split('?').next().unwrap_or("");
         match path.rsplit('/').next() {
             Some(name) if !name.is_empty() && name != "." && name != ".." => name.to_string(),

@@ -10,18 +10,18 @@ use anyhow::Context;
 
 use crate::analysis::ConnectionSummary;
 
-pub use recvscope_render::graph::{AppRecvs, html_page, terminal_chart, time_sequence_svg};
+pub(crate) use recvscope_render::graph::{AppRecvs, html_page, time_sequence_svg};
 
 /// Where `--graph FILE.svg` and `--html FILE.html` go; neither: no picture.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Pictures {
+pub(crate) struct Pictures {
     pub svg: Option<PathBuf>,
     pub html: Option<PathBuf>,
 }
 
 impl Pictures {
     /// True when a graph or a page was asked for.
-    pub fn wanted(&self) -> bool {
+    pub(crate) fn wanted(&self) -> bool {
         self.svg.is_some() || self.html.is_some()
     }
 }
@@ -38,7 +38,7 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
 /// `--graph FILE.svg` and `--html FILE.html` for one connection: `conn`
 /// with its packet list, its recvs if a recv log exists, and their
 /// explanation (from [`recvscope_render::explain::explain`]).
-pub fn write_files(
+pub(crate) fn write_files(
     conn: &ConnectionSummary,
     app: Option<AppRecvs<'_>>,
     explanation: &[String],

@@ -11,6 +11,7 @@ use crate::capture::records::Reading;
 use crate::correlate::{self, RecvRow};
 use crate::recvlog::RecvEvent;
 use crate::replay::analyse_file;
+use crate::report::graph::terminal_chart;
 use crate::tcp::{Flag, FlagSet, PacketRecord};
 use crate::wire::{Side, TcpFlags};
 

@@ -12,7 +12,7 @@ use crate::tcp::Flag;
 
 /// The figures of one run that a lab compares.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RunSummary {
+pub(crate) struct RunSummary {
     pub label: String,
     pub rcvbuf: Rcvbuf,
     /// recv() calls that returned data.
@@ -27,7 +27,7 @@ pub struct RunSummary {
 
 /// What the capture showed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct WireFigures {
+pub(crate) struct WireFigures {
     pub zero_windows: u64,
     pub stall_ns: i64,
     pub window_full: u64,
@@ -39,7 +39,7 @@ pub struct WireFigures {
 }
 
 /// Sums up one run.
-pub fn summarize(
+pub(crate) fn summarize(
     label: &str,
     rcvbuf: Rcvbuf,
     rows: &[RecvRow],
@@ -66,7 +66,7 @@ pub fn summarize(
 }
 
 /// The book's `size total` lines of each run, in columns side by side.
-pub fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
+pub(crate) fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
     let width = 19;
     let mut out = String::new();
     for (label, _) in runs {
@@ -95,7 +95,7 @@ pub fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
 }
 
 /// One row per measure, one column per run.
-pub fn table(runs: &[RunSummary]) -> String {
+pub(crate) fn table(runs: &[RunSummary]) -> String {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut add = |name: &str, f: &dyn Fn(&RunSummary) -> String| {
         rows.push((name.to_string(), runs.iter().map(f).collect()));

@@ -4,9 +4,9 @@
 //! with a side-by-side comparison, what to look for, and the commands
 //! that repeat it by hand.
 
-pub mod compare;
+pub(crate) mod compare;
 mod config;
-pub mod experiments;
+pub(crate) mod experiments;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -24,7 +24,8 @@ use crate::fetch::{self, BodyOut, FetchSpec, Fetched, SavePaths};
 use crate::graph::Pictures;
 use crate::serve::{RunningServer, Server, ServerConfig};
 
-pub use config::{LabConfig, LabConfigError, LabRun};
+pub use config::LabConfig;
+use config::LabRun;
 
 use compare::RunSummary;
 use experiments::{EXPERIMENTS, Experiment, RunSpec};

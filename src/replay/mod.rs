@@ -19,7 +19,7 @@ mod config;
 mod keep;
 mod outputs;
 
-pub use config::{ReplayConfig, ReplayConfigError};
+pub use config::ReplayConfig;
 use keep::Keep;
 
 /// Exit status when the capture was damaged but what was read got reported.

@@ -5,16 +5,16 @@ use std::time::Duration;
 
 /// Length of the repeating unit of the synthetic pattern: a prime, so that no power-of-two
 /// shift of a body (a lost 4 KiB page, a duplicated 64 KiB segment) goes unnoticed.
-pub const PATTERN_PERIOD: usize = 65_521;
+pub(crate) const PATTERN_PERIOD: usize = 65_521;
 
 /// The most bytes [`pattern`] hands out at once.
-pub const PATTERN_WINDOW: usize = 64 * 1024;
+pub(crate) const PATTERN_WINDOW: usize = 64 * 1024;
 
 /// Largest piece of a body given to one `write()` when the rate is not limited.
-pub const PIECE_MAX: usize = 64 * 1024;
+pub(crate) const PIECE_MAX: usize = 64 * 1024;
 
 /// Largest piece of a body given to one `write()` when `--rate` paces it.
-pub const PACED_PIECE_MAX: usize = 16 * 1024;
+pub(crate) const PACED_PIECE_MAX: usize = 16 * 1024;
 
 /// The byte at `offset` of every synthetic body (`/bytes/N`, `/chunked/N`).
 pub fn pattern_byte(offset: u64) -> u8 {
@@ -24,7 +24,7 @@ pub fn pattern_byte(offset: u64) -> u8 {
 /// The synthetic body's bytes from `offset`, `len` of them (`len` at most
 /// [`PATTERN_WINDOW`]). Served from one table built on first use, so bodies of any size
 /// cost no allocation and no per-byte work.
-pub fn pattern(offset: u64, len: usize) -> &'static [u8] {
+pub(crate) fn pattern(offset: u64, len: usize) -> &'static [u8] {
     static TABLE: OnceLock<Box<[u8]>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
         (0..(PATTERN_PERIOD + PATTERN_WINDOW) as u64)
@@ -46,7 +46,7 @@ fn mix(i: u64) -> u8 {
 /// The size of the pieces a body is written in: [`PIECE_MAX`] unpaced; paced, at most
 /// [`PACED_PIECE_MAX`] and at most a twentieth of a second's worth, so the pacing is
 /// smooth at low rates.
-pub fn piece_size(rate: Option<u64>) -> usize {
+pub(crate) fn piece_size(rate: Option<u64>) -> usize {
     match rate {
         None => PIECE_MAX,
         Some(r) => usize::try_from(r / 20)
@@ -59,7 +59,7 @@ pub fn piece_size(rate: Option<u64>) -> usize {
 /// `rate` bytes per second: `sent` bytes are allowed once `sent / rate` seconds have
 /// passed since the body started. The schedule is absolute, so oversleeping is made up
 /// and the average rate holds.
-pub fn pace_delay(rate: u64, sent: u64, elapsed: Duration) -> Duration {
+pub(crate) fn pace_delay(rate: u64, sent: u64, elapsed: Duration) -> Duration {
     let due = Duration::from_nanos(
         u64::try_from(u128::from(sent) * 1_000_000_000 / u128::from(rate.max(1)))
             .unwrap_or(u64::MAX),
@@ -68,15 +68,15 @@ pub fn pace_delay(rate: u64, sent: u64, elapsed: Duration) -> Duration {
 }
 
 /// The line that opens a chunk of `len` bytes in a chunked body.
-pub fn chunk_header(len: usize) -> String {
+pub(crate) fn chunk_header(len: usize) -> String {
     format!("{len:x}\r\n")
 }
 
 /// What closes every chunk's data.
-pub const CHUNK_END: &[u8] = b"\r\n";
+pub(crate) const CHUNK_END: &[u8] = b"\r\n";
 
 /// The last chunk and the empty trailer section that end a chunked body.
-pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 #[cfg(test)]
 mod tests {

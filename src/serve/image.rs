@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 use jpeg_encoder::{ColorType, Encoder};
 
 /// Width of the built-in image, in pixels.
-pub const WIDTH: u16 = 432;
+pub(crate) const WIDTH: u16 = 432;
 /// Height of the built-in image, in pixels.
-pub const HEIGHT: u16 = 576;
+pub(crate) const HEIGHT: u16 = 576;
 const QUALITY: u8 = 80;
 
 /// The built-in JPEG, made on first use and kept. The same bytes on every run: the

@@ -71,7 +71,7 @@ pub struct Exchange {
 /// A line of the `--log` file.
 #[derive(Debug, Serialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
-pub enum Record<'a> {
+pub(crate) enum Record<'a> {
     /// The first line: what this server run was.
     Server {
         version: &'static str,
@@ -99,12 +99,12 @@ pub enum Record<'a> {
 
 /// The `--log` file: JSON Lines, each line written whole and flushed, so a server killed
 /// with Ctrl-C leaves no half line.
-pub struct LogFile {
+pub(crate) struct LogFile {
     out: Mutex<BufWriter<File>>,
 }
 
 impl LogFile {
-    pub fn create(path: &Path) -> std::io::Result<LogFile> {
+    pub(crate) fn create(path: &Path) -> std::io::Result<LogFile> {
         Ok(LogFile {
             out: Mutex::new(BufWriter::new(File::create(path)?)),
         })
@@ -112,7 +112,7 @@ impl LogFile {
 
     /// Appends one record. A write error is reported once per call on stderr and the
     /// server goes on: losing the log must not stop the lab.
-    pub fn write(&self, record: &Record<'_>) {
+    pub(crate) fn write(&self, record: &Record<'_>) {
         let mut line = match serde_json::to_vec(record) {
             Ok(line) => line,
             Err(e) => {
@@ -130,7 +130,7 @@ impl LogFile {
 
 /// The stderr line for one request, as in
 /// `127.0.0.1:40312 "GET /cover3.jpg HTTP/1.0" 200 71234 bytes in 12 sends, blocked 1.8 s`.
-pub fn summary(x: &Exchange) -> String {
+pub(crate) fn summary(x: &Exchange) -> String {
     let sends = if x.sends == 1 { "send" } else { "sends" };
     let cut = if x.complete {
         ""

@@ -18,16 +18,16 @@
 //! # Ok::<(), recvscope::serve::ServeError>(())
 //! ```
 
-pub mod body;
+pub(crate) mod body;
 pub mod command;
 mod config;
 mod conn;
 pub mod image;
-pub mod log;
-pub mod path;
+pub(crate) mod log;
+pub(crate) mod path;
 pub mod request;
-pub mod response;
-pub mod socket;
+pub(crate) mod response;
+pub(crate) mod socket;
 
 use std::collections::HashMap;
 use std::io;
@@ -40,7 +40,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use body::pattern_byte;
-pub use config::{ServeConfig, ServeConfigError};
+pub use config::ServeConfig;
 pub use log::{Exchange, Part, SendEvent};
 
 use crate::clock::now_ns;
@@ -232,28 +232,23 @@ impl Server {
 
     /// The SO_SNDBUF Linux sets on each connection for `--sndbuf` (double the request,
     /// within the system's limits); `None` without `--sndbuf`.
-    pub fn send_buffer(&self) -> Option<usize> {
+    pub(crate) fn send_buffer(&self) -> Option<usize> {
         self.sndbuf_set
     }
 
-    /// The address the server listens on, with the port the system picked.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// `http://ADDR:PORT` followed by `path`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         base_url(self.addr, path)
     }
 
     /// The canonical `--root`, if files are served.
-    pub fn root(&self) -> Option<&std::path::Path> {
+    pub(crate) fn root(&self) -> Option<&std::path::Path> {
         self.shared.root.as_deref()
     }
 
     /// Accepts and serves connections until `stop` is set (it is looked at every
     /// 100 ms), then shuts the open connections down and waits for their threads.
-    pub fn run(self, stop: &AtomicBool) -> Result<(), ServeError> {
+    pub(crate) fn run(self, stop: &AtomicBool) -> Result<(), ServeError> {
         let mut workers: Vec<JoinHandle<()>> = Vec::new();
         let mut next_conn = 0u64;
         let mut result = Ok(());

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Why a path is not served: the status to answer with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// 400: the percent-encoding is broken.
     Malformed,
     /// 403: the path tries to leave the root, or names something that is not a file.
@@ -23,7 +23,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// The HTTP status for this refusal.
-    pub fn status(self) -> u16 {
+    pub(crate) fn status(self) -> u16 {
         match self {
             Refusal::Malformed => 400,
             Refusal::Forbidden => 403,
@@ -37,7 +37,7 @@ impl Refusal {
 /// Empty and `.` segments are dropped. Refused as [`Refusal::Forbidden`]: a path that does
 /// not start with `/`, a `..` segment (literal or encoded), an encoded `/` or `\`, any
 /// backslash, and NUL.
-pub fn segments(path: &str) -> Result<Vec<Vec<u8>>, Refusal> {
+pub(crate) fn segments(path: &str) -> Result<Vec<Vec<u8>>, Refusal> {
     if !path.starts_with('/') {
         return Err(Refusal::Forbidden);
     }
@@ -79,7 +79,7 @@ fn percent_decode(s: &str) -> Result<Vec<u8>, Refusal> {
 
 /// Finds the regular file a URL path names under `root`, which must be canonical
 /// (`std::fs::canonicalize`). A directory is served by its `index.html`.
-pub fn resolve(root: &Path, url_path: &str) -> Result<PathBuf, Refusal> {
+pub(crate) fn resolve(root: &Path, url_path: &str) -> Result<PathBuf, Refusal> {
     let mut path = root.to_path_buf();
     for seg in segments(url_path)? {
         path.push(OsStr::from_bytes(&seg));

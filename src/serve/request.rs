@@ -5,18 +5,18 @@
 //! the next request on the connection a guess.
 
 /// The largest request head accepted; a longer one gets 431.
-pub const MAX_HEAD: usize = 64 * 1024;
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
 
 /// HTTP version of a request, which is also the version the response is given in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Version {
+pub(crate) enum Version {
     Http10,
     Http11,
 }
 
 impl Version {
     /// The token used in status lines.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
@@ -26,7 +26,7 @@ impl Version {
 
 /// The methods served; everything else is answered with 501.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Head,
 }
@@ -34,27 +34,27 @@ pub enum Method {
 /// A request the server can answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
-    pub method: Method,
+    pub(crate) method: Method,
     /// The path part of the target, still percent-encoded, without query or fragment.
     /// Absolute-form targets (`http://host:port/path`) are reduced to their path.
-    pub path: String,
-    pub version: Version,
+    pub(crate) path: String,
+    pub(crate) version: Version,
     /// Whether the connection stays open after the response.
-    pub keep_alive: bool,
+    pub(crate) keep_alive: bool,
     /// Bytes of request body that follow the head (`Content-Length`), to be skipped.
-    pub body_length: u64,
+    pub(crate) body_length: u64,
     /// The request line as received (lossily decoded), for logs.
-    pub line: String,
+    pub(crate) line: String,
 }
 
 /// Why a request head was not accepted; the response status and the version to use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
-    pub status: u16,
-    pub version: Version,
-    pub why: &'static str,
+    pub(crate) status: u16,
+    pub(crate) version: Version,
+    pub(crate) why: &'static str,
     /// The request line as far as it could be read, for logs.
-    pub line: String,
+    pub(crate) line: String,
 }
 
 /// Where a complete head lies in a buffer.

@@ -6,11 +6,11 @@ use super::request::Version;
 use crate::units::parse_size;
 
 /// The largest synthetic body served: enough for any benchmark on loopback.
-pub const MAX_SYNTHETIC: u64 = 64 << 30;
+pub(crate) const MAX_SYNTHETIC: u64 = 64 << 30;
 
 /// What a path names.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Resource {
+pub(crate) enum Resource {
     /// The built-in image (`/`, `/cover3.jpg`).
     Cover,
     /// `/bytes/N`: N pattern bytes with a `Content-Length`.
@@ -23,7 +23,7 @@ pub enum Resource {
 
 /// Maps a request path to a resource. With `--root` every path names a file (checked
 /// later against the file system); without it only the built-in resources exist.
-pub fn route(path: &str, files: bool) -> Result<Resource, (u16, &'static str)> {
+pub(crate) fn route(path: &str, files: bool) -> Result<Resource, (u16, &'static str)> {
     if files {
         return Ok(Resource::File(path.to_string()));
     }
@@ -48,7 +48,7 @@ pub fn route(path: &str, files: bool) -> Result<Resource, (u16, &'static str)> {
 
 /// How the end of a body is marked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// `Content-Length: n`.
     Length(u64),
     /// `Transfer-Encoding: chunked` (HTTP/1.1 only).
@@ -58,7 +58,7 @@ pub enum Framing {
 }
 
 /// The framing for a body of `len` bytes that the resource would like `chunked`.
-pub fn framing(version: Version, chunked: bool, len: u64) -> Framing {
+pub(crate) fn framing(version: Version, chunked: bool, len: u64) -> Framing {
     match (chunked, version) {
         (false, _) => Framing::Length(len),
         (true, Version::Http11) => Framing::Chunked,
@@ -67,7 +67,7 @@ pub fn framing(version: Version, chunked: bool, len: u64) -> Framing {
 }
 
 /// The reason phrase for the statuses this server sends.
-pub fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
@@ -85,7 +85,7 @@ pub fn reason(status: u16) -> &'static str {
 ///
 /// `keep_alive` is what the server will do after the body; a close-delimited body always
 /// closes. HTTP/1.0 clients are told `Connection: keep-alive` when the connection stays.
-pub fn head(
+pub(crate) fn head(
     version: Version,
     status: u16,
     content_type: &str,
@@ -113,7 +113,7 @@ pub fn head(
 }
 
 /// The `Content-Type` for a file, by its extension.
-pub fn content_type(path: &Path) -> &'static str {
+pub(crate) fn content_type(path: &Path) -> &'static str {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

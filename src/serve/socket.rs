@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// Asks for a send buffer of `bytes` and returns the size Linux actually set: double the
 /// request (the kernel's bookkeeping share), within `net.core.wmem_max` and a minimum.
-pub fn set_send_buffer(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
+pub(crate) fn set_send_buffer(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
     let value = libc::c_int::try_from(bytes)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "send buffer too large"))?;
     // SAFETY: fd is a live socket; the option value is a c_int of the size passed.
@@ -26,7 +26,7 @@ pub fn set_send_buffer(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
 }
 
 /// The socket's current SO_SNDBUF.
-pub fn send_buffer(fd: BorrowedFd<'_>) -> io::Result<usize> {
+pub(crate) fn send_buffer(fd: BorrowedFd<'_>) -> io::Result<usize> {
     let mut value: libc::c_int = 0;
     let mut len = c_int_len();
     // SAFETY: fd is a live socket; value and len are valid for writes of their sizes.
@@ -47,7 +47,7 @@ pub fn send_buffer(fd: BorrowedFd<'_>) -> io::Result<usize> {
 
 /// What Linux would set for a send buffer of `bytes`, found on a fresh socket that is
 /// never connected, so it can be told to the user before any client comes.
-pub fn probe_send_buffer(bytes: usize) -> io::Result<usize> {
+pub(crate) fn probe_send_buffer(bytes: usize) -> io::Result<usize> {
     // SAFETY: socket() has no memory arguments; a non-negative result is a new fd we own.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
@@ -60,7 +60,7 @@ pub fn probe_send_buffer(bytes: usize) -> io::Result<usize> {
 
 /// Waits until `fd` is readable (for a listener: a connection is waiting) or `timeout`
 /// passes. Returns whether it is readable.
-pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
+pub(crate) fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
     let mut pfd = libc::pollfd {
         fd: fd.as_raw_fd(),
         events: libc::POLLIN,

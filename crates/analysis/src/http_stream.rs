@@ -38,11 +38,11 @@ impl http::BodySink for ConnBodies<'_> {
 }
 
 /// One connection's HTTP conversation, fed by TCP reassembly.
-pub struct HttpStream(Conversation);
+pub(crate) struct HttpStream(Conversation);
 
 impl HttpStream {
     /// End of the connection: the conversation's transactions and warnings.
-    pub fn finish(self, conn: u64, bodies: &mut dyn BodySink) -> HttpSummary {
+    pub(crate) fn finish(self, conn: u64, bodies: &mut dyn BodySink) -> HttpSummary {
         self.0.finish(&mut ConnBodies {
             conn,
             inner: bodies,

@@ -3,11 +3,13 @@
 //! in-order bytes feed its HTTP conversation; a finished connection's TCP
 //! figures and HTTP are joined into one [`ConnectionSummary`].
 
+#![warn(unreachable_pub)]
+
 mod capture_warning;
 mod connection;
 pub mod correlate;
 mod http_stream;
-pub mod recv;
+mod recv;
 pub mod tcplab;
 
 use serde::Serialize;
@@ -17,7 +19,9 @@ use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
 
 pub use capture_warning::CaptureWarning;
 pub use connection::{ConnectionSummary, ConnectionWarning, HttpExchange};
-pub use http_stream::{Bodies, BodySink, HttpStream, NoBodies};
+use http_stream::HttpStream;
+pub use http_stream::{Bodies, BodySink, NoBodies};
+pub use recv::{RecvEvent, TcpInfo};
 
 /// Memory bounds per connection.
 #[derive(Clone, Debug, Default)]
@@ -204,7 +208,7 @@ pub(crate) mod tests {
 
     /// The whole pipeline's report on a built trace, with connection
     /// `list` listed packet by packet.
-    pub fn report(t: &Trace, list: Option<u64>) -> Report {
+    pub(crate) fn report(t: &Trace, list: Option<u64>) -> Report {
         let mut a = Analyzer::new(LinkType::Raw, Limits::default(), list);
         for (meta, bytes) in &t.frames {
             a.frame(*meta, bytes, &mut NoBodies);

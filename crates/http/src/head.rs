@@ -50,7 +50,7 @@ impl<'a> Head<'a> {
     /// Splits `buf` into start line and fields. With `complete` false the
     /// head was cut short: a trailing partial field line is ignored (a
     /// partial start line is kept, it is all there is).
-    pub fn parse(buf: &'a [u8], complete: bool) -> Head<'a> {
+    pub(crate) fn parse(buf: &'a [u8], complete: bool) -> Head<'a> {
         let (start, after) = match memchr::memchr(b'\n', buf) {
             Some(i) => (&buf[..i], &buf[i + 1..]),
             None => (buf, &buf[buf.len()..]),
@@ -104,12 +104,12 @@ impl<'a> Head<'a> {
     }
 
     /// First value of field `name` (lower-case), if present and non-empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.all(name).next().filter(|v| !v.is_empty())
     }
 
     /// Whether a field called `name` (lower-case) is present.
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.all(name).next().is_some()
     }
 
@@ -124,7 +124,7 @@ impl<'a> Head<'a> {
     /// The Content-Length, checking every occurrence: `Ok(None)` when absent,
     /// `Err` for a non-numeric, overflowing or conflicting value. Repeated
     /// identical values (`42, 42`) are accepted (RFC 9110 §8.6).
-    pub fn content_length(&self) -> Result<Option<u64>, Broken> {
+    pub(crate) fn content_length(&self) -> Result<Option<u64>, Broken> {
         let mut found: Option<u64> = None;
         for raw in self.all("content-length") {
             for part in raw.split(',').map(trim_ows) {
@@ -150,7 +150,7 @@ impl<'a> Head<'a> {
 
     /// `None` without a Transfer-Encoding (obsolete `identity` codings are
     /// ignored); otherwise whether the last coding is `chunked`.
-    pub fn chunked(&self) -> Option<bool> {
+    pub(crate) fn chunked(&self) -> Option<bool> {
         let mut last: Option<String> = None;
         for coding in self.list("transfer-encoding") {
             let name = trim_ows(coding.split(';').next().unwrap_or_default()).to_ascii_lowercase();
@@ -163,7 +163,7 @@ impl<'a> Head<'a> {
 
     /// Persistence per RFC 9112 §9.3: `close` wins; HTTP/1.0 needs an
     /// explicit `keep-alive`; later versions persist by default.
-    pub fn keep_alive(&self, version: &str) -> bool {
+    pub(crate) fn keep_alive(&self, version: &str) -> bool {
         let mut close = false;
         let mut keep = false;
         for token in self.list("connection") {
@@ -180,7 +180,7 @@ impl<'a> Head<'a> {
     }
 
     /// Whether the request carries `Expect: 100-continue`.
-    pub fn expect_continue(&self) -> bool {
+    pub(crate) fn expect_continue(&self) -> bool {
         self.list("expect")
             .any(|v| v.eq_ignore_ascii_case("100-continue"))
     }

@@ -27,6 +27,8 @@
 //! decodes the chunked coding; `direction` is one side's state machine
 //! (head phase, body phase); `conversation` pairs the two sides.
 
+#![warn(unreachable_pub)]
+
 mod chunked;
 mod conversation;
 mod direction;

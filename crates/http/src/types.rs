@@ -143,7 +143,7 @@ pub struct Transaction {
     pub response: Option<Response>,
 }
 
-pub use super::warning::HttpWarning;
+pub(crate) use super::warning::HttpWarning;
 
 /// Everything parsed from one connection.
 #[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]

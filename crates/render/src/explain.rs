@@ -82,8 +82,8 @@ pub fn explain(rows: &[RecvRow], conn: Option<&ConnectionSummary>) -> Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use recvscope_analysis::RecvEvent;
     use recvscope_analysis::correlate::correlate;
-    use recvscope_analysis::recv::RecvEvent;
 
     fn recv(index: u64, start: i64, end: i64, bytes: u64, total: u64) -> RecvEvent {
         RecvEvent {

@@ -12,7 +12,7 @@ const EVIDENCE_SHOWN: usize = 12;
 
 /// One labelled fact.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fact {
+pub(crate) struct Fact {
     pub label: &'static str,
     pub value: String,
 }
@@ -22,7 +22,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 /// The handshake, bytes, windows, flow control and warnings of `c`, in order.
-pub fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
+pub(crate) fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
     let t = &c.tcp;
     let mut facts = Vec::new();
     let mut fact = |label, value| facts.push(Fact { label, value });

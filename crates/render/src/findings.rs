@@ -6,14 +6,14 @@ use recvscope_analysis::tcplab::{
     AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
 };
 use recvscope_analysis::{CaptureWarning, ConnectionWarning};
-use recvscope_tcp::summary::FlowControl;
+use recvscope_tcp::FlowControl;
 use recvscope_tcp::{Flag, TcpWarning, WindowScaling};
 use recvscope_wire::Side;
 
 use crate::units::{secs, secs_to_ms};
 
 /// One warning about a connection.
-pub fn connection_warning(w: &ConnectionWarning) -> String {
+pub(crate) fn connection_warning(w: &ConnectionWarning) -> String {
     match w {
         ConnectionWarning::Http(w) => crate::http_words::http_warning(w),
         ConnectionWarning::Tcp(w) => tcp_warning(*w),
@@ -56,7 +56,7 @@ pub fn capture_warning(w: &CaptureWarning) -> String {
 }
 
 /// What TCP tracking could not do.
-pub fn tcp_warning(w: TcpWarning) -> String {
+pub(crate) fn tcp_warning(w: TcpWarning) -> String {
     match w {
         TcpWarning::ReassemblyLimit => {
             "reassembly buffer limit reached: some out-of-order data was reported as missing"
@@ -104,7 +104,7 @@ pub fn flow_control_verdict(fc: &FlowControl) -> String {
 }
 
 /// How the windows were scaled, as the TCP lab's question 9 says it.
-pub fn window_scaling(s: WindowScaling) -> &'static str {
+pub(crate) fn window_scaling(s: WindowScaling) -> &'static str {
     match s {
         WindowScaling::Known => "window scaling applied",
         WindowScaling::NotUsed => "no window scaling",
@@ -115,7 +115,7 @@ pub fn window_scaling(s: WindowScaling) -> &'static str {
 }
 
 /// The word the summary uses for a window-scaling state.
-pub fn window_scaling_word(s: WindowScaling) -> &'static str {
+pub(crate) fn window_scaling_word(s: WindowScaling) -> &'static str {
     match s {
         WindowScaling::Known => "known",
         WindowScaling::NotUsed => "not used",
@@ -124,7 +124,7 @@ pub fn window_scaling_word(s: WindowScaling) -> &'static str {
 }
 
 /// The answer to "did the receiver's window throttle the sender?".
-pub fn receiver_window_answer(w: &ReceiverWindow) -> String {
+pub(crate) fn receiver_window_answer(w: &ReceiverWindow) -> String {
     let (receiver, sender) = (w.receiver, w.receiver.peer());
     if !w.throttled {
         return format!(
@@ -175,7 +175,7 @@ pub fn receiver_window_answer(w: &ReceiverWindow) -> String {
 }
 
 /// What a round split is half of.
-pub fn gap_basis(b: GapBasis) -> &'static str {
+pub(crate) fn gap_basis(b: GapBasis) -> &'static str {
     match b {
         GapBasis::MedianSampleRtt => "median SampleRTT",
         GapBasis::HandshakeRtt => "handshake RTT",
@@ -183,7 +183,7 @@ pub fn gap_basis(b: GapBasis) -> &'static str {
 }
 
 /// What the rounds say about slow start, and where to see it.
-pub fn slow_start_reading(s: &SlowStart) -> String {
+pub(crate) fn slow_start_reading(s: &SlowStart) -> String {
     let graph = "The time-sequence graph (Stevens) shows it best: recvscope replay --graph.";
     let (sender, receiver) = (s.sender, s.sender.peer());
     match &s.reading {
@@ -246,7 +246,7 @@ pub fn slow_start_reading(s: &SlowStart) -> String {
 }
 
 /// Why an RTT table row has no sample of its own.
-pub fn rtt_note(n: RttNote) -> String {
+pub(crate) fn rtt_note(n: RttNote) -> String {
     match n {
         RttNote::NotAcknowledged => "not acknowledged in the capture".to_string(),
         RttNote::SentMoreThanOnce => "sent more than once: not sampled (Karn)".to_string(),
@@ -258,7 +258,7 @@ pub fn rtt_note(n: RttNote) -> String {
 }
 
 /// The Wireshark rule that recognised a retransmission of this kind.
-pub fn retransmission_rule(kind: Flag) -> &'static str {
+pub(crate) fn retransmission_rule(kind: Flag) -> &'static str {
     match kind {
         Flag::SpuriousRetransmission => "re-sends bytes the receiver had already acknowledged",
         Flag::FastRetransmission => {

@@ -4,7 +4,7 @@
 use recvscope_http::{Broken, Cut, HttpWarning, SkipReason};
 
 /// The sentence the text report shows for `w`.
-pub fn http_warning(w: &HttpWarning) -> String {
+pub(crate) fn http_warning(w: &HttpWarning) -> String {
     match w {
         HttpWarning::Skipped { side, bytes, why } => {
             format!("{side}: skipped {bytes} bytes ({})", skip_reason(*why))
@@ -60,7 +60,7 @@ pub fn http_warning(w: &HttpWarning) -> String {
 }
 
 /// Why a message broke, as a clause (`message head exceeds 65536 bytes`).
-pub fn broken(b: &Broken) -> String {
+pub(crate) fn broken(b: &Broken) -> String {
     match b {
         Broken::HeadCut { by } => format!("{} inside the message head", cut(*by)),
         Broken::HeadTooLarge { max } => format!("message head exceeds {max} bytes"),

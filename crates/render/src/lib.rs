@@ -2,15 +2,17 @@
 //! report, the recv table and its sentences, the TCP lab's answers, the
 //! JSON document, and the graphs (SVG, HTML, terminal).
 
+#![warn(unreachable_pub)]
+
 pub mod explain;
-pub mod facts;
+mod facts;
 pub mod findings;
 pub mod graph;
-pub mod http_words;
+mod http_words;
 pub mod recvs;
 pub mod tcp_lab;
 pub mod text;
-pub mod units;
+mod units;
 
 pub use text::SavedBody;
 
@@ -85,7 +87,7 @@ mod tests {
     use recvscope_wire::LinkType;
 
     /// The pipeline's report on a built trace, every connection listed.
-    pub fn report(t: &Trace) -> Report {
+    pub(crate) fn report(t: &Trace) -> Report {
         let mut a = Analyzer::new(LinkType::Raw, Limits::default(), Some(0));
         for (meta, bytes) in &t.frames {
             a.frame(*meta, bytes, &mut NoBodies);

@@ -12,7 +12,7 @@ fn opt(v: Option<u64>) -> String {
 }
 
 /// The frames that carried a recv's bytes: `12`, `12-15` or `-`.
-pub fn frames(r: &RecvRow) -> String {
+pub(crate) fn frames(r: &RecvRow) -> String {
     match r.frames {
         Some([a, b]) if a == b => a.to_string(),
         Some([a, b]) => format!("{a}-{b}"),
@@ -22,13 +22,13 @@ pub fn frames(r: &RecvRow) -> String {
 
 /// The columns of the recv table, headings first: shared by the terminal
 /// and the HTML page.
-pub const COLUMNS: [&str; 11] = [
+pub(crate) const COLUMNS: [&str; 11] = [
     "recv", "at ms", "wait ms", "bytes", "total", "queued", "wire", "frames", "window", "kernel",
     "then",
 ];
 
 /// One row of the recv table, as text cells in [`COLUMNS`] order.
-pub fn cells(r: &RecvRow) -> [String; 11] {
+pub(crate) fn cells(r: &RecvRow) -> [String; 11] {
     [
         r.index.to_string(),
         ms_tenths(r.t_ns),
@@ -46,7 +46,7 @@ pub fn cells(r: &RecvRow) -> [String; 11] {
 
 /// What the wire did around one recv: the stall it ended, the window
 /// update it caused, the end of the stream.
-pub fn notes(r: &RecvRow) -> Vec<String> {
+pub(crate) fn notes(r: &RecvRow) -> Vec<String> {
     let mut then = Vec::new();
     if let Some(s) = &r.stalled {
         then.push(format!(

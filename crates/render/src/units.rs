@@ -3,23 +3,23 @@
 //! tenth, and RTTs in milliseconds to the microsecond.
 
 /// Nanoseconds as seconds to the microsecond: `1.234567`.
-pub fn secs(ns: i64) -> String {
+pub(crate) fn secs(ns: i64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
 }
 
 /// Nanoseconds as seconds to the millisecond, for durations in sentences: `4.358`.
-pub fn secs_to_ms(ns: i64) -> String {
+pub(crate) fn secs_to_ms(ns: i64) -> String {
     format!("{:.3}", ns as f64 / 1e9)
 }
 
 /// Nanoseconds as milliseconds to a tenth: `12.3`.
-pub fn ms_tenths(ns: i64) -> String {
+pub(crate) fn ms_tenths(ns: i64) -> String {
     format!("{:.1}", ns as f64 / 1e6)
 }
 
 /// Nanoseconds (possibly fractional, as an EstimatedRTT) as milliseconds to
 /// the microsecond: `12.345`.
-pub fn ms(ns: f64) -> String {
+pub(crate) fn ms(ns: f64) -> String {
     format!("{:.3}", ns / 1e6)
 }
 

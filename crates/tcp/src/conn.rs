@@ -14,11 +14,11 @@ use super::stream::StreamSink;
 use super::summary::{Finished, TcpSummary};
 
 /// How many frame numbers a connection keeps as evidence of flow control.
-pub const MAX_EVIDENCE: usize = 64;
+pub(crate) const MAX_EVIDENCE: usize = 64;
 
 /// What one direction (one sender) did: the figures behind a [`Dir`].
 #[derive(Clone, Debug, Default)]
-pub struct Direction {
+pub(crate) struct Direction {
     pub packets: u64,
     pub isn: Option<SeqNumber>,
     /// Base for relative sequence numbers (ISN, or first seq - 1 as Wireshark).
@@ -47,7 +47,7 @@ pub struct Direction {
 
 /// A TCP connection as tracked through the capture, with the sink its
 /// in-order bytes go to.
-pub struct Connection<S> {
+pub(crate) struct Connection<S> {
     /// 0-based, in order of first appearance, like Wireshark's `tcp.stream`.
     pub id: u64,
     /// The sender in each direction.
@@ -66,7 +66,7 @@ pub struct Connection<S> {
 
 impl<S: StreamSink> Connection<S> {
     /// A connection whose first segment is `seg`.
-    pub fn new(
+    pub(crate) fn new(
         id: u64,
         seg: &Segment<'_>,
         limits: &super::Limits,
@@ -92,7 +92,7 @@ impl<S: StreamSink> Connection<S> {
     }
 
     /// The direction `seg` travels in.
-    pub fn dir_of(&self, seg: &Segment<'_>) -> Dir {
+    pub(crate) fn dir_of(&self, seg: &Segment<'_>) -> Dir {
         if seg.src == self.addrs[Dir::Original] {
             Dir::Original
         } else {
@@ -102,7 +102,7 @@ impl<S: StreamSink> Connection<S> {
 
     /// The client's direction: the SYN sender, else the SYN-ACK's receiver,
     /// else the side on the higher port, else the first sender.
-    pub fn client_dir(&self) -> Dir {
+    pub(crate) fn client_dir(&self) -> Dir {
         self.client_dir.unwrap_or_else(|| {
             let (first, second) = (self.addrs[Dir::Original], self.addrs[Dir::Reply]);
             if first.port() < second.port() {
@@ -122,13 +122,13 @@ impl<S: StreamSink> Connection<S> {
     }
 
     /// True once a FIN or RST closed it.
-    pub fn closed(&self) -> bool {
+    pub(crate) fn closed(&self) -> bool {
         self.dirs.iter().any(|d| d.rst) || self.dirs.iter().all(|d| d.fin)
     }
 
     /// True when `seg` starts a new connection on this 4-tuple: a SYN whose
     /// ISN differs from the one seen (Wireshark's "TCP port numbers reused").
-    pub fn reused_by(&self, seg: &Segment<'_>) -> bool {
+    pub(crate) fn reused_by(&self, seg: &Segment<'_>) -> bool {
         let pure_syn = seg.flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
         pure_syn
             && self.dirs[self.dir_of(seg)]
@@ -137,7 +137,7 @@ impl<S: StreamSink> Connection<S> {
     }
 
     /// Tracks one segment; returns its analysis flags.
-    pub fn segment(&mut self, seg: &Segment<'_>, out: &mut S::Out) -> FlagSet {
+    pub(crate) fn segment(&mut self, seg: &Segment<'_>, out: &mut S::Out) -> FlagSet {
         let dir = self.dir_of(seg);
         let ts = seg.meta.ts_ns;
         self.last_ts = ts;
@@ -307,7 +307,7 @@ impl<S: StreamSink> Connection<S> {
 
     /// End of tracking: flushes reassembly into the sink, returns the
     /// figures and the sink.
-    pub fn finish(mut self, out: &mut S::Out) -> Finished<S> {
+    pub(crate) fn finish(mut self, out: &mut S::Out) -> Finished<S> {
         let (ts, id) = (self.last_ts, self.id);
         for dir in Dir::BOTH {
             let side = self.side(dir);

@@ -1,13 +1,15 @@
 //! TCP tracking: connections, Wireshark-equivalent analysis, reassembly.
 
-pub mod analysis;
-pub mod conn;
-pub mod dir;
-pub mod flags;
-pub mod reassembly;
-pub mod record;
-pub mod stream;
-pub mod summary;
+#![warn(unreachable_pub)]
+
+mod analysis;
+mod conn;
+mod dir;
+mod flags;
+mod reassembly;
+mod record;
+mod stream;
+mod summary;
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -15,12 +17,11 @@ use std::collections::{HashMap, VecDeque};
 use foldhash::quality::RandomState;
 use std::net::{IpAddr, SocketAddr};
 
-pub use conn::Connection;
-pub use dir::Dir;
+use conn::Connection;
 pub use flags::{Flag, FlagCounts, FlagSet};
 pub use record::{PacketRecord, StreamOffsets};
 pub use stream::StreamSink;
-pub use summary::{Finished, TcpSummary, TcpWarning, WindowScaling};
+pub use summary::{Finished, FlowControl, TcpSummary, TcpWarning, WindowScaling};
 
 use recvscope_wire::Segment;
 
@@ -68,9 +69,9 @@ fn key(seg: &Segment<'_>) -> Key {
 /// Closed connections kept open for late segments (a retransmitted FIN,
 /// a last ACK) before they are reported and dropped; beyond this many the
 /// oldest closed one goes first.
-pub const MAX_CLOSED_KEPT: usize = 1024;
+pub(crate) const MAX_CLOSED_KEPT: usize = 1024;
 /// Capture time after its last segment that a closed connection is kept for.
-pub const CLOSED_LINGER_NS: i64 = 60_000_000_000;
+pub(crate) const CLOSED_LINGER_NS: i64 = 60_000_000_000;
 /// Connections tracked at once; beyond this the least recently active
 /// eighth is reported (marked cut short) and dropped, so memory stays
 /// bounded on a capture of endless connections.

@@ -11,7 +11,7 @@ use recvscope_wire::SeqNumber;
 
 /// What reassembly hands on, in stream order.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Chunk<'a> {
+pub(crate) enum Chunk<'a> {
     /// Captured bytes at the current stream offset.
     Data(&'a [u8]),
     /// This many bytes of the stream are not in the capture.
@@ -19,7 +19,7 @@ pub enum Chunk<'a> {
 }
 
 /// Default cap on out-of-order bytes held per direction.
-pub const DEFAULT_LIMIT: usize = 4 << 20;
+pub(crate) const DEFAULT_LIMIT: usize = 4 << 20;
 
 #[derive(Debug)]
 struct Pending {
@@ -30,7 +30,7 @@ struct Pending {
 
 /// Reassembly state for one direction.
 #[derive(Debug)]
-pub struct Reassembler {
+pub(crate) struct Reassembler {
     /// Sequence number of the next byte expected, once anything was seen.
     next_seq: Option<SeqNumber>,
     /// Stream offset of that byte: how much was handed on so far.
@@ -45,7 +45,7 @@ pub struct Reassembler {
 }
 
 impl Reassembler {
-    pub fn new(limit: usize) -> Reassembler {
+    pub(crate) fn new(limit: usize) -> Reassembler {
         Reassembler {
             next_seq: None,
             next_off: 0,
@@ -59,17 +59,17 @@ impl Reassembler {
     }
 
     /// Bytes handed on so far, gaps included: the stream offset reached.
-    pub fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         self.next_off
     }
 
     /// Bytes reported as gaps so far.
-    pub fn gap_bytes(&self) -> u64 {
+    pub(crate) fn gap_bytes(&self) -> u64 {
         self.gap_bytes
     }
 
     /// True once the out-of-order buffer had to be cut to stay in its limit.
-    pub fn overflowed(&self) -> bool {
+    pub(crate) fn overflowed(&self) -> bool {
         self.overflowed
     }
 
@@ -79,7 +79,7 @@ impl Reassembler {
     }
 
     /// A SYN: the stream starts after its sequence number.
-    pub fn syn(&mut self, seq: SeqNumber) {
+    pub(crate) fn syn(&mut self, seq: SeqNumber) {
         if self.next_seq.is_none() {
             self.next_seq = Some(seq + 1);
         }
@@ -87,7 +87,7 @@ impl Reassembler {
 
     /// A segment carrying `payload_len` bytes from `seq`, of which `captured`
     /// are in the capture; `fin` when it also closes the stream.
-    pub fn segment(
+    pub(crate) fn segment(
         &mut self,
         seq: SeqNumber,
         captured: &[u8],
@@ -117,7 +117,7 @@ impl Reassembler {
 
     /// The peer acknowledged up to `ack`: anything before it that never
     /// arrived was lost from the capture, so it becomes a gap now.
-    pub fn acked(&mut self, ack: SeqNumber, out: &mut dyn FnMut(Chunk<'_>)) {
+    pub(crate) fn acked(&mut self, ack: SeqNumber, out: &mut dyn FnMut(Chunk<'_>)) {
         let Some(next_seq) = self.next_seq else {
             return;
         };
@@ -140,7 +140,7 @@ impl Reassembler {
     }
 
     /// End of capture: hands on everything held, with gaps where bytes are missing.
-    pub fn finish(&mut self, out: &mut dyn FnMut(Chunk<'_>)) {
+    pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Chunk<'_>)) {
         while let Some(&first) = self.pending.keys().next() {
             self.gap_to(first, out);
             self.drain(out);

@@ -8,18 +8,18 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::view::{ViewError, be16, be32};
 
 /// The IP protocol number of TCP.
-pub const PROTO_TCP: u8 = 6;
+pub(crate) const PROTO_TCP: u8 = 6;
 
 /// An IPv4 header whose version is 4 and whose whole header (options
 /// included) is in the buffer.
 #[derive(Clone, Copy, Debug)]
-pub struct Ipv4Packet<T: AsRef<[u8]>> {
+pub(crate) struct Ipv4Packet<T: AsRef<[u8]>> {
     buffer: T,
 }
 
 impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// Views `buffer` as an IPv4 packet, once [`Ipv4Packet::check_len`] passes.
-    pub fn new_checked(buffer: T) -> Result<Self, ViewError> {
+    pub(crate) fn new_checked(buffer: T) -> Result<Self, ViewError> {
         let packet = Ipv4Packet { buffer };
         packet.check_len()?;
         Ok(packet)
@@ -27,7 +27,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 
     /// Checks that the version is 4 and that the header, as long as its IHL
     /// says (at least 20 bytes), is in the buffer.
-    pub fn check_len(&self) -> Result<(), ViewError> {
+    pub(crate) fn check_len(&self) -> Result<(), ViewError> {
         let b = self.buffer.as_ref();
         let Some(&first) = b.first() else {
             return Err(ViewError::Truncated);
@@ -44,36 +44,36 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 
     /// The header length in bytes (20 to 60).
     #[inline]
-    pub fn header_len(&self) -> usize {
+    pub(crate) fn header_len(&self) -> usize {
         usize::from(self.buffer.as_ref()[0] & 0x0f) * 4
     }
 
     /// The total length field: header and payload as the sender sent them.
     #[inline]
-    pub fn total_len(&self) -> u16 {
+    pub(crate) fn total_len(&self) -> u16 {
         be16(self.buffer.as_ref(), 2)
     }
 
     /// True when this is a fragment: more fragments follow, or it starts
     /// past offset 0.
     #[inline]
-    pub fn is_fragment(&self) -> bool {
+    pub(crate) fn is_fragment(&self) -> bool {
         be16(self.buffer.as_ref(), 6) & 0x3fff != 0
     }
 
     /// The protocol of the payload ([`PROTO_TCP`] for TCP).
     #[inline]
-    pub fn protocol(&self) -> u8 {
+    pub(crate) fn protocol(&self) -> u8 {
         self.buffer.as_ref()[9]
     }
 
     #[inline]
-    pub fn src_addr(&self) -> Ipv4Addr {
+    pub(crate) fn src_addr(&self) -> Ipv4Addr {
         self.addr(12)
     }
 
     #[inline]
-    pub fn dst_addr(&self) -> Ipv4Addr {
+    pub(crate) fn dst_addr(&self) -> Ipv4Addr {
         self.addr(16)
     }
 
@@ -87,7 +87,7 @@ impl<'a> Ipv4Packet<&'a [u8]> {
     /// The payload the total length claims, as far as the buffer holds it;
     /// empty when the total length is shorter than the header.
     #[inline]
-    pub fn payload(&self) -> &'a [u8] {
+    pub(crate) fn payload(&self) -> &'a [u8] {
         let end = usize::from(self.total_len()).min(self.buffer.len());
         self.buffer.get(self.header_len()..end).unwrap_or(&[])
     }
@@ -95,23 +95,23 @@ impl<'a> Ipv4Packet<&'a [u8]> {
 
 /// The fixed 40-byte IPv6 header, version 6, in the buffer.
 #[derive(Clone, Copy, Debug)]
-pub struct Ipv6Packet<T: AsRef<[u8]>> {
+pub(crate) struct Ipv6Packet<T: AsRef<[u8]>> {
     buffer: T,
 }
 
 /// Length of the fixed IPv6 header.
-pub const IPV6_HEADER_LEN: usize = 40;
+pub(crate) const IPV6_HEADER_LEN: usize = 40;
 
 impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     /// Views `buffer` as an IPv6 packet, once [`Ipv6Packet::check_len`] passes.
-    pub fn new_checked(buffer: T) -> Result<Self, ViewError> {
+    pub(crate) fn new_checked(buffer: T) -> Result<Self, ViewError> {
         let packet = Ipv6Packet { buffer };
         packet.check_len()?;
         Ok(packet)
     }
 
     /// Checks that the 40-byte fixed header is in the buffer, version 6.
-    pub fn check_len(&self) -> Result<(), ViewError> {
+    pub(crate) fn check_len(&self) -> Result<(), ViewError> {
         let b = self.buffer.as_ref();
         if b.len() < IPV6_HEADER_LEN {
             Err(ViewError::Truncated)
@@ -124,23 +124,23 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
 
     /// The payload length field (0 for a jumbogram).
     #[inline]
-    pub fn payload_len(&self) -> u16 {
+    pub(crate) fn payload_len(&self) -> u16 {
         be16(self.buffer.as_ref(), 4)
     }
 
     /// The next header: [`PROTO_TCP`] when TCP follows without extension headers.
     #[inline]
-    pub fn next_header(&self) -> u8 {
+    pub(crate) fn next_header(&self) -> u8 {
         self.buffer.as_ref()[6]
     }
 
     #[inline]
-    pub fn src_addr(&self) -> Ipv6Addr {
+    pub(crate) fn src_addr(&self) -> Ipv6Addr {
         self.addr(8)
     }
 
     #[inline]
-    pub fn dst_addr(&self) -> Ipv6Addr {
+    pub(crate) fn dst_addr(&self) -> Ipv6Addr {
         self.addr(24)
     }
 
@@ -155,7 +155,7 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
 impl<'a> Ipv6Packet<&'a [u8]> {
     /// The payload the payload length claims, as far as the buffer holds it.
     #[inline]
-    pub fn payload(&self) -> &'a [u8] {
+    pub(crate) fn payload(&self) -> &'a [u8] {
         let end = (IPV6_HEADER_LEN + usize::from(self.payload_len())).min(self.buffer.len());
         &self.buffer[IPV6_HEADER_LEN..end]
     }

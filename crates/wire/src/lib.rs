@@ -2,26 +2,26 @@
 //!
 //! Pure: takes bytes, returns values. Parsing is lax, as captures are cut by
 //! snaplen and built by strangers; no input makes it panic. Headers are
-//! read through checked views ([`TcpPacket`], [`Ipv4Packet`], [`Ipv6Packet`]):
+//! read through checked views (`TcpPacket`, `Ipv4Packet`, `Ipv6Packet`):
 //! made only once their bytes are known present, so their accessors cannot
 //! read past the end.
 
-pub mod ip;
-pub mod link;
-pub mod segment;
-pub mod seq;
-pub mod side;
-pub mod tcp;
-pub mod tcp_options;
-pub mod view;
+#![warn(unreachable_pub)]
 
-pub use ip::{Ipv4Packet, Ipv6Packet};
-pub use link::LinkType;
+mod ip;
+mod link;
+mod segment;
+pub mod seq;
+mod side;
+mod tcp;
+mod tcp_options;
+mod view;
+
+pub use link::{LinkType, SUPPORTED};
 pub use segment::{Decoded, FrameMeta, HeaderState, Segment, decode};
 pub use seq::SeqNumber;
 pub use side::Side;
-pub use tcp::{TcpFlags, TcpPacket};
-pub use view::ViewError;
+pub use tcp::TcpFlags;
 
 #[cfg(test)]
 mod tests {

@@ -74,7 +74,7 @@ impl LinkType {
 
 /// Slices a frame down to its network layer, or `None` when the frame is too
 /// short to hold the link header or carries no IP.
-pub fn slice(link: LinkType, frame: &[u8]) -> Option<LaxSlicedPacket<'_>> {
+pub(crate) fn slice(link: LinkType, frame: &[u8]) -> Option<LaxSlicedPacket<'_>> {
     match link {
         LinkType::Ethernet => LaxSlicedPacket::from_ethernet(frame).ok(),
         LinkType::Null | LinkType::Loop => from_ip(frame.get(4..)?),

@@ -61,20 +61,20 @@ impl TcpFlags {
 
 /// Bytes from the source port to the end of the window field: all that
 /// [`TcpPacket::check_len`] asks for.
-pub const FIXED_FIELDS_LEN: usize = 16;
+pub(crate) const FIXED_FIELDS_LEN: usize = 16;
 /// The shortest valid header: the fixed header without options.
-pub const MIN_HEADER_LEN: usize = 20;
+pub(crate) const MIN_HEADER_LEN: usize = 20;
 
 /// A TCP header whose fields up to the window are in the buffer.
 #[derive(Clone, Copy, Debug)]
-pub struct TcpPacket<T: AsRef<[u8]>> {
+pub(crate) struct TcpPacket<T: AsRef<[u8]>> {
     buffer: T,
 }
 
 impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// Views `buffer` as a TCP header, once [`TcpPacket::check_len`] passes.
     #[inline]
-    pub fn new_checked(buffer: T) -> Result<Self, ViewError> {
+    pub(crate) fn new_checked(buffer: T) -> Result<Self, ViewError> {
         let packet = TcpPacket { buffer };
         packet.check_len()?;
         Ok(packet)
@@ -84,7 +84,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// are in the buffer. The data offset is not checked: a bogus or cut
     /// header is still worth its fixed fields (see [`TcpPacket::options`]).
     #[inline]
-    pub fn check_len(&self) -> Result<(), ViewError> {
+    pub(crate) fn check_len(&self) -> Result<(), ViewError> {
         if self.buffer.as_ref().len() < FIXED_FIELDS_LEN {
             Err(ViewError::Truncated)
         } else {
@@ -93,48 +93,48 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 
     #[inline]
-    pub fn src_port(&self) -> u16 {
+    pub(crate) fn src_port(&self) -> u16 {
         be16(self.buffer.as_ref(), 0)
     }
 
     #[inline]
-    pub fn dst_port(&self) -> u16 {
+    pub(crate) fn dst_port(&self) -> u16 {
         be16(self.buffer.as_ref(), 2)
     }
 
     #[inline]
-    pub fn seq_number(&self) -> SeqNumber {
+    pub(crate) fn seq_number(&self) -> SeqNumber {
         SeqNumber(be32(self.buffer.as_ref(), 4))
     }
 
     #[inline]
-    pub fn ack_number(&self) -> SeqNumber {
+    pub(crate) fn ack_number(&self) -> SeqNumber {
         SeqNumber(be32(self.buffer.as_ref(), 8))
     }
 
     /// The header length the data offset gives, in bytes (0 to 60; below
     /// [`MIN_HEADER_LEN`] it is bogus).
     #[inline]
-    pub fn header_len(&self) -> usize {
+    pub(crate) fn header_len(&self) -> usize {
         usize::from(self.buffer.as_ref()[12] >> 4) * 4
     }
 
     /// The flag bits (the data offset masked off).
     #[inline]
-    pub fn flags(&self) -> TcpFlags {
+    pub(crate) fn flags(&self) -> TcpFlags {
         TcpFlags(be16(self.buffer.as_ref(), 12) & 0x0fff)
     }
 
     /// The raw window field.
     #[inline]
-    pub fn window_len(&self) -> u16 {
+    pub(crate) fn window_len(&self) -> u16 {
         be16(self.buffer.as_ref(), 14)
     }
 
     /// The option bytes, when the data offset is valid and the whole header
     /// was captured; `None` otherwise.
     #[inline]
-    pub fn options(&self) -> Option<&[u8]> {
+    pub(crate) fn options(&self) -> Option<&[u8]> {
         self.buffer.as_ref().get(MIN_HEADER_LEN..self.header_len())
     }
 }
@@ -143,7 +143,7 @@ impl<'a> TcpPacket<&'a [u8]> {
     /// The captured bytes after the header; empty unless the data offset
     /// is valid and the whole header was captured.
     #[inline]
-    pub fn payload(&self) -> &'a [u8] {
+    pub(crate) fn payload(&self) -> &'a [u8] {
         let hlen = self.header_len();
         if hlen < MIN_HEADER_LEN {
             return &[];

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// Why a buffer cannot be viewed as a header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ViewError {
+pub(crate) enum ViewError {
     /// The buffer ends before the header's fixed part does.
     Truncated,
     /// A field contradicts the format: the IP version, or a header length

@@ -23,7 +23,7 @@ pub use rtt::{RttNote, RttRow, RttTable};
 /// The lab's smoothing factor for EstimatedRTT.
 pub const ALPHA: f64 = 0.125;
 /// How many data segments the RTT table follows, as the lab asks.
-pub const RTT_SEGMENTS: usize = 6;
+pub(crate) const RTT_SEGMENTS: usize = 6;
 
 /// Every answer, for one connection.
 #[derive(Debug, Clone, Serialize)]
@@ -140,7 +140,7 @@ pub(crate) struct View<'a> {
 
 impl View<'_> {
     /// Rows with the sender's data: payload, and not a keep-alive's garbage byte.
-    pub fn data(&self) -> impl Iterator<Item = (usize, &PacketRecord)> {
+    pub(crate) fn data(&self) -> impl Iterator<Item = (usize, &PacketRecord)> {
         self.rows
             .iter()
             .enumerate()
@@ -148,7 +148,7 @@ impl View<'_> {
     }
 
     /// Rows from the receiver carrying an acknowledgement number.
-    pub fn is_ack(&self, r: &PacketRecord) -> bool {
+    pub(crate) fn is_ack(&self, r: &PacketRecord) -> bool {
         r.from == self.receiver && r.rel_ack.is_some() && !r.flags.syn()
     }
 }
@@ -336,7 +336,7 @@ pub(crate) mod tests {
     use recvscope_testkit::{Pkt, Trace};
 
     /// The summary of the trace's only connection, listed packet by packet.
-    pub fn listed(t: &Trace) -> ConnectionSummary {
+    pub(crate) fn listed(t: &Trace) -> ConnectionSummary {
         crate::tests::report(t, Some(0))
             .connections
             .into_iter()
@@ -345,7 +345,7 @@ pub(crate) mod tests {
     }
 
     /// Client ISN 1000, server ISN 5000, no window scaling; 10 ms RTT.
-    pub fn handshake(t: &mut Trace) {
+    pub(crate) fn handshake(t: &mut Trace) {
         t.push(Pkt::c2s(1000, b"").syn().mss(1000).window(8192))
             .at(
                 10_000,

@@ -2,11 +2,11 @@
 //! self-contained HTML page around it, and a text chart for the terminal.
 //! Values in, text out.
 
-pub mod html;
-pub mod scale;
-pub mod svg;
-pub mod terminal;
-pub mod time_sequence;
+mod html;
+mod scale;
+mod svg;
+mod terminal;
+mod time_sequence;
 
 pub use html::html_page;
 pub use terminal::terminal_chart;

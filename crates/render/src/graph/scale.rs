@@ -3,7 +3,7 @@
 
 /// A linear map from data values to pixels.
 #[derive(Clone, Copy, Debug)]
-pub struct Linear {
+pub(super) struct Linear {
     d0: f64,
     d1: f64,
     p0: f64,
@@ -12,7 +12,7 @@ pub struct Linear {
 
 impl Linear {
     /// Maps `domain` onto `pixels`; an empty domain maps to the first pixel.
-    pub fn new(domain: (f64, f64), pixels: (f64, f64)) -> Linear {
+    pub(super) fn new(domain: (f64, f64), pixels: (f64, f64)) -> Linear {
         Linear {
             d0: domain.0,
             d1: domain.1,
@@ -21,7 +21,7 @@ impl Linear {
         }
     }
 
-    pub fn px(&self, v: f64) -> f64 {
+    pub(super) fn px(&self, v: f64) -> f64 {
         let span = self.d1 - self.d0;
         if span <= 0.0 || !span.is_finite() {
             return self.p0;
@@ -32,7 +32,7 @@ impl Linear {
 
 /// An axis range and its ticks: every multiple of `step` in `lo..=hi`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Ticks {
+pub(super) struct Ticks {
     pub lo: f64,
     pub hi: f64,
     pub step: f64,
@@ -41,7 +41,7 @@ pub struct Ticks {
 impl Ticks {
     /// About `target` round ticks (1, 2 or 5 times a power of ten) whose
     /// first and last enclose `lo..=hi`. An empty range gets one step.
-    pub fn cover(lo: f64, hi: f64, target: usize) -> Ticks {
+    pub(super) fn cover(lo: f64, hi: f64, target: usize) -> Ticks {
         let (lo, hi) = if hi > lo { (lo, hi) } else { (lo, lo + 1.0) };
         let step = nice_step((hi - lo) / target.max(1) as f64);
         let first = (lo / step).floor() * step;
@@ -55,7 +55,7 @@ impl Ticks {
 
     /// About `target` round ticks inside `lo..=hi`, which stays the range
     /// (for time, where rounding the ends out would waste the width).
-    pub fn within(lo: f64, hi: f64, target: usize) -> Ticks {
+    pub(super) fn within(lo: f64, hi: f64, target: usize) -> Ticks {
         let (lo, hi) = if hi > lo { (lo, hi) } else { (lo, lo + 1.0) };
         Ticks {
             lo,
@@ -65,7 +65,7 @@ impl Ticks {
     }
 
     /// The tick values, from `lo` to `hi` inclusive.
-    pub fn values(&self) -> Vec<f64> {
+    pub(super) fn values(&self) -> Vec<f64> {
         let slack = self.step * 1e-9;
         let first = ((self.lo - slack) / self.step).ceil() as i64;
         let last = ((self.hi + slack) / self.step).floor() as i64;
@@ -96,7 +96,7 @@ fn decimals(step: f64) -> usize {
 }
 
 /// A time tick in seconds, with as many decimals as the step needs.
-pub fn seconds(v: f64, step: f64) -> String {
+pub(super) fn seconds(v: f64, step: f64) -> String {
     let s = format!("{:.*}", decimals(step), v);
     if s.trim_start_matches('-')
         .trim_matches(['0', '.'])
@@ -110,7 +110,7 @@ pub fn seconds(v: f64, step: f64) -> String {
 
 /// A byte tick: `48,000`, or `20 MB` / `1.5 GB` once the axis reaches tens
 /// of millions (decimal units, like the thousands they replace).
-pub fn bytes(v: f64, ticks: &Ticks) -> String {
+pub(super) fn bytes(v: f64, ticks: &Ticks) -> String {
     let (unit, div) = if ticks.hi >= 1e10 {
         (" GB", 1e9)
     } else if ticks.hi >= 1e7 {
@@ -122,7 +122,7 @@ pub fn bytes(v: f64, ticks: &Ticks) -> String {
 }
 
 /// `70308` as `70,308`.
-pub fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

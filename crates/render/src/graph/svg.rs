@@ -4,7 +4,7 @@
 use std::fmt::{self, Write};
 
 /// Text made safe for XML content and attribute values.
-pub fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -22,7 +22,7 @@ pub fn escape(text: &str) -> String {
 
 /// A pixel coordinate printed with at most one decimal.
 #[derive(Clone, Copy)]
-pub struct Px(pub f64);
+pub(super) struct Px(pub f64);
 
 impl fmt::Display for Px {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -38,7 +38,7 @@ impl fmt::Display for Px {
 
 /// Horizontal anchor of a text element.
 #[derive(Clone, Copy)]
-pub enum Anchor {
+pub(super) enum Anchor {
     Start,
     Middle,
     End,
@@ -55,13 +55,13 @@ impl Anchor {
 }
 
 /// An SVG document being written.
-pub struct Doc {
+pub(super) struct Doc {
     out: String,
 }
 
 impl Doc {
     /// Opens a `width`×`height` document that scales with its viewBox.
-    pub fn new(width: f64, height: f64, title: &str) -> Doc {
+    pub(super) fn new(width: f64, height: f64, title: &str) -> Doc {
         let mut out = String::new();
         let _ = write!(
             out,
@@ -76,21 +76,21 @@ impl Doc {
     }
 
     /// Opens a group; `attrs` is written as given (callers pass constants).
-    pub fn open(&mut self, attrs: &str) {
+    pub(super) fn open(&mut self, attrs: &str) {
         let _ = writeln!(self.out, "<g {attrs}>");
     }
 
-    pub fn close(&mut self) {
+    pub(super) fn close(&mut self) {
         self.out.push_str("</g>\n");
     }
 
     /// Markup built by the caller from escaped parts.
-    pub fn raw(&mut self, markup: &str) {
+    pub(super) fn raw(&mut self, markup: &str) {
         self.out.push_str(markup);
         self.out.push('\n');
     }
 
-    pub fn line(&mut self, a: (f64, f64), b: (f64, f64), attrs: &str) {
+    pub(super) fn line(&mut self, a: (f64, f64), b: (f64, f64), attrs: &str) {
         let _ = writeln!(
             self.out,
             r#"<line x1="{}" y1="{}" x2="{}" y2="{}" {attrs}/>"#,
@@ -102,7 +102,7 @@ impl Doc {
     }
 
     /// A line with a hover tooltip.
-    pub fn line_titled(&mut self, a: (f64, f64), b: (f64, f64), attrs: &str, tip: &str) {
+    pub(super) fn line_titled(&mut self, a: (f64, f64), b: (f64, f64), attrs: &str, tip: &str) {
         let _ = writeln!(
             self.out,
             r#"<line x1="{}" y1="{}" x2="{}" y2="{}" {attrs}><title>{}</title></line>"#,
@@ -114,7 +114,7 @@ impl Doc {
         );
     }
 
-    pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, attrs: &str) {
+    pub(super) fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, attrs: &str) {
         let _ = writeln!(
             self.out,
             r#"<rect x="{}" y="{}" width="{}" height="{}" {attrs}/>"#,
@@ -125,7 +125,12 @@ impl Doc {
         );
     }
 
-    pub fn rect_titled(&mut self, (x, y, w, h): (f64, f64, f64, f64), attrs: &str, tip: &str) {
+    pub(super) fn rect_titled(
+        &mut self,
+        (x, y, w, h): (f64, f64, f64, f64),
+        attrs: &str,
+        tip: &str,
+    ) {
         let _ = writeln!(
             self.out,
             r#"<rect x="{}" y="{}" width="{}" height="{}" {attrs}><title>{}</title></rect>"#,
@@ -137,7 +142,7 @@ impl Doc {
         );
     }
 
-    pub fn circle_titled(&mut self, (x, y): (f64, f64), r: f64, attrs: &str, tip: &str) {
+    pub(super) fn circle_titled(&mut self, (x, y): (f64, f64), r: f64, attrs: &str, tip: &str) {
         let _ = writeln!(
             self.out,
             r#"<circle cx="{}" cy="{}" r="{}" {attrs}><title>{}</title></circle>"#,
@@ -149,7 +154,7 @@ impl Doc {
     }
 
     /// A triangle centred on `(x, y)`, pointing up or down.
-    pub fn triangle_titled(&mut self, (x, y): (f64, f64), up: bool, attrs: &str, tip: &str) {
+    pub(super) fn triangle_titled(&mut self, (x, y): (f64, f64), up: bool, attrs: &str, tip: &str) {
         let (tip_dy, base_dy) = if up { (-5.0, 4.0) } else { (5.0, -4.0) };
         let _ = writeln!(
             self.out,
@@ -164,12 +169,12 @@ impl Doc {
         );
     }
 
-    pub fn path(&mut self, d: &str, attrs: &str) {
+    pub(super) fn path(&mut self, d: &str, attrs: &str) {
         let _ = writeln!(self.out, r#"<path d="{d}" {attrs}/>"#);
     }
 
     /// Text at `(x, y)`, escaped.
-    pub fn text(&mut self, (x, y): (f64, f64), anchor: Anchor, attrs: &str, text: &str) {
+    pub(super) fn text(&mut self, (x, y): (f64, f64), anchor: Anchor, attrs: &str, text: &str) {
         let _ = writeln!(
             self.out,
             r#"<text x="{}" y="{}" text-anchor="{}" {attrs}>{}</text>"#,
@@ -181,7 +186,7 @@ impl Doc {
     }
 
     /// Text turned a quarter to read bottom to top, centred on `(x, y)`.
-    pub fn vertical_text(&mut self, (x, y): (f64, f64), attrs: &str, text: &str) {
+    pub(super) fn vertical_text(&mut self, (x, y): (f64, f64), attrs: &str, text: &str) {
         let _ = writeln!(
             self.out,
             r#"<text x="{x}" y="{y}" text-anchor="middle" transform="rotate(-90 {x} {y})" {attrs}>{}</text>"#,
@@ -191,7 +196,7 @@ impl Doc {
         );
     }
 
-    pub fn finish(mut self) -> String {
+    pub(super) fn finish(mut self) -> String {
         self.out.push_str("</svg>\n");
         self.out
     }
@@ -200,7 +205,7 @@ impl Doc {
 /// A step line (the value holds until the next point), thinned to at most
 /// a few vertical moves per pixel column so a million points stay small.
 #[derive(Default)]
-pub struct StepPath {
+pub(super) struct StepPath {
     d: String,
     column: Option<Column>,
     started: bool,
@@ -219,7 +224,7 @@ struct Column {
 
 impl StepPath {
     /// The value becomes `y` at `x`; points come in increasing `x`.
-    pub fn to(&mut self, x: f64, y: f64) {
+    pub(super) fn to(&mut self, x: f64, y: f64) {
         if !(x.is_finite() && y.is_finite()) {
             return;
         }
@@ -269,7 +274,7 @@ impl StepPath {
     }
 
     /// The path data, held flat to `end_x`; empty when no point was given.
-    pub fn finish(mut self, end_x: f64) -> String {
+    pub(super) fn finish(mut self, end_x: f64) -> String {
         self.flush();
         if self.started && Px(end_x).to_string() != Px(self.at_x).to_string() {
             let _ = write!(self.d, "H{}", Px(end_x));
@@ -280,7 +285,7 @@ impl StepPath {
 
 /// A closed band between two step lines given as `(x, lower y, upper y)`
 /// points in increasing `x`, held flat to `end_x`; empty for no points.
-pub fn band(edges: &[(f64, f64, f64)], end_x: f64) -> String {
+pub(super) fn band(edges: &[(f64, f64, f64)], end_x: f64) -> String {
     let (Some(first), Some(last)) = (edges.first(), edges.last()) else {
         return String::new();
     };

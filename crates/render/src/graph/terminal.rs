@@ -7,7 +7,7 @@ use std::fmt::Write;
 use recvscope_analysis::correlate::RecvRow;
 
 /// Long runs are grouped into at most this many lines.
-pub const MAX_LINES: usize = 40;
+pub(super) const MAX_LINES: usize = 40;
 
 /// Recvs `first..=last`: the smallest window and the largest queue among them.
 struct Line {

@@ -18,7 +18,7 @@ use sequence::{Flow, UNSEEN};
 
 /// Window scaling as Wireshark tracks it per direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WindowScale {
+pub(crate) enum WindowScale {
     /// No handshake seen: the shift cannot be known.
     Unknown,
     /// The handshake shows scaling is not in use.
@@ -29,7 +29,7 @@ pub enum WindowScale {
 
 impl WindowScale {
     /// The shift to apply to this side's window fields (0 unless known).
-    pub fn shift(self) -> u8 {
+    pub(crate) fn shift(self) -> u8 {
         match self {
             WindowScale::Shift(s) => s,
             _ => 0,
@@ -39,7 +39,7 @@ impl WindowScale {
 
 /// Wireshark-equivalent analysis of one connection.
 #[derive(Debug)]
-pub struct Analysis {
+pub(crate) struct Analysis {
     flows: [Flow; 2],
     /// Time of the most recent SYN, for the handshake RTT.
     syn_time: i64,
@@ -54,7 +54,7 @@ impl Default for Analysis {
 }
 
 impl Analysis {
-    pub fn new() -> Analysis {
+    pub(crate) fn new() -> Analysis {
         Analysis {
             flows: [Flow::new(), Flow::new()],
             syn_time: 0,
@@ -63,13 +63,13 @@ impl Analysis {
     }
 
     /// Window scaling of the side sending in direction `dir`.
-    pub fn scale(&self, dir: Dir) -> WindowScale {
+    pub(crate) fn scale(&self, dir: Dir) -> WindowScale {
         self.flows[dir].scale
     }
 
     /// The window the side sending in `dir` advertises in `seg`, in bytes,
     /// scaled where the shift is known (SYN windows are never scaled).
-    pub fn scaled_window(&self, dir: Dir, seg: &Segment<'_>) -> u64 {
+    pub(crate) fn scaled_window(&self, dir: Dir, seg: &Segment<'_>) -> u64 {
         if seg.flags.syn() {
             u64::from(seg.window)
         } else {
@@ -80,23 +80,23 @@ impl Analysis {
     /// Sequence number after the last byte `dir` has sent.
     /// Wireshark's `tcp.analysis.initial_rtt`: the last SYN to the first
     /// pure ACK after it; `None` until then.
-    pub fn initial_rtt_ns(&self) -> Option<i64> {
+    pub(crate) fn initial_rtt_ns(&self) -> Option<i64> {
         (self.initial_rtt_ns != 0).then_some(self.initial_rtt_ns)
     }
 
-    pub fn next_seq(&self, dir: Dir) -> SeqNumber {
+    pub(crate) fn next_seq(&self, dir: Dir) -> SeqNumber {
         self.flows[dir].nextseq
     }
 
     /// The last acknowledgement number sent in `dir`, once one was.
-    pub fn last_ack(&self, dir: Dir) -> Option<SeqNumber> {
+    pub(crate) fn last_ack(&self, dir: Dir) -> Option<SeqNumber> {
         let f = &self.flows[dir];
         (f.lastack != UNSEEN).then_some(f.lastack)
     }
 
     /// A SYN repeating the ISN already seen: Wireshark rewinds `nextseq` so
     /// the repeat reads as a retransmission (its issue 17616).
-    pub fn syn_repeated(&mut self, dir: Dir) {
+    pub(crate) fn syn_repeated(&mut self, dir: Dir) {
         let f = &mut self.flows[dir];
         f.nextseq = f.maxseqtobeacked;
     }
@@ -104,7 +104,7 @@ impl Analysis {
     /// Analyses a segment travelling in direction `dir`.
     /// Segments whose header is not whole are analysed as Wireshark does,
     /// but their flags stay hidden as Wireshark hides them.
-    pub fn segment(&mut self, dir: Dir, seg: &Segment<'_>) -> FlagSet {
+    pub(crate) fn segment(&mut self, dir: Dir, seg: &Segment<'_>) -> FlagSet {
         match seg.header {
             HeaderState::Short => FlagSet::default(),
             HeaderState::BogusLength => {

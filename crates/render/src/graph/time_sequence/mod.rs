@@ -27,11 +27,11 @@ use panel::*;
 use wire::*;
 
 /// The whole picture, in pixels; the SVG scales through its viewBox.
-pub const WIDTH: f64 = 1000.0;
-pub const HEIGHT: f64 = 720.0;
+pub(super) const WIDTH: f64 = 1000.0;
+pub(super) const HEIGHT: f64 = 720.0;
 /// Above this many segments (or recvs, or markers) one mark is drawn per
 /// pixel column instead of one per item, so a 1 GB transfer stays small.
-pub const MAX_MARKS: usize = 2000;
+pub(super) const MAX_MARKS: usize = 2000;
 
 const X0: f64 = 84.0;
 const X1: f64 = 900.0;
