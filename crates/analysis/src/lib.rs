@@ -1,3 +1,7 @@
+//! **Pipeline: frames → wire → tcp (→ http) → `recvscope-analysis` → typed facts →
+//! recvscope-render.** It joins the stages and adds the recv correlation and the
+//! TCP lab's answers; it returns values and says nothing in English.
+//!
 //! The whole pure pipeline for one capture: frames in, a report out.
 //! Frames are decoded, tracked as TCP connections, and each connection's
 //! in-order bytes feed its HTTP conversation; a finished connection's TCP

@@ -1,3 +1,6 @@
+//! **Pipeline: in-order bytes → `recvscope-http` → HTTP exchanges.** Fed by
+//! recvscope-analysis with each connection's reassembled streams.
+//!
 //! HTTP/1.x conversation parser over the two reassembled byte streams of
 //! one TCP connection.
 //!

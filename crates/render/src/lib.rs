@@ -1,3 +1,6 @@
+//! **Pipeline: typed facts (recvscope-analysis) → `recvscope-render` → text, JSON,
+//! pictures.** The last stage, and the only one that writes words.
+//!
 //! Every word a person reads, made from the analysis's values: the text
 //! report, the recv table and its sentences, the TCP lab's answers, the
 //! JSON document, and the graphs (SVG, HTML, terminal).
@@ -9,6 +12,7 @@ mod facts;
 pub mod findings;
 pub mod graph;
 mod http_words;
+mod recv_table;
 pub mod recvs;
 pub mod tcp_lab;
 pub mod text;

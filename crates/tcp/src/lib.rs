@@ -1,3 +1,7 @@
+//! **Pipeline: segments → `recvscope-tcp` → per-connection figures and in-order
+//! bytes.** Second stage, after recvscope-wire; it knows no HTTP: bytes leave
+//! through a [`StreamSink`] that recvscope-analysis supplies.
+//!
 //! TCP tracking: connections, Wireshark-equivalent analysis, reassembly.
 
 #![warn(unreachable_pub)]
@@ -81,8 +85,8 @@ pub const MAX_LIVE: usize = 16_384;
 /// All connections of a capture, numbered as Wireshark numbers `tcp.stream`.
 ///
 /// Memory is bounded by the connections still open: closed ones are
-/// finished after [`CLOSED_LINGER_NS`] of capture time or once more than
-/// [`MAX_CLOSED_KEPT`] are waiting, and they wait in
+/// finished after `CLOSED_LINGER_NS` of capture time or once more than
+/// `MAX_CLOSED_KEPT` are waiting, and they wait in
 /// [`Tracker::take_finished`] for the caller to stream out. Each
 /// connection's in-order bytes go to its own `S`.
 pub struct Tracker<S: StreamSink> {

@@ -1,3 +1,6 @@
+//! **Pipeline: frames → `recvscope-wire` → segments → recvscope-tcp.** The first
+//! stage: the shell's capture hands it frames; it hands TCP segments on.
+//!
 //! Wire decoding: captured frames of any supported link type to TCP segments.
 //!
 //! Pure: takes bytes, returns values. Parsing is lax, as captures are cut by

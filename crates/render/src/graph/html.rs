@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::recvs::{COLUMNS, cells};
+use crate::recv_table::{COLUMNS, cells};
 use crate::units::ms_tenths;
 use recvscope_analysis::ConnectionSummary;
 use recvscope_analysis::correlate::RecvRow;
