@@ -17,7 +17,7 @@ struct Line {
     queued: Option<u64>,
 }
 
-/// One line per recv (or per group of recvs, at most [`MAX_LINES`]) with
+/// One line per recv (or per group of recvs, at most `MAX_LINES`) with
 /// the advertised window before the call (`█`, the rest of the scale `░`)
 /// and the bytes queued before it (`▓`), scaled to the largest value.
 /// `width` is the terminal width to fill; empty for no recvs.
