@@ -3,7 +3,8 @@
 //!
 //! Every word a person reads, made from the analysis's values: the text
 //! report, the recv table and its sentences, the TCP lab's answers, the
-//! JSON document, and the graphs (SVG, HTML, terminal).
+//! guided labs (their text and their report), the JSON document, and the
+//! graphs (SVG, HTML, terminal).
 
 #![warn(unreachable_pub)]
 
@@ -12,6 +13,7 @@ mod facts;
 pub mod findings;
 pub mod graph;
 mod http_words;
+pub mod lab;
 mod recv_table;
 pub mod recvs;
 pub mod tcp_lab;

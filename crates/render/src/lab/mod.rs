@@ -1,72 +1,135 @@
-//! Side-by-side comparison of a lab's runs: the recv sizes in columns, as
-//! the book prints them, and the wire figures one row per measure.
+//! `recvscope lab`'s words: the list of labs, the progress lines, and the
+//! report after the runs (the recv sizes side by side, the wire figures one
+//! row per measure, what to look for, what happened in each run, the
+//! commands that repeat it by hand, and where each run was saved).
 
-use std::fmt::Write;
+pub mod experiments;
 
-use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
-use crate::analysis::ConnectionSummary;
-use crate::correlate::RecvRow;
-use crate::recvlog::Rcvbuf;
-use crate::tcp::Flag;
+use recvscope_analysis::correlate::RecvRow;
+use recvscope_analysis::lab_run::{RunSummary, WireFigures};
 
-/// The figures of one run that a lab compares.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub(crate) struct RunSummary {
-    pub label: String,
-    pub rcvbuf: Rcvbuf,
-    /// recv() calls that returned data.
-    pub recvs: usize,
-    /// Of those, how many returned the full size asked for.
-    pub full_recvs: usize,
-    pub bytes: u64,
-    pub duration_ns: i64,
-    /// `None` without a capture.
-    pub wire: Option<WireFigures>,
+use experiments::{EXPERIMENTS, Experiment};
+
+/// One finished run, as the lab's report tells it.
+pub struct RunReport<'a> {
+    pub label: &'a str,
+    pub rows: &'a [RecvRow],
+    pub summary: &'a RunSummary,
+    /// The run's plain-language story, line by line.
+    pub explanation: &'a [String],
+    /// The server's and the fetch's command lines.
+    pub commands: &'a [String; 2],
+    /// `None` when the run was not saved.
+    pub saved: Option<SavedRun<'a>>,
+    /// Graph and page files written for it.
+    pub pictures: &'a [PathBuf],
 }
 
-/// What the capture showed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub(crate) struct WireFigures {
-    pub zero_windows: u64,
-    pub stall_ns: i64,
-    pub window_full: u64,
-    pub window_updates: u64,
-    pub persist_probes: u64,
-    pub smallest_window: Option<u64>,
-    /// The connection summary's verdict: a receive window held a sender back.
-    pub receiver_limited: bool,
+/// Where a run was saved.
+pub struct SavedRun<'a> {
+    /// The capture file; `None` when the run had no capture.
+    pub pcap: Option<&'a Path>,
+    pub log: &'a Path,
 }
 
-/// Sums up one run.
-pub(crate) fn summarize(
-    label: &str,
-    rcvbuf: Rcvbuf,
-    rows: &[RecvRow],
-    conn: Option<&ConnectionSummary>,
-) -> RunSummary {
-    let data: Vec<&RecvRow> = rows.iter().filter(|r| r.bytes > 0).collect();
-    RunSummary {
-        label: label.to_string(),
-        rcvbuf,
-        recvs: data.len(),
-        full_recvs: data.iter().filter(|r| r.bytes as usize == r.asked).count(),
-        bytes: data.last().map_or(0, |r| r.total),
-        duration_ns: rows.last().map_or(0, |r| r.t_ns + r.wait_ns),
-        wire: conn.map(|c| WireFigures {
-            zero_windows: c.tcp.flow_control.client_zero_windows,
-            stall_ns: c.tcp.zero_window_stall_ns,
-            window_full: c.tcp.flow_control.window_full_to_client,
-            window_updates: c.tcp.flags_by_direction.client.get(Flag::WindowUpdate),
-            persist_probes: c.tcp.flags_by_direction.server.get(Flag::PersistProbe),
-            smallest_window: c.tcp.receiver_window.client.min,
-            receiver_limited: c.tcp.flow_control.receiver_limited,
-        }),
+/// `lab --list`: every experiment, one line each.
+pub fn list(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "Labs (recvscope lab NAME; each runs on loopback and needs sudo to capture):"
+    )?;
+    for e in EXPERIMENTS {
+        writeln!(out, "  {:<12} {}", e.name, e.summary)?;
     }
+    Ok(())
+}
+
+/// The line before the runs: which lab, and what it is.
+pub fn heading(out: &mut dyn Write, exp: &Experiment) -> io::Result<()> {
+    writeln!(out, "Lab {:?}: {}.\n", exp.name, exp.summary)
+}
+
+/// The start of a run's progress line, `run 1/2: no delay ... `, left open
+/// for [`run_finished`].
+pub fn run_started(
+    out: &mut dyn Write,
+    number: usize,
+    total: usize,
+    label: &str,
+) -> io::Result<()> {
+    write!(out, "run {number}/{total}: {label} ... ")
+}
+
+/// The end of a run's progress line: how many recvs, how long.
+pub fn run_finished(out: &mut dyn Write, summary: &RunSummary) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} recvs in {:.2} s",
+        summary.recvs,
+        summary.duration_ns as f64 / 1e9
+    )
+}
+
+/// The report after every run of `exp`.
+pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> io::Result<()> {
+    let columns: Vec<(&str, &[RecvRow])> = runs.iter().map(|r| (r.label, r.rows)).collect();
+    writeln!(
+        out,
+        "\nWhat recv() returned (the book's lines: size, running total):"
+    )?;
+    write!(out, "{}", recv_columns(&columns))?;
+    writeln!(
+        out,
+        "\nSide by side (window figures are the client's, as the server saw them):"
+    )?;
+    let summaries: Vec<RunSummary> = runs.iter().map(|r| r.summary.clone()).collect();
+    write!(out, "{}", table(&summaries))?;
+    writeln!(out, "\nWhat to look for:")?;
+    for line in exp.look_for {
+        writeln!(out, "  - {line}")?;
+    }
+    writeln!(out, "\nWhat happened, run by run:")?;
+    for r in runs {
+        writeln!(out, "  {}:", r.label)?;
+        for line in r.explanation {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\nRepeat a run by hand (the server in one terminal, the fetch in another):"
+    )?;
+    for r in runs {
+        writeln!(out, "  # {}", r.label)?;
+        for c in r.commands {
+            writeln!(out, "  {c}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\nSaved runs (`recvscope replay FILE` shows each one again, no sudo needed):"
+    )?;
+    for r in runs {
+        if let Some(s) = &r.saved {
+            let pcap = match s.pcap {
+                Some(p) => p.display().to_string(),
+                None => "(no capture)".to_string(),
+            };
+            writeln!(out, "  {pcap}  {}", s.log.display())?;
+        }
+        for p in r.pictures {
+            writeln!(out, "  {}", p.display())?;
+        }
+    }
+    Ok(())
 }
 
 /// The book's `size total` lines of each run, in columns side by side.
-pub(crate) fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
+pub fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
     let width = 19;
     let mut out = String::new();
     for (label, _) in runs {
@@ -95,7 +158,7 @@ pub(crate) fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
 }
 
 /// One row per measure, one column per run.
-pub(crate) fn table(runs: &[RunSummary]) -> String {
+pub fn table(runs: &[RunSummary]) -> String {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut add = |name: &str, f: &dyn Fn(&RunSummary) -> String| {
         rows.push((name.to_string(), runs.iter().map(f).collect()));
@@ -161,6 +224,8 @@ pub(crate) fn table(runs: &[RunSummary]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use recvscope_analysis::Rcvbuf;
+    use recvscope_analysis::lab_run::summarize;
 
     fn row(index: u64, bytes: u64, total: u64) -> RecvRow {
         RecvRow {
@@ -193,36 +258,9 @@ mod tests {
     }
 
     #[test]
-    fn limited_by_is_the_connection_summarys_verdict() {
-        use crate::analysis::NoBodies;
-        use crate::capture::records::Reading;
-        for (name, receiver) in [("lab-book-delay.pcap", true), ("book-nodelay.pcap", false)] {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("captures")
-                .join(name);
-            let (report, _) =
-                crate::replay::analyse_file(&path, None, Reading::Inline, &mut NoBodies)
-                    .expect(name);
-            let conn = report.connections.first().expect("a connection");
-            let s = summarize("x", Rcvbuf::default(), &[], Some(conn));
-            let wire = s.wire.expect("wire figures");
-            assert_eq!(
-                wire.receiver_limited, conn.tcp.flow_control.receiver_limited,
-                "{name}"
-            );
-            assert_eq!(wire.receiver_limited, receiver, "{name}");
-        }
-    }
-
-    #[test]
-    fn summary_counts_full_recvs_and_ignores_the_closing_zero() {
+    fn the_table_counts_full_recvs_and_dashes_the_wire_without_a_capture() {
         let rows = [row(0, 5120, 5120), row(1, 100, 5220), row(2, 0, 5220)];
-        let s = summarize("x", Rcvbuf::default(), &rows, None);
-        assert_eq!(
-            (s.recvs, s.full_recvs, s.bytes, s.duration_ns),
-            (2, 1, 5220, 2_000_000)
-        );
-        let t = table(&[s]);
+        let t = table(&[summarize("x", Rcvbuf::default(), &rows, None)]);
         let line = |name: &str| {
             t.lines()
                 .find(|l| l.trim_start().starts_with(name))
