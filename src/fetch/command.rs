@@ -161,15 +161,11 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
         eprintln!("{}", words::status_warning(facts.status, &facts.reason));
     }
     if !facts.complete {
-        return Err(anyhow::anyhow!(
-            "the body is shorter than its Content-Length: {} of {} bytes; the partial body is in {}",
+        return Err(anyhow::anyhow!(words::short_body(
             facts.body_bytes,
             facts.content_length.unwrap_or(0),
-            fetched
-                .saved_to
-                .as_ref()
-                .map_or_else(|| "nowhere".into(), |p| p.display().to_string())
-        ));
+            fetched.saved_to.as_deref()
+        )));
     }
     Ok(())
 }

@@ -99,15 +99,14 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
         let save = SavePaths::new(&lab.captures, &save_name, true)?;
         let fetched = prepared
             .run(BodyOut::Discard, Some(save), None)
-            .with_context(|| format!("lab {} run {:?}", exp.name, spec.label))?;
+            .with_context(|| words::run_failed(exp.name, spec.label))?;
         drop::<RunningServer>(server);
         if !fetched.facts.complete {
-            anyhow::bail!(
-                "lab {} run {:?}: the body ended early ({} bytes)",
+            anyhow::bail!(words::body_ended_early(
                 exp.name,
                 spec.label,
                 fetched.facts.body_bytes
-            );
+            ));
         }
         let run_pictures = Pictures {
             svg: per_run(lab.pictures.svg.as_deref(), spec.slug),

@@ -96,6 +96,15 @@ pub fn status_warning(status: u16, reason: &str) -> String {
     format!("recvscope: warning: the server answered {status} {reason}")
 }
 
+/// The error of a body shorter than its Content-Length: how much came,
+/// and where the partial body is.
+pub fn short_body(body_bytes: u64, content_length: u64, saved_to: Option<&Path>) -> String {
+    format!(
+        "the body is shorter than its Content-Length: {body_bytes} of {content_length} bytes; the partial body is in {}",
+        saved_to.map_or_else(|| "nowhere".into(), |p| p.display().to_string())
+    )
+}
+
 fn describe_rcvbuf(r: Rcvbuf) -> String {
     match r.requested {
         Some(asked) => format!("{asked} asked, {} effective", r.effective),
@@ -173,6 +182,15 @@ mod tests {
             text(|o| opening(o, client, peer, 5120, None, default)),
             "127.0.0.1:40000 -> 127.0.0.1:8080  recv(5120), receive buffer 131072 (kernel default, autotuned)\n"
         );
+    }
+
+    #[test]
+    fn a_short_body_says_where_the_part_that_came_is() {
+        assert_eq!(
+            short_body(10, 20, Some(Path::new("x.jpg.partial"))),
+            "the body is shorter than its Content-Length: 10 of 20 bytes; the partial body is in x.jpg.partial"
+        );
+        assert!(short_body(10, 20, None).ends_with("is in nowhere"));
     }
 
     #[test]

@@ -74,6 +74,16 @@ pub fn run_finished(out: &mut dyn Write, summary: &RunSummary) -> io::Result<()>
     )
 }
 
+/// What a run's error is about: the lab and the run.
+pub fn run_failed(lab: &str, label: &str) -> String {
+    format!("lab {lab} run {label:?}")
+}
+
+/// The error of a run whose body came short.
+pub fn body_ended_early(lab: &str, label: &str, bytes: u64) -> String {
+    format!("lab {lab} run {label:?}: the body ended early ({bytes} bytes)")
+}
+
 /// The report after every run of `exp`.
 pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> io::Result<()> {
     let columns: Vec<(&str, &[RecvRow])> = runs.iter().map(|r| (r.label, r.rows)).collect();
