@@ -10,17 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::analysis::{RecvEvent, TcpInfo};
+pub use crate::analysis::{Rcvbuf, RecvEvent, TcpInfo};
 
 /// Marks the first line of a recv log.
 pub const KIND: &str = "recvscope recv log";
-
-/// The receive buffer asked for and the one Linux chose (it doubles the request).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rcvbuf {
-    pub requested: Option<u64>,
-    pub effective: u64,
-}
 
 /// The first line: how the run was made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

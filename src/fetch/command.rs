@@ -1,5 +1,6 @@
 //! `recvscope fetch` on the command line: its config to a fetch, the
-//! privilege drop between arming and running, and the report.
+//! privilege drop between arming and running, and the report (its words are
+//! `recvscope_render::fetch`'s).
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use crate::capture::live::CaptureResult;
 use crate::capture::privilege;
 use crate::correlate::RecvRow;
 use crate::recvlog::Rcvbuf;
+use crate::report::fetch as words;
 use crate::serve::{Server, ServerConfig};
 
 use super::config::{FetchConfig, Save};
@@ -93,10 +95,7 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
             })?
             .spawn();
             if !cfg.json {
-                println!(
-                    "No URL given: fetching the built-in image from a lab server on {} (like `recvscope serve`).",
-                    lab.local_addr()
-                );
+                println!("{}", words::no_url(lab.local_addr()));
             }
             (Url::parse(&lab.url("/cover3.jpg"))?, Some(lab))
         }
@@ -133,15 +132,13 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
         live,
     };
     if !cfg.json {
-        writeln!(
-            out,
-            "{} -> {}  recv({}){}, receive buffer {}",
+        words::opening(
+            &mut out,
             prepared.client(),
             prepared.peer(),
             cfg.recv_size,
-            cfg.delay
-                .map_or(String::new(), |d| format!(" every {} ms", d.as_millis())),
-            describe_rcvbuf(prepared.rcvbuf())
+            cfg.delay,
+            prepared.rcvbuf(),
         )?;
     }
     let body = BodyOut::File {
@@ -161,21 +158,14 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
     out.flush()?;
     let facts = &fetched.facts;
     if !(200..300).contains(&facts.status) {
-        eprintln!(
-            "recvscope: warning: the server answered {} {}",
-            facts.status, facts.reason
-        );
+        eprintln!("{}", words::status_warning(facts.status, &facts.reason));
     }
     if !facts.complete {
-        return Err(anyhow::anyhow!(
-            "the body is shorter than its Content-Length: {} of {} bytes; the partial body is in {}",
+        return Err(anyhow::anyhow!(words::short_body(
             facts.body_bytes,
             facts.content_length.unwrap_or(0),
-            fetched
-                .saved_to
-                .as_ref()
-                .map_or_else(|| "nowhere".into(), |p| p.display().to_string())
-        ));
+            fetched.saved_to.as_deref()
+        )));
     }
     Ok(())
 }
@@ -201,67 +191,37 @@ impl<W: Write> Write for LineOut<W> {
     }
 }
 
-/// The text report after the book's lines.
-pub(crate) fn report(out: &mut dyn Write, f: &Fetched, snaplen: u32) -> io::Result<()> {
-    writeln!(out, "\nHeader Length {}", f.facts.header_length)?;
-    writeln!(out, "{}", f.facts.header)?;
-    if let Some(p) = &f.saved_to {
-        writeln!(
-            out,
-            "\nSaved {} body bytes to {}",
-            f.facts.body_bytes,
-            p.display()
-        )?;
-    }
-    crate::report::recvs::write(out, &f.rows, f.connection(), &f.explanation)?;
-    if let Some(c) = &f.capture {
-        capture_lines(out, c, f.save.as_ref(), snaplen)?;
-    }
-    Ok(())
-}
-
-fn describe_rcvbuf(r: Rcvbuf) -> String {
-    match r.requested {
-        Some(asked) => format!("{asked} asked, {} effective", r.effective),
-        None => format!("{} (kernel default, autotuned)", r.effective),
-    }
-}
-
-fn capture_lines(
-    out: &mut dyn Write,
-    c: &CaptureResult,
-    save: Option<&SavePaths>,
-    snaplen: u32,
-) -> io::Result<()> {
-    let dropped = match c.dropped {
-        Some(0) => "0 dropped by the kernel".to_string(),
-        Some(n) => format!("{n} DROPPED by the kernel: the wire view is incomplete"),
-        None => "kernel drops unknown".to_string(),
+/// The text report after the book's lines, in render's words.
+fn report(out: &mut dyn Write, f: &Fetched, snaplen: u32) -> io::Result<()> {
+    let download = words::Download {
+        header_length: f.facts.header_length,
+        header: &f.facts.header,
+        saved_to: f.saved_to.as_deref(),
+        body_bytes: f.facts.body_bytes,
+        rows: &f.rows,
+        connection: f.connection(),
+        explanation: &f.explanation,
+        capture: f
+            .capture
+            .as_ref()
+            .map(|c| capture(c, f.save.as_ref(), snaplen)),
     };
-    writeln!(
-        out,
-        "\ncapture: {} packets on {}, {dropped}",
-        c.packets, c.interface
-    )?;
-    if snaplen != 0 {
-        writeln!(
-            out,
-            "  frames were kept to {snaplen} bytes (headers): payload bytes show as missing on the wire, the body above is the application's; --snaplen 0 keeps whole frames"
-        )?;
+    words::report(out, &download)
+}
+
+fn capture<'a>(
+    c: &'a CaptureResult,
+    save: Option<&'a SavePaths>,
+    snaplen: u32,
+) -> words::Capture<'a> {
+    words::Capture {
+        packets: c.packets,
+        interface: &c.interface,
+        dropped: c.dropped,
+        snaplen,
+        save_error: c.save_error.as_deref(),
+        saved: save.map(|s| (s.pcap.as_path(), s.log.as_path())),
     }
-    if let Some(e) = &c.save_error {
-        writeln!(out, "  warning: the capture file may be incomplete: {e}")?;
-    }
-    if let Some(s) = save {
-        writeln!(
-            out,
-            "saved {} and {}; `recvscope replay {}` shows this run again",
-            s.pcap.display(),
-            s.log.display(),
-            s.pcap.display()
-        )?;
-    }
-    Ok(())
 }
 
 /// `cover3-20261126-023045`: the URL's file stem and the UTC time.

@@ -521,7 +521,7 @@ fn recv_loop(
             return Ok(());
         }
         if let Some(w) = lines.as_mut() {
-            writeln!(w, "{n} {total}").map_err(FetchError::Recv)?;
+            crate::report::fetch::book_line(w, n, total).map_err(FetchError::Recv)?;
         }
         reader.data(&buf[..n], body)?;
         if let Some(delay) = spec.delay {

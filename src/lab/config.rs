@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::cli::LabArgs;
 use crate::graph::Pictures;
 
-use super::experiments::{self, Experiment};
+use crate::report::lab::experiments::{self, Experiment};
 
 /// What `recvscope lab` does.
 #[derive(Clone, Debug)]

@@ -4,9 +4,7 @@
 //! with a side-by-side comparison, what to look for, and the commands
 //! that repeat it by hand.
 
-pub(crate) mod compare;
 mod config;
-pub(crate) mod experiments;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +13,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::analysis::lab_run::{self, RunSummary};
 use crate::capture::live::LiveConfig;
 use crate::capture::privilege;
 use crate::fetch::command::FetchJson;
@@ -22,13 +21,12 @@ use crate::fetch::request::HttpVersion;
 use crate::fetch::url::Url;
 use crate::fetch::{self, BodyOut, FetchSpec, Fetched, SavePaths};
 use crate::graph::Pictures;
+use crate::report::lab::experiments::{self, Experiment, RunSpec};
+use crate::report::lab::{self as words, RunReport, SavedRun};
 use crate::serve::{RunningServer, Server, ServerConfig};
 
 pub use config::LabConfig;
 use config::LabRun;
-
-use compare::RunSummary;
-use experiments::{EXPERIMENTS, Experiment, RunSpec};
 
 /// Kernel capture buffer per run: the bodies are small, and every run's
 /// capture is open from the start.
@@ -63,21 +61,9 @@ struct Done {
 /// Runs `recvscope lab`.
 pub fn run(cfg: &LabConfig) -> anyhow::Result<()> {
     match cfg {
-        LabConfig::List => list(&mut io::stdout().lock()),
+        LabConfig::List => Ok(words::list(&mut io::stdout().lock())?),
         LabConfig::Run(lab) => run_lab(lab),
     }
-}
-
-/// `lab --list`: every experiment, one line each.
-fn list(out: &mut dyn Write) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "Labs (recvscope lab NAME; each runs on loopback and needs sudo to capture):"
-    )?;
-    for e in EXPERIMENTS {
-        writeln!(out, "  {:<12} {}", e.name, e.summary)?;
-    }
-    Ok(())
 }
 
 /// Runs one experiment: arms every run, drops privileges, runs them in
@@ -99,7 +85,7 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
     }
     privilege::drop_to_invoking_user()?;
     if !lab.json {
-        writeln!(out, "Lab {:?}: {}.\n", exp.name, exp.summary)?;
+        words::heading(&mut out, exp)?;
     }
     let total = armed.len();
     let mut done = Vec::new();
@@ -107,21 +93,20 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
         let save_name = format!("lab-{}-{}", exp.name, spec.slug);
         let commands = experiments::commands(spec, 8080, &save_name);
         if !lab.json {
-            write!(out, "run {}/{total}: {} ... ", i + 1, spec.label)?;
+            words::run_started(&mut out, i + 1, total, spec.label)?;
             out.flush()?;
         }
         let save = SavePaths::new(&lab.captures, &save_name, true)?;
         let fetched = prepared
             .run(BodyOut::Discard, Some(save), None)
-            .with_context(|| format!("lab {} run {:?}", exp.name, spec.label))?;
+            .with_context(|| words::run_failed(exp.name, spec.label))?;
         drop::<RunningServer>(server);
         if !fetched.facts.complete {
-            anyhow::bail!(
-                "lab {} run {:?}: the body ended early ({} bytes)",
+            anyhow::bail!(words::body_ended_early(
                 exp.name,
                 spec.label,
                 fetched.facts.body_bytes
-            );
+            ));
         }
         let run_pictures = Pictures {
             svg: per_run(lab.pictures.svg.as_deref(), spec.slug),
@@ -133,19 +118,14 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
             .into_iter()
             .chain(run_pictures.html)
             .collect();
-        let summary = compare::summarize(
+        let summary = lab_run::summarize(
             spec.label,
             fetched.run.rcvbuf,
             &fetched.rows,
             fetched.connection(),
         );
         if !lab.json {
-            writeln!(
-                out,
-                "{} recvs in {:.2} s",
-                summary.recvs,
-                summary.duration_ns as f64 / 1e9
-            )?;
+            words::run_finished(&mut out, &summary)?;
         }
         done.push(Done {
             spec,
@@ -205,61 +185,24 @@ fn fetch_spec(spec: &RunSpec, server: &RunningServer, capture: bool) -> anyhow::
     })
 }
 
+/// The lab's report, in render's words.
 fn report(out: &mut dyn Write, exp: &Experiment, done: &[Done]) -> io::Result<()> {
-    let columns: Vec<(&str, &[crate::correlate::RecvRow])> = done
+    let runs: Vec<RunReport<'_>> = done
         .iter()
-        .map(|d| (d.spec.label, d.fetched.rows.as_slice()))
+        .map(|d| RunReport {
+            label: d.spec.label,
+            rows: &d.fetched.rows,
+            summary: &d.summary,
+            explanation: &d.fetched.explanation,
+            commands: &d.commands,
+            saved: d.fetched.save.as_ref().map(|s| SavedRun {
+                pcap: d.fetched.capture.is_some().then_some(s.pcap.as_path()),
+                log: &s.log,
+            }),
+            pictures: &d.pictures,
+        })
         .collect();
-    writeln!(
-        out,
-        "\nWhat recv() returned (the book's lines: size, running total):"
-    )?;
-    write!(out, "{}", compare::recv_columns(&columns))?;
-    writeln!(
-        out,
-        "\nSide by side (window figures are the client's, as the server saw them):"
-    )?;
-    let summaries: Vec<RunSummary> = done.iter().map(|d| d.summary.clone()).collect();
-    write!(out, "{}", compare::table(&summaries))?;
-    writeln!(out, "\nWhat to look for:")?;
-    for line in exp.look_for {
-        writeln!(out, "  - {line}")?;
-    }
-    writeln!(out, "\nWhat happened, run by run:")?;
-    for d in done {
-        writeln!(out, "  {}:", d.spec.label)?;
-        for line in &d.fetched.explanation {
-            writeln!(out, "    {line}")?;
-        }
-    }
-    writeln!(
-        out,
-        "\nRepeat a run by hand (the server in one terminal, the fetch in another):"
-    )?;
-    for d in done {
-        writeln!(out, "  # {}", d.spec.label)?;
-        for c in &d.commands {
-            writeln!(out, "  {c}")?;
-        }
-    }
-    writeln!(
-        out,
-        "\nSaved runs (`recvscope replay FILE` shows each one again, no sudo needed):"
-    )?;
-    for d in done {
-        if let Some(s) = &d.fetched.save {
-            let pcap = if d.fetched.capture.is_some() {
-                s.pcap.display().to_string()
-            } else {
-                "(no capture)".to_string()
-            };
-            writeln!(out, "  {pcap}  {}", s.log.display())?;
-        }
-        for p in &d.pictures {
-            writeln!(out, "  {}", p.display())?;
-        }
-    }
-    Ok(())
+    words::report(out, exp, &runs)
 }
 
 #[cfg(test)]
@@ -277,5 +220,27 @@ mod tests {
             Some(PathBuf::from("page-4k"))
         );
         assert_eq!(per_run(None, "x"), None);
+    }
+
+    #[test]
+    fn limited_by_is_the_connection_summarys_verdict() {
+        use crate::analysis::{NoBodies, Rcvbuf};
+        use crate::capture::records::Reading;
+        for (name, receiver) in [("lab-book-delay.pcap", true), ("book-nodelay.pcap", false)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("captures")
+                .join(name);
+            let (report, _) =
+                crate::replay::analyse_file(&path, None, Reading::Inline, &mut NoBodies)
+                    .expect(name);
+            let conn = report.connections.first().expect("a connection");
+            let s = lab_run::summarize("x", Rcvbuf::default(), &[], Some(conn));
+            let wire = s.wire.expect("wire figures");
+            assert_eq!(
+                wire.receiver_limited, conn.tcp.flow_control.receiver_limited,
+                "{name}"
+            );
+            assert_eq!(wire.receiver_limited, receiver, "{name}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! **Pipeline: frames → wire → tcp (→ http) → `recvscope-analysis` → typed facts →
-//! recvscope-render.** It joins the stages and adds the recv correlation and the
-//! TCP lab's answers; it returns values and says nothing in English.
+//! recvscope-render.** It joins the stages and adds the recv correlation, the
+//! TCP lab's answers and the figures of a guided lab's runs; it returns values
+//! and says nothing in English.
 //!
 //! The whole pure pipeline for one capture: frames in, a report out.
 //! Frames are decoded, tracked as TCP connections, and each connection's
@@ -13,6 +14,7 @@ mod capture_warning;
 mod connection;
 pub mod correlate;
 mod http_stream;
+pub mod lab_run;
 mod recv;
 pub mod tcplab;
 
@@ -25,7 +27,7 @@ pub use capture_warning::CaptureWarning;
 pub use connection::{ConnectionSummary, ConnectionWarning, HttpExchange};
 use http_stream::HttpStream;
 pub use http_stream::{Bodies, BodySink, NoBodies};
-pub use recv::{RecvEvent, TcpInfo};
+pub use recv::{Rcvbuf, RecvEvent, TcpInfo};
 
 /// Memory bounds per connection.
 #[derive(Clone, Debug, Default)]

@@ -4,6 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The receive buffer asked for and the one Linux chose (it doubles the request).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rcvbuf {
+    pub requested: Option<u64>,
+    pub effective: u64,
+}
+
 /// The kernel's view of the receiving socket (`TCP_INFO`), where given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TcpInfo {

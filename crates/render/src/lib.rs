@@ -2,16 +2,19 @@
 //! pictures.** The last stage, and the only one that writes words.
 //!
 //! Every word a person reads, made from the analysis's values: the text
-//! report, the recv table and its sentences, the TCP lab's answers, the
-//! JSON document, and the graphs (SVG, HTML, terminal).
+//! report, the fetch's lines, the recv table and its sentences, the TCP
+//! lab's answers, the guided labs (their text and their report), the JSON
+//! document, and the graphs (SVG, HTML, terminal).
 
 #![warn(unreachable_pub)]
 
 pub mod explain;
 mod facts;
+pub mod fetch;
 pub mod findings;
 pub mod graph;
 mod http_words;
+pub mod lab;
 mod recv_table;
 pub mod recvs;
 pub mod tcp_lab;

@@ -1,8 +1,10 @@
-//! The guided experiments: what each runs and what it is meant to show.
+//! The guided experiments: what each runs and what it is meant to show,
+//! the lab's own text (its names, summaries and what to look for) with the
+//! parameters of its runs.
 
 /// One fetch of an experiment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RunSpec {
+pub struct RunSpec {
     /// Column heading, e.g. "0.25 s delay".
     pub label: &'static str,
     /// Part of the saved file names: `lab-book-delay.pcap`.
@@ -17,7 +19,7 @@ pub(crate) struct RunSpec {
 
 /// A guided experiment.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Experiment {
+pub struct Experiment {
     pub name: &'static str,
     /// One line for `lab --list`.
     pub summary: &'static str,
@@ -29,7 +31,7 @@ pub(crate) struct Experiment {
 const BOOK_RCVBUF: Option<u64> = Some(4096);
 
 /// Every experiment, `book` first.
-pub(crate) const EXPERIMENTS: &[Experiment] = &[
+pub const EXPERIMENTS: &[Experiment] = &[
     Experiment {
         name: "book",
         summary: "the chapter's experiment: recv(5120) without and with a 0.25 s sleep, through a 4 KiB receive buffer",
@@ -143,12 +145,12 @@ pub(crate) const EXPERIMENTS: &[Experiment] = &[
 ];
 
 /// The experiment called `name`.
-pub(crate) fn find(name: &str) -> Option<&'static Experiment> {
+pub fn find(name: &str) -> Option<&'static Experiment> {
     EXPERIMENTS.iter().find(|e| e.name == name)
 }
 
 /// The `recvscope` commands a student types to repeat one run by hand.
-pub(crate) fn commands(run: &RunSpec, port: u16, save: &str) -> [String; 2] {
+pub fn commands(run: &RunSpec, port: u16, save: &str) -> [String; 2] {
     let mut serve = format!("recvscope serve --port {port}");
     if let Some(rate) = run.server_rate {
         serve.push_str(&format!(" --rate {rate}"));

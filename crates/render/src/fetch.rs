@@ -1,0 +1,220 @@
+//! `recvscope fetch`'s words: the line before the download, the book's
+//! `size total` line per recv, the header and the capture's lines after
+//! it, and the warning about an answer that is not a success.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use recvscope_analysis::correlate::RecvRow;
+use recvscope_analysis::{ConnectionSummary, Rcvbuf};
+
+/// A finished download, as the report after the book's lines tells it.
+pub struct Download<'a> {
+    /// Bytes before the blank line, as the book prints it.
+    pub header_length: u64,
+    /// The header, as text.
+    pub header: &'a str,
+    /// Where the body went, when it was kept.
+    pub saved_to: Option<&'a Path>,
+    pub body_bytes: u64,
+    pub rows: &'a [RecvRow],
+    pub connection: Option<&'a ConnectionSummary>,
+    pub explanation: &'a [String],
+    /// `None` without a capture.
+    pub capture: Option<Capture<'a>>,
+}
+
+/// What the capture of a download did.
+pub struct Capture<'a> {
+    /// Frames captured.
+    pub packets: u64,
+    pub interface: &'a str,
+    /// Frames the kernel dropped (`None`: unknown).
+    pub dropped: Option<u32>,
+    /// Bytes kept of each frame; 0: whole frames.
+    pub snaplen: u32,
+    /// A problem writing the capture file, if any.
+    pub save_error: Option<&'a str>,
+    /// The saved capture and recv log, when saved.
+    pub saved: Option<(&'a Path, &'a Path)>,
+}
+
+/// Without a URL: where the built-in image comes from.
+pub fn no_url(server: SocketAddr) -> String {
+    format!(
+        "No URL given: fetching the built-in image from a lab server on {server} (like `recvscope serve`)."
+    )
+}
+
+/// The line before the download: the endpoints, the recv size and delay,
+/// the receive buffer.
+pub fn opening(
+    out: &mut dyn Write,
+    client: SocketAddr,
+    peer: SocketAddr,
+    recv_size: u32,
+    delay: Option<Duration>,
+    rcvbuf: Rcvbuf,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{client} -> {peer}  recv({recv_size}){}, receive buffer {}",
+        delay.map_or(String::new(), |d| format!(" every {} ms", d.as_millis())),
+        describe_rcvbuf(rcvbuf)
+    )
+}
+
+/// The book's line for one recv that returned data: its size and the
+/// running total.
+pub fn book_line(out: &mut dyn Write, bytes: usize, total: u64) -> io::Result<()> {
+    writeln!(out, "{bytes} {total}")
+}
+
+/// The text report after the book's lines.
+pub fn report(out: &mut dyn Write, d: &Download<'_>) -> io::Result<()> {
+    writeln!(out, "\nHeader Length {}", d.header_length)?;
+    writeln!(out, "{}", d.header)?;
+    if let Some(p) = d.saved_to {
+        writeln!(
+            out,
+            "\nSaved {} body bytes to {}",
+            d.body_bytes,
+            p.display()
+        )?;
+    }
+    crate::recvs::write(out, d.rows, d.connection, d.explanation)?;
+    if let Some(c) = &d.capture {
+        capture_lines(out, c)?;
+    }
+    Ok(())
+}
+
+/// The warning after a fetch the server did not answer with a success.
+pub fn status_warning(status: u16, reason: &str) -> String {
+    format!("recvscope: warning: the server answered {status} {reason}")
+}
+
+/// The error of a body shorter than its Content-Length: how much came,
+/// and where the partial body is.
+pub fn short_body(body_bytes: u64, content_length: u64, saved_to: Option<&Path>) -> String {
+    format!(
+        "the body is shorter than its Content-Length: {body_bytes} of {content_length} bytes; the partial body is in {}",
+        saved_to.map_or_else(|| "nowhere".into(), |p| p.display().to_string())
+    )
+}
+
+fn describe_rcvbuf(r: Rcvbuf) -> String {
+    match r.requested {
+        Some(asked) => format!("{asked} asked, {} effective", r.effective),
+        None => format!("{} (kernel default, autotuned)", r.effective),
+    }
+}
+
+fn capture_lines(out: &mut dyn Write, c: &Capture<'_>) -> io::Result<()> {
+    let dropped = match c.dropped {
+        Some(0) => "0 dropped by the kernel".to_string(),
+        Some(n) => format!("{n} DROPPED by the kernel: the wire view is incomplete"),
+        None => "kernel drops unknown".to_string(),
+    };
+    writeln!(
+        out,
+        "\ncapture: {} packets on {}, {dropped}",
+        c.packets, c.interface
+    )?;
+    if c.snaplen != 0 {
+        writeln!(
+            out,
+            "  frames were kept to {} bytes (headers): payload bytes show as missing on the wire, the body above is the application's; --snaplen 0 keeps whole frames",
+            c.snaplen
+        )?;
+    }
+    if let Some(e) = c.save_error {
+        writeln!(out, "  warning: the capture file may be incomplete: {e}")?;
+    }
+    if let Some((pcap, log)) = c.saved {
+        writeln!(
+            out,
+            "saved {} and {}; `recvscope replay {}` shows this run again",
+            pcap.display(),
+            log.display(),
+            pcap.display()
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        f(&mut out).expect("writes to memory");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_opening_line_says_what_the_kernel_chose() {
+        let client: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
+        let peer: SocketAddr = "127.0.0.1:8080".parse().expect("addr");
+        let asked = Rcvbuf {
+            requested: Some(4096),
+            effective: 8192,
+        };
+        assert_eq!(
+            text(|o| opening(
+                o,
+                client,
+                peer,
+                5120,
+                Some(Duration::from_millis(250)),
+                asked
+            )),
+            "127.0.0.1:40000 -> 127.0.0.1:8080  recv(5120) every 250 ms, receive buffer 4096 asked, 8192 effective\n"
+        );
+        let default = Rcvbuf {
+            requested: None,
+            effective: 131072,
+        };
+        assert_eq!(
+            text(|o| opening(o, client, peer, 5120, None, default)),
+            "127.0.0.1:40000 -> 127.0.0.1:8080  recv(5120), receive buffer 131072 (kernel default, autotuned)\n"
+        );
+    }
+
+    #[test]
+    fn a_short_body_says_where_the_part_that_came_is() {
+        assert_eq!(
+            short_body(10, 20, Some(Path::new("x.jpg.partial"))),
+            "the body is shorter than its Content-Length: 10 of 20 bytes; the partial body is in x.jpg.partial"
+        );
+        assert!(short_body(10, 20, None).ends_with("is in nowhere"));
+    }
+
+    #[test]
+    fn capture_lines_say_whether_the_wire_view_is_whole() {
+        let c = Capture {
+            packets: 12,
+            interface: "lo",
+            dropped: Some(3),
+            snaplen: 96,
+            save_error: None,
+            saved: Some((Path::new("a.pcap"), Path::new("a.recv.jsonl"))),
+        };
+        let t = text(|o| capture_lines(o, &c));
+        assert!(
+            t.starts_with(
+                "\ncapture: 12 packets on lo, 3 DROPPED by the kernel: the wire view is incomplete\n  frames were kept to 96 bytes"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.ends_with(
+                "saved a.pcap and a.recv.jsonl; `recvscope replay a.pcap` shows this run again\n"
+            ),
+            "{t}"
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! `recvscope lab`'s words: the list of labs, the progress lines, and the
+//! report after the runs (the recv sizes side by side, the wire figures one
+//! row per measure, what to look for, what happened in each run, the
+//! commands that repeat it by hand, and where each run was saved).
+
+pub mod experiments;
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use recvscope_analysis::correlate::RecvRow;
+use recvscope_analysis::lab_run::{RunSummary, WireFigures};
+
+use experiments::{EXPERIMENTS, Experiment};
+
+/// One finished run, as the lab's report tells it.
+pub struct RunReport<'a> {
+    pub label: &'a str,
+    pub rows: &'a [RecvRow],
+    pub summary: &'a RunSummary,
+    /// The run's plain-language story, line by line.
+    pub explanation: &'a [String],
+    /// The server's and the fetch's command lines.
+    pub commands: &'a [String; 2],
+    /// `None` when the run was not saved.
+    pub saved: Option<SavedRun<'a>>,
+    /// Graph and page files written for it.
+    pub pictures: &'a [PathBuf],
+}
+
+/// Where a run was saved.
+pub struct SavedRun<'a> {
+    /// The capture file; `None` when the run had no capture.
+    pub pcap: Option<&'a Path>,
+    pub log: &'a Path,
+}
+
+/// `lab --list`: every experiment, one line each.
+pub fn list(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "Labs (recvscope lab NAME; each runs on loopback and needs sudo to capture):"
+    )?;
+    for e in EXPERIMENTS {
+        writeln!(out, "  {:<12} {}", e.name, e.summary)?;
+    }
+    Ok(())
+}
+
+/// The line before the runs: which lab, and what it is.
+pub fn heading(out: &mut dyn Write, exp: &Experiment) -> io::Result<()> {
+    writeln!(out, "Lab {:?}: {}.\n", exp.name, exp.summary)
+}
+
+/// The start of a run's progress line, `run 1/2: no delay ... `, left open
+/// for [`run_finished`].
+pub fn run_started(
+    out: &mut dyn Write,
+    number: usize,
+    total: usize,
+    label: &str,
+) -> io::Result<()> {
+    write!(out, "run {number}/{total}: {label} ... ")
+}
+
+/// The end of a run's progress line: how many recvs, how long.
+pub fn run_finished(out: &mut dyn Write, summary: &RunSummary) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} recvs in {:.2} s",
+        summary.recvs,
+        summary.duration_ns as f64 / 1e9
+    )
+}
+
+/// What a run's error is about: the lab and the run.
+pub fn run_failed(lab: &str, label: &str) -> String {
+    format!("lab {lab} run {label:?}")
+}
+
+/// The error of a run whose body came short.
+pub fn body_ended_early(lab: &str, label: &str, bytes: u64) -> String {
+    format!("lab {lab} run {label:?}: the body ended early ({bytes} bytes)")
+}
+
+/// The report after every run of `exp`.
+pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> io::Result<()> {
+    let columns: Vec<(&str, &[RecvRow])> = runs.iter().map(|r| (r.label, r.rows)).collect();
+    writeln!(
+        out,
+        "\nWhat recv() returned (the book's lines: size, running total):"
+    )?;
+    write!(out, "{}", recv_columns(&columns))?;
+    writeln!(
+        out,
+        "\nSide by side (window figures are the client's, as the server saw them):"
+    )?;
+    let summaries: Vec<RunSummary> = runs.iter().map(|r| r.summary.clone()).collect();
+    write!(out, "{}", table(&summaries))?;
+    writeln!(out, "\nWhat to look for:")?;
+    for line in exp.look_for {
+        writeln!(out, "  - {line}")?;
+    }
+    writeln!(out, "\nWhat happened, run by run:")?;
+    for r in runs {
+        writeln!(out, "  {}:", r.label)?;
+        for line in r.explanation {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\nRepeat a run by hand (the server in one terminal, the fetch in another):"
+    )?;
+    for r in runs {
+        writeln!(out, "  # {}", r.label)?;
+        for c in r.commands {
+            writeln!(out, "  {c}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\nSaved runs (`recvscope replay FILE` shows each one again, no sudo needed):"
+    )?;
+    for r in runs {
+        if let Some(s) = &r.saved {
+            let pcap = match s.pcap {
+                Some(p) => p.display().to_string(),
+                None => "(no capture)".to_string(),
+            };
+            writeln!(out, "  {pcap}  {}", s.log.display())?;
+        }
+        for p in r.pictures {
+            writeln!(out, "  {}", p.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// The book's `size total` lines of each run, in columns side by side.
+pub fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
+    let width = 19;
+    let mut out = String::new();
+    for (label, _) in runs {
+        let _ = write!(out, "{:<width$}", format!("  {label}"));
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    let longest = runs.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
+    for i in 0..longest {
+        for (_, rows) in runs {
+            let cell = rows
+                .iter()
+                .filter(|r| r.bytes > 0)
+                .nth(i)
+                .map_or(String::new(), |r| format!("{:>7} {:>9}", r.bytes, r.total));
+            let _ = write!(out, "{cell:<width$}");
+        }
+        if out.ends_with(&" ".repeat(width * runs.len())) {
+            out.truncate(out.len() - width * runs.len());
+            break;
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+    }
+    out
+}
+
+/// One row per measure, one column per run.
+pub fn table(runs: &[RunSummary]) -> String {
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let mut add = |name: &str, f: &dyn Fn(&RunSummary) -> String| {
+        rows.push((name.to_string(), runs.iter().map(f).collect()));
+    };
+    add("", &|r| r.label.clone());
+    add("receive buffer asked", &|r| {
+        r.rcvbuf
+            .requested
+            .map_or("default".into(), |b| b.to_string())
+    });
+    add("receive buffer (Linux)", &|r| {
+        r.rcvbuf.effective.to_string()
+    });
+    add("recv calls with data", &|r| r.recvs.to_string());
+    add("full-size recvs", &|r| r.full_recvs.to_string());
+    add("bytes", &|r| r.bytes.to_string());
+    add("time (s)", &|r| {
+        format!("{:.2}", r.duration_ns as f64 / 1e9)
+    });
+    let wire =
+        |f: fn(&WireFigures) -> String| move |r: &RunSummary| r.wire.as_ref().map_or("-".into(), f);
+    add("zero windows", &wire(|w| w.zero_windows.to_string()));
+    add(
+        "sender stalled (s)",
+        &wire(|w| format!("{:.2}", w.stall_ns as f64 / 1e9)),
+    );
+    add("window full", &wire(|w| w.window_full.to_string()));
+    add("window updates", &wire(|w| w.window_updates.to_string()));
+    add("persist probes", &wire(|w| w.persist_probes.to_string()));
+    add(
+        "smallest window",
+        &wire(|w| w.smallest_window.map_or("-".into(), |v| v.to_string())),
+    );
+    add(
+        "limited by",
+        &wire(|w| {
+            if w.receiver_limited {
+                "receiver"
+            } else {
+                "sender"
+            }
+            .to_string()
+        }),
+    );
+    let name_w = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let col_w = rows
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(String::len))
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let mut out = String::new();
+    for (name, cells) in rows {
+        let _ = write!(out, "  {name:<name_w$}");
+        for c in cells {
+            let _ = write!(out, "  {c:>col_w$}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recvscope_analysis::Rcvbuf;
+    use recvscope_analysis::lab_run::summarize;
+
+    fn row(index: u64, bytes: u64, total: u64) -> RecvRow {
+        RecvRow {
+            index,
+            t_ns: index as i64 * 1_000_000,
+            wait_ns: 0,
+            asked: 5120,
+            bytes,
+            total,
+            queued_before: None,
+            wire_delivered: None,
+            frames: None,
+            arrived_ns: None,
+            advertised_window: None,
+            window_update: None,
+            stalled: None,
+            tcp_info: None,
+        }
+    }
+
+    #[test]
+    fn recv_sizes_line_up_in_columns_like_the_books_output() {
+        let a = [row(0, 5120, 5120), row(1, 100, 5220), row(2, 0, 5220)];
+        let b = [row(0, 5120, 5120), row(1, 0, 5120)];
+        let text = recv_columns(&[("no delay", &a), ("delay", &b)]);
+        assert_eq!(
+            text,
+            "  no delay           delay\n   5120      5120     5120      5120\n    100      5220\n"
+        );
+    }
+
+    #[test]
+    fn the_table_counts_full_recvs_and_dashes_the_wire_without_a_capture() {
+        let rows = [row(0, 5120, 5120), row(1, 100, 5220), row(2, 0, 5220)];
+        let t = table(&[summarize("x", Rcvbuf::default(), &rows, None)]);
+        let line = |name: &str| {
+            t.lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .map(|l| l.split_whitespace().last().unwrap_or("").to_string())
+        };
+        assert_eq!(line("full-size recvs").as_deref(), Some("1"), "{t}");
+        assert_eq!(line("zero windows").as_deref(), Some("-"), "{t}");
+    }
+}
