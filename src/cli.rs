@@ -48,8 +48,9 @@ pub struct LabArgs {
     /// Describe the experiments and exit.
     #[arg(long)]
     pub(crate) list: bool,
-    /// Directory for the saved captures and recv logs.
-    #[arg(long, default_value = "captures", value_name = "DIR")]
+    /// Directory for the saved captures and recv logs (`captures/` holds the
+    /// repository's samples, never overwritten by a run).
+    #[arg(long, default_value = "runs", value_name = "DIR")]
     pub(crate) captures: PathBuf,
     /// Run without capturing (no privileges needed): socket-side figures only.
     #[arg(long)]
@@ -104,8 +105,8 @@ pub struct FetchArgs {
     /// Do not save the capture and recv log.
     #[arg(long)]
     pub(crate) no_save: bool,
-    /// Directory for saved runs.
-    #[arg(long, default_value = "captures", value_name = "DIR")]
+    /// Directory for saved runs (`captures/` holds the repository's samples).
+    #[arg(long, default_value = "runs", value_name = "DIR")]
     pub(crate) captures: PathBuf,
     /// Download without capturing (no privileges needed): socket-side columns only.
     #[arg(long)]

@@ -219,9 +219,9 @@ fn slow_reader_with_a_small_buffer_is_flow_controlled_and_replays_the_same() {
     let page = std::fs::read_to_string(dir.path().join("slow.html")).expect("page");
     assert!(page.contains("<svg") && page.contains("zero_window"));
 
-    let pcap = dir.path().join("captures/slow.pcap");
-    assert!(dir.path().join("captures/slow.recv.jsonl").exists());
-    let replay = recvscope(dir.path(), &["replay", "captures/slow.pcap", "--json"]);
+    let pcap = dir.path().join("runs/slow.pcap");
+    assert!(dir.path().join("runs/slow.recv.jsonl").exists());
+    let replay = recvscope(dir.path(), &["replay", "runs/slow.pcap", "--json"]);
     assert!(replay.status.success(), "{}", stderr(&replay));
     let replay = json(&replay);
     assert_eq!(replay["recvs"], live["recvs"], "replay correlates the same");
@@ -291,10 +291,7 @@ fn fast_reader_with_the_default_buffer_is_never_stalled() {
     );
     assert!(live["capture"]["file"].is_null());
     assert!(live["capture"]["packets"].as_u64() > Some(8));
-    assert!(
-        !dir.path().join("captures").exists(),
-        "--no-save writes no run"
-    );
+    assert!(!dir.path().join("runs").exists(), "--no-save writes no run");
     assert_eq!(
         std::fs::read(dir.path().join("cover3.jpg")).expect("body"),
         body()
@@ -351,7 +348,7 @@ fn no_capture_needs_no_privilege_and_keeps_the_socket_columns() {
     let doc = json(&out);
     assert!(doc["capture"]["interface"].is_null());
     assert!(doc["capture"]["file"].is_null());
-    assert_eq!(doc["capture"]["recv_log"], "captures/sock.recv.jsonl");
+    assert_eq!(doc["capture"]["recv_log"], "runs/sock.recv.jsonl");
     assert!(doc["connection"].is_null());
     let r = &rows(&doc)[0];
     assert!(r["queued_before"].is_u64());
@@ -364,7 +361,7 @@ fn no_capture_needs_no_privilege_and_keeps_the_socket_columns() {
             &url[7..url.len() - 6]
         )
     );
-    let log = std::fs::read_to_string(dir.path().join("captures/sock.recv.jsonl")).expect("log");
+    let log = std::fs::read_to_string(dir.path().join("runs/sock.recv.jsonl")).expect("log");
     assert_eq!(log.lines().count(), rows(&doc).len() + 1);
 }
 
@@ -389,9 +386,9 @@ fn under_sudo_the_run_drops_to_the_invoking_user_who_owns_every_file() {
     assert!(out.status.success(), "{}", stderr(&out));
     for f in [
         "cover3.jpg",
-        "captures",
-        "captures/mine.pcap",
-        "captures/mine.recv.jsonl",
+        "runs",
+        "runs/mine.pcap",
+        "runs/mine.recv.jsonl",
     ] {
         let meta = std::fs::metadata(dir.path().join(f)).expect(f);
         assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{f}");
@@ -590,10 +587,10 @@ fn interrupted_run_keeps_what_it_has(signal: libc::c_int) {
         "{names:?}"
     );
     assert!(!names.contains(&"cover3.jpg".to_string()), "{names:?}");
-    let log = std::fs::read_to_string(dir.path().join("captures/cut.recv.jsonl")).expect("log");
+    let log = std::fs::read_to_string(dir.path().join("runs/cut.recv.jsonl")).expect("log");
     assert!(log.lines().count() >= 3, "run line and recvs so far: {log}");
     if capture {
-        let replay = recvscope(dir.path(), &["replay", "captures/cut.pcap", "--json"]);
+        let replay = recvscope(dir.path(), &["replay", "runs/cut.pcap", "--json"]);
         assert!(replay.status.success(), "{}", stderr(&replay));
         let doc = json(&replay);
         assert_eq!(rows(&doc).len(), log.lines().count() - 1);

@@ -83,7 +83,7 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
         assert!(wire(&doc, 1, "window_updates") > Some(0));
         assert!(wire(&doc, 1, "persist_probes") > Some(0));
         for slug in ["nodelay", "delay"] {
-            let pcap = dir.path().join(format!("captures/lab-book-{slug}.pcap"));
+            let pcap = dir.path().join(format!("runs/lab-book-{slug}.pcap"));
             let replay = recvscope(
                 dir.path(),
                 &["replay", pcap.to_str().expect("utf-8"), "--json"],
@@ -239,14 +239,14 @@ fn ctrl_c_in_a_lab_keeps_the_runs_so_far() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted after"), "{err}");
-    let captures = dir.path().join("captures");
+    let captures = dir.path().join("runs");
     for log in ["lab-book-nodelay.recv.jsonl", "lab-book-delay.recv.jsonl"] {
         assert!(captures.join(log).exists(), "{log}");
     }
     if is_root() {
         let replay = recvscope(
             dir.path(),
-            &["replay", "captures/lab-book-delay.pcap", "--json"],
+            &["replay", "runs/lab-book-delay.pcap", "--json"],
         );
         assert!(replay.status.success());
     }
