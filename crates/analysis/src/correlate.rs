@@ -118,16 +118,11 @@ impl Wire {
     }
 }
 
-/// Correlates recvs with the connection's frames (client and server rows
-/// in capture order); without frames only the socket-side columns are set.
-pub fn correlate(
-    request_ts: i64,
-    recvs: &[RecvEvent],
-    rows: Option<&[PacketRecord]>,
-) -> Vec<RecvRow> {
-    let mut out: Vec<RecvRow> = recvs
-        .iter()
-        .map(|r| RecvRow {
+impl RecvRow {
+    /// What the application side alone says of recv `r` (times since
+    /// `request_ts`): the wire columns are empty.
+    pub fn socket_side(r: &RecvEvent, request_ts: i64) -> RecvRow {
+        RecvRow {
             index: r.index,
             t_ns: r.start_ns - request_ts,
             wait_ns: r.end_ns - r.start_ns,
@@ -142,7 +137,20 @@ pub fn correlate(
             window_update: None,
             stalled: None,
             tcp_info: r.tcp_info,
-        })
+        }
+    }
+}
+
+/// Correlates recvs with the connection's frames (client and server rows
+/// in capture order); without frames only the socket-side columns are set.
+pub fn correlate(
+    request_ts: i64,
+    recvs: &[RecvEvent],
+    rows: Option<&[PacketRecord]>,
+) -> Vec<RecvRow> {
+    let mut out: Vec<RecvRow> = recvs
+        .iter()
+        .map(|r| RecvRow::socket_side(r, request_ts))
         .collect();
     let Some(rows) = rows else {
         return out;
@@ -255,14 +263,8 @@ mod tests {
 
     fn recv(index: u64, start: i64, end: i64, bytes: u64, total: u64) -> RecvEvent {
         RecvEvent {
-            index,
-            start_ns: start,
-            end_ns: end,
-            asked: 5120,
-            bytes,
-            total,
             queued_before: Some(0),
-            tcp_info: None,
+            ..RecvEvent::new(index, start, end, 5120, bytes, total)
         }
     }
 

@@ -68,24 +68,11 @@ pub fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RecvEvent;
 
     fn row(index: u64, bytes: u64, total: u64) -> RecvRow {
-        RecvRow {
-            index,
-            t_ns: index as i64 * 1_000_000,
-            wait_ns: 0,
-            asked: 5120,
-            bytes,
-            total,
-            queued_before: None,
-            wire_delivered: None,
-            frames: None,
-            arrived_ns: None,
-            advertised_window: None,
-            window_update: None,
-            stalled: None,
-            tcp_info: None,
-        }
+        let t = index as i64 * 1_000_000;
+        RecvRow::socket_side(&RecvEvent::new(index, t, t, 5120, bytes, total), 0)
     }
 
     #[test]

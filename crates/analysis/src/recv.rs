@@ -44,3 +44,27 @@ pub struct RecvEvent {
     /// Snapshot taken just before the call.
     pub tcp_info: Option<TcpInfo>,
 }
+
+impl RecvEvent {
+    /// A call that asked for `asked` bytes and returned `bytes`, bringing
+    /// the running total to `total`, with no socket state recorded.
+    pub fn new(
+        index: u64,
+        start_ns: i64,
+        end_ns: i64,
+        asked: usize,
+        bytes: u64,
+        total: u64,
+    ) -> Self {
+        RecvEvent {
+            index,
+            start_ns,
+            end_ns,
+            asked,
+            bytes,
+            total,
+            queued_before: None,
+            tcp_info: None,
+        }
+    }
+}

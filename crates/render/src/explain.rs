@@ -87,14 +87,8 @@ mod tests {
 
     fn recv(index: u64, start: i64, end: i64, bytes: u64, total: u64) -> RecvEvent {
         RecvEvent {
-            index,
-            start_ns: start,
-            end_ns: end,
-            asked: 5120,
-            bytes,
-            total,
             queued_before: Some(0),
-            tcp_info: None,
+            ..RecvEvent::new(index, start, end, 5120, bytes, total)
         }
     }
 
