@@ -227,8 +227,16 @@ fn positive_size(text: &str) -> Result<u64, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The command `recvscope ARGV…` parses to, for the config tests.
+    pub(crate) fn command(argv: &[&str]) -> Command {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("recvscope").chain(argv.iter().copied()))
+            .expect("parses")
+            .command
+    }
 
     #[test]
     fn durations_read_like_the_book_writes_them() {

@@ -92,12 +92,11 @@ impl FetchConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
+    use crate::cli::Command;
+    use crate::cli::tests::command;
 
     fn config(argv: &[&str]) -> Result<FetchConfig, FetchConfigError> {
-        let cli = Cli::try_parse_from(["recvscope", "fetch"].iter().chain(argv)).expect("parses");
-        match cli.command {
+        match command(&[&["fetch"], argv].concat()) {
             Command::Fetch(args) => FetchConfig::from_args(&args),
             other => panic!("not fetch: {other:?}"),
         }

@@ -62,12 +62,11 @@ impl LabConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
+    use crate::cli::Command;
+    use crate::cli::tests::command;
 
     fn config(argv: &[&str]) -> Result<LabConfig, LabConfigError> {
-        let cli = Cli::try_parse_from(["recvscope", "lab"].iter().chain(argv)).expect("parses");
-        match cli.command {
+        match command(&[&["lab"], argv].concat()) {
             Command::Lab(args) => LabConfig::from_args(&args),
             other => panic!("not lab: {other:?}"),
         }

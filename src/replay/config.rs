@@ -68,12 +68,11 @@ impl ReplayConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
+    use crate::cli::Command;
+    use crate::cli::tests::command;
 
     fn config(argv: &[&str]) -> Result<ReplayConfig, ReplayConfigError> {
-        let cli = Cli::try_parse_from(["recvscope", "replay"].iter().chain(argv)).expect("parses");
-        match cli.command {
+        match command(&[&["replay"], argv].concat()) {
             Command::Replay(args) => ReplayConfig::from_args(&args),
             other => panic!("not replay: {other:?}"),
         }

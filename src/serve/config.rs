@@ -48,22 +48,13 @@ impl ServeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
+    use crate::cli::Command;
+    use crate::cli::tests::command;
 
     #[test]
     fn flags_become_the_servers_config() {
-        let cli = Cli::try_parse_from([
-            "recvscope",
-            "serve",
-            "--port",
-            "0",
-            "--sndbuf",
-            "4k",
-            "--quiet",
-        ])
-        .expect("parses");
-        let Command::Serve(args) = cli.command else {
+        let Command::Serve(args) = command(&["serve", "--port", "0", "--sndbuf", "4k", "--quiet"])
+        else {
             panic!("not serve");
         };
         let c = ServeConfig::from_args(&args).expect("valid").server;
