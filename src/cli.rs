@@ -208,6 +208,10 @@ pub struct ServeArgs {
     /// Pace every body to this many bytes per second (suffixes k, M, G: 1024-based).
     #[arg(long, value_name = "BYTES_PER_S", value_parser = positive_size)]
     pub(crate) rate: Option<u64>,
+    /// Send every body as an internet path with this round-trip time delivers it: 10
+    /// segments of 1448 bytes in the first round trip, doubling (slow start) up to 80.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) rtt: Option<Duration>,
     /// Ask for this SO_SNDBUF on each connection (Linux sets double).
     #[arg(long, value_name = "BYTES", value_parser = positive_size)]
     pub(crate) sndbuf: Option<u64>,

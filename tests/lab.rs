@@ -66,7 +66,35 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
             .expect("full")
     };
     assert!(full(1) > full(0), "the slow reader's recvs come back full");
+    let sizes = |i: usize| -> Vec<u64> {
+        doc["runs"][i]["fetch"]["recvs"]
+            .as_array()
+            .expect("recvs")
+            .iter()
+            .filter_map(|r| r["bytes"].as_u64())
+            .filter(|&b| b > 0)
+            .collect()
+    };
+    let delayed = sizes(1);
+    let short_before_last = delayed[..delayed.len() - 1]
+        .iter()
+        .filter(|&&b| b != 5120)
+        .count();
+    assert!(
+        short_before_last <= 1,
+        "with the sleep every recv is full but the last and the one that ends the last stall: {delayed:?}"
+    );
+    let short: Vec<u64> = sizes(0).into_iter().filter(|&b| b < 5120).collect();
+    assert!(
+        short.len() >= 3,
+        "without it the sizes vary with what has arrived: {short:?}"
+    );
     for i in 0..2 {
+        assert_eq!(doc["runs"][i]["fetch"]["header_length"], 242);
+        assert_eq!(
+            doc["runs"][i]["summary"]["bytes"], 70_303,
+            "242 + 4 + 70057"
+        );
         assert_eq!(
             doc["runs"][i]["summary"]["bytes"],
             doc["runs"][i]["fetch"]["recvs"]
@@ -75,7 +103,7 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
                 .map(|r| r["total"].clone())
                 .expect("total")
         );
-        assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["effective"], 8192);
+        assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["effective"], 65536);
     }
     if is_root() {
         assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
@@ -102,10 +130,10 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
         }
     }
     let commands = &doc["runs"][1]["commands"];
-    assert_eq!(commands[0], "recvscope serve --port 8080");
+    assert_eq!(commands[0], "recvscope serve --port 8080 --rtt 20ms");
     assert_eq!(
         commands[1],
-        "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 4096 --delay 250ms --snaplen 0 --save lab-book-delay"
+        "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 32768 --delay 250ms --snaplen 0 --save lab-book-delay"
     );
 }
 

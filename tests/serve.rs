@@ -130,15 +130,39 @@ fn the_books_exact_request_gets_the_image_and_a_close() {
     let port = server.local_addr().port();
     let raw = format!("GET http://127.0.0.1:{port}/cover3.jpg HTTP/1.0\r\n\r\n");
     let out = roundtrip(server.local_addr(), raw.as_bytes());
+    let head_end = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a blank line");
+    assert_eq!(head_end, 242, "the book's Header Length");
+    assert_eq!(out.len(), 70_303, "the book's total: 242 + 4 + 70057");
     let resp = parse_one(&out);
-    assert_eq!(resp.status_line, "HTTP/1.0 200 OK");
+    assert_eq!(
+        resp.status_line, "HTTP/1.1 200 OK",
+        "as Apache answered the book"
+    );
+    let names: Vec<&str> = resp.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Date",
+            "Server",
+            "Last-Modified",
+            "ETag",
+            "Accept-Ranges",
+            "Content-Length",
+            "Connection",
+            "Content-Type"
+        ]
+    );
     assert_eq!(resp.header("Content-Type"), Some("image/jpeg"));
     assert_eq!(resp.header("Server"), Some("recvscope"));
-    assert_eq!(resp.header("Connection"), Some("close"));
     assert_eq!(
-        resp.header("Content-Length"),
-        Some(cover().len().to_string().as_str())
+        resp.header("Last-Modified"),
+        Some("Fri, 04 Dec 2015 19:05:04 GMT")
     );
+    assert_eq!(resp.header("Connection"), Some("close"));
+    assert_eq!(resp.header("Content-Length"), Some("70057"));
     assert_eq!(resp.body, cover());
     assert_eq!(&resp.body[..2], [0xFF, 0xD8]);
     server.stop().unwrap();
@@ -198,7 +222,7 @@ fn http_1_0_keep_alive_when_asked() {
         w.write_all(b"GET /bytes/10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             .unwrap();
         let resp = read_response(&mut r, false);
-        assert_eq!(resp.status_line, "HTTP/1.0 200 OK");
+        assert_eq!(resp.status_line, "HTTP/1.1 200 OK");
         assert_eq!(resp.header("Connection"), Some("keep-alive"));
         assert_pattern(&resp.body, 10);
     }
@@ -436,6 +460,43 @@ fn rate_paces_the_body() {
         "pieces of at most 16 KiB"
     );
     assert!(body.len() >= 12);
+}
+
+#[test]
+fn rtt_sends_a_round_trips_worth_at_a_time_in_ethernet_sized_segments() {
+    let server = start(ServerConfig {
+        round_trip: Some(Duration::from_millis(20)),
+        ..ServerConfig::default()
+    });
+    let probe = connect(server.local_addr());
+    assert_eq!(
+        socket2::SockRef::from(&probe).tcp_mss().unwrap(),
+        1448,
+        "the SYN-ACK announced Ethernet's 1460; timestamps take 12"
+    );
+    drop(probe);
+    let t0 = Instant::now();
+    // Connection 1: the probe was connection 0.
+    let out = roundtrip(server.local_addr(), b"GET /bytes/100000 HTTP/1.0\r\n\r\n");
+    let took = t0.elapsed();
+    assert_pattern(&parse_one(&out).body, 100_000);
+    assert!(
+        took >= Duration::from_millis(40),
+        "three rounds, two waits of 20 ms; took {took:?}"
+    );
+    wait_exchanges(&server, 1);
+    let events = server.send_events();
+    let head = events
+        .iter()
+        .find(|e| e.part == Part::Head)
+        .expect("head")
+        .written;
+    let asked: Vec<u64> = body_sends(&events, 1, 0).iter().map(|e| e.asked).collect();
+    assert_eq!(
+        asked,
+        [14_480 - head, 28_960, 100_000 - (14_480 - head) - 28_960],
+        "10 segments with the head, then 20, then the rest"
+    );
 }
 
 #[test]

@@ -76,6 +76,7 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
     for spec in exp.runs {
         let server = Server::bind(ServerConfig {
             rate: spec.server_rate,
+            round_trip: spec.server_rtt_ms.map(Duration::from_millis),
             keep_records: false,
             ..ServerConfig::default()
         })?

@@ -1,7 +1,7 @@
 //! What goes into synthetic bodies and how a body is cut, framed and paced. No I/O.
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Length of the repeating unit of the synthetic pattern: a prime, so that no power-of-two
 /// shift of a body (a lost 4 KiB page, a duplicated 64 KiB segment) goes unnoticed.
@@ -65,6 +65,68 @@ pub(crate) fn pace_delay(rate: u64, sent: u64, elapsed: Duration) -> Duration {
             .unwrap_or(u64::MAX),
     );
     due.saturating_sub(elapsed)
+}
+
+/// MSS the path `--rtt` imitates announces: Ethernet's 1500-byte MTU less 40 bytes of
+/// IPv4 and TCP headers.
+pub(crate) const PATH_MSS_OPTION: u32 = 1460;
+
+/// Payload of a full segment on that path: the MSS less the 12 bytes of the timestamp
+/// option Linux puts in every segment.
+pub(crate) const PATH_MSS: u64 = 1448;
+
+/// Segments in the first round trip (Linux's initial congestion window, RFC 6928).
+const INITIAL_SEGMENTS: u64 = 10;
+
+/// The round trip from which the rounds stop growing: 10 << 3 = 80 segments.
+const LAST_GROWING_ROUND: u32 = 3;
+
+/// Bytes the path `--rtt` imitates delivers in round trip `round` (from 0): slow start
+/// without loss, 10 segments doubling each round, then 80 per round.
+pub(crate) fn round_budget(round: u32) -> u64 {
+    (INITIAL_SEGMENTS * PATH_MSS) << round.min(LAST_GROWING_ROUND)
+}
+
+/// A body handed to the socket the way an internet path with round-trip time `rtt`
+/// delivers it: [`round_budget`] bytes at once, then nothing until the next round trip.
+/// A round starts when the previous one was written and `rtt` has passed since it began,
+/// so a sender held back by the receiver's window does not make up the lost rounds.
+#[derive(Debug)]
+pub(crate) struct Rounds {
+    rtt: Duration,
+    round: u32,
+    left: u64,
+    started: Option<Instant>,
+}
+
+impl Rounds {
+    pub(crate) fn new(rtt: Duration) -> Rounds {
+        Rounds {
+            rtt,
+            round: 0,
+            left: round_budget(0),
+            started: None,
+        }
+    }
+
+    /// Before the next write at `now`: how long to wait, and the most bytes the write
+    /// may carry.
+    pub(crate) fn next(&mut self, now: Instant) -> (Duration, u64) {
+        let started = *self.started.get_or_insert(now);
+        if self.left > 0 {
+            return (Duration::ZERO, self.left);
+        }
+        self.round = self.round.saturating_add(1);
+        self.left = round_budget(self.round);
+        let due = started + self.rtt;
+        self.started = Some(due.max(now));
+        (due.saturating_duration_since(now), self.left)
+    }
+
+    /// Counts `n` bytes written in the current round.
+    pub(crate) fn wrote(&mut self, n: u64) {
+        self.left = self.left.saturating_sub(n);
+    }
 }
 
 /// The line that opens a chunk of `len` bytes in a chunked body.
@@ -137,6 +199,29 @@ mod tests {
             pace_delay(1, u64::MAX, ms(0)),
             Duration::from_nanos(u64::MAX)
         );
+    }
+
+    #[test]
+    fn rounds_grow_like_slow_start_then_hold() {
+        let budgets: Vec<u64> = (0..6).map(round_budget).collect();
+        assert_eq!(budgets, [14_480, 28_960, 57_920, 115_840, 115_840, 115_840]);
+        assert_eq!(round_budget(u32::MAX), 115_840);
+    }
+
+    #[test]
+    fn a_round_waits_one_rtt_after_the_last_began_unless_writing_took_longer() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut r = Rounds::new(ms(20));
+        assert_eq!(r.next(t0), (Duration::ZERO, 14_480));
+        r.wrote(10_000);
+        assert_eq!(r.next(t0 + ms(1)), (Duration::ZERO, 4_480));
+        r.wrote(4_480);
+        assert_eq!(r.next(t0 + ms(2)), (ms(18), 28_960));
+        r.wrote(28_960);
+        assert_eq!(r.next(t0 + ms(100)), (Duration::ZERO, 57_920));
+        r.wrote(57_920);
+        assert_eq!(r.next(t0 + ms(101)), (ms(19), 115_840));
     }
 
     #[test]

@@ -36,6 +36,12 @@ pub fn run(cfg: &ServeConfig) -> anyhow::Result<()> {
     if let Some(rate) = cfg.rate {
         banner += &format!("bodies paced to {rate} bytes/s\n");
     }
+    if let Some(rtt) = cfg.round_trip {
+        banner += &format!(
+            "bodies sent as a path with a {} ms round trip delivers them: 10 segments of 1448 bytes, doubling each round trip up to 80\n",
+            rtt.as_millis()
+        );
+    }
     if let Some(log) = &cfg.log {
         banner += &format!("send log: {} (JSON Lines)\n", log.display());
     }

@@ -35,6 +35,7 @@ impl ServeConfig {
                 bind: SocketAddr::new(args.bind, args.port),
                 root: args.root.clone(),
                 rate: args.rate,
+                round_trip: args.rtt,
                 sndbuf,
                 log: args.log.clone(),
                 summaries: !args.quiet,

@@ -10,12 +10,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::Shared;
-use super::body::{CHUNK_END, LAST_CHUNK, chunk_header, pace_delay, pattern, piece_size};
-use super::image::cover;
+use super::body::{CHUNK_END, LAST_CHUNK, Rounds, chunk_header, pace_delay, pattern, piece_size};
+use super::image::{LAST_MODIFIED_US, cover, cover_etag};
 use super::log::{Exchange, Part, SendEvent};
 use super::path::resolve;
 use super::request::{HeadSpan, MAX_HEAD, Method, Rejection, Request, Version, find_head, parse};
-use super::response::{Framing, Resource, content_type, framing, head, reason, route};
+use super::response::{Framing, Head, Resource, Validators, content_type, framing, reason, route};
 use crate::clock::now_ns;
 
 /// How long a closing connection waits for the client to close its side, so that
@@ -46,6 +46,7 @@ struct Reply {
     content_type: &'static str,
     body: Body,
     chunked: bool,
+    validators: Option<Validators>,
 }
 
 impl Reply {
@@ -55,6 +56,7 @@ impl Reply {
             content_type: "text/plain; charset=utf-8",
             body: Body::Text(format!("{status} {}: {why}\n", reason(status))),
             chunked: false,
+            validators: None,
         }
     }
 }
@@ -191,9 +193,16 @@ fn decide(shared: &Shared, req: &Request) -> Reply {
         content_type,
         body,
         chunked,
+        validators: None,
     };
     match resource {
-        Resource::Cover => ok("image/jpeg", Body::Static(cover()), false),
+        Resource::Cover => Reply {
+            validators: Some(Validators {
+                last_modified: LAST_MODIFIED_US / 1_000_000,
+                etag: cover_etag(),
+            }),
+            ..ok("image/jpeg", Body::Static(cover()), false)
+        },
         Resource::Bytes(n) => ok("application/octet-stream", Body::Pattern(n), false),
         Resource::Chunked(n) => ok("application/octet-stream", Body::Pattern(n), true),
         Resource::File(url_path) => {
@@ -258,20 +267,28 @@ impl<'a> Exchanger<'a> {
     ) -> io::Result<bool> {
         let start_ns = now_ns();
         let framing = framing(version, reply.chunked, reply.body.len());
-        let head = head(
+        let head = Head {
             version,
-            reply.status,
-            reply.content_type,
+            status: reply.status,
+            content_type: reply.content_type,
             framing,
             keep_alive,
-        );
+            date: u64::try_from(start_ns / 1_000_000_000).unwrap_or(0),
+            validators: reply.validators,
+        }
+        .render();
         let mut body_bytes = 0;
+        let mut rounds = self.shared.round_trip.map(Rounds::new);
+        if let Some(r) = &mut rounds {
+            r.wrote(head.len() as u64);
+        }
+        let body_follows = method == Method::Get && reply.body.len() > 0;
         let result = self
-            .write_piece(Part::Head, &[head.as_bytes()])
+            .write_piece(Part::Head, &[head.as_bytes()], body_follows)
             .map_err(|(_, e)| e)
             .and_then(|()| match method {
                 Method::Head => Ok(()),
-                Method::Get => self.write_body(reply.body, framing, &mut body_bytes),
+                Method::Get => self.write_body(reply.body, framing, &mut body_bytes, rounds),
             });
         let exchange = Exchange {
             conn: self.conn,
@@ -294,9 +311,15 @@ impl<'a> Exchanger<'a> {
         result.map(|()| keep_alive && framing != Framing::Close)
     }
 
-    /// Writes the body in pieces, paced when `--rate` is set; counts body bytes
+    /// Writes the body in pieces, paced when `--rate` or `--rtt` is set; counts body bytes
     /// (framing excluded) into `done` as they are accepted.
-    fn write_body(&mut self, mut body: Body, framing: Framing, done: &mut u64) -> io::Result<()> {
+    fn write_body(
+        &mut self,
+        mut body: Body,
+        framing: Framing,
+        done: &mut u64,
+        mut rounds: Option<Rounds>,
+    ) -> io::Result<()> {
         let len = body.len();
         let piece = piece_size(self.shared.rate);
         let started = Instant::now();
@@ -308,9 +331,14 @@ impl<'a> Exchanger<'a> {
             if let Some(rate) = self.shared.rate {
                 std::thread::sleep(pace_delay(rate, *done, started.elapsed()));
             }
-            let want = usize::try_from(len - *done)
+            let mut want = usize::try_from(len - *done)
                 .unwrap_or(usize::MAX)
                 .min(piece);
+            if let Some(r) = &mut rounds {
+                let (wait, most) = r.next(Instant::now());
+                std::thread::sleep(wait);
+                want = want.min(usize::try_from(most).unwrap_or(usize::MAX));
+            }
             let at = usize::try_from(*done).unwrap_or(usize::MAX);
             let data: &[u8] = match &mut body {
                 Body::Static(b) => &b[at..at + want],
@@ -329,11 +357,14 @@ impl<'a> Exchanger<'a> {
             };
             let result = if framing == Framing::Chunked {
                 let header = chunk_header(data.len());
-                self.write_piece(Part::Body, &[header.as_bytes(), data, CHUNK_END])
+                self.write_piece(Part::Body, &[header.as_bytes(), data, CHUNK_END], false)
                     .map_err(|(written, e)| (written.saturating_sub(header.len()), e))
             } else {
-                self.write_piece(Part::Body, &[data])
+                self.write_piece(Part::Body, &[data], false)
             };
+            if let Some(r) = &mut rounds {
+                r.wrote(data.len() as u64);
+            }
             match result {
                 Ok(()) => *done += data.len() as u64,
                 Err((written, e)) => {
@@ -343,15 +374,22 @@ impl<'a> Exchanger<'a> {
             }
         }
         if framing == Framing::Chunked {
-            self.write_piece(Part::Body, &[LAST_CHUNK])
+            self.write_piece(Part::Body, &[LAST_CHUNK], false)
                 .map_err(|(_, e)| e)?;
         }
         Ok(())
     }
 
     /// Writes all of `bufs`, one `write()`/`writev()` per call, recording every call.
+    /// `more`: more data follows at once, so the kernel may hold these bytes to send
+    /// them with it (MSG_MORE), as a web server sends a head in the body's first segment.
     /// On failure, says how many bytes had been accepted.
-    fn write_piece(&mut self, part: Part, bufs: &[&[u8]]) -> Result<(), (usize, io::Error)> {
+    fn write_piece(
+        &mut self,
+        part: Part,
+        bufs: &[&[u8]],
+        more: bool,
+    ) -> Result<(), (usize, io::Error)> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let mut written = 0;
         while written < total {
@@ -367,6 +405,9 @@ impl<'a> Exchanger<'a> {
             let ts_ns = now_ns();
             let t0 = Instant::now();
             let result = match slices.as_slice() {
+                [one] if more => {
+                    socket2::SockRef::from(self.stream).send_with_flags(one, libc::MSG_MORE)
+                }
                 [one] => (&*self.stream).write(one),
                 _ => (&*self.stream).write_vectored(&slices),
             };

@@ -59,6 +59,9 @@ pub struct ServerConfig {
     pub root: Option<PathBuf>,
     /// Pace every body to this many bytes per second.
     pub rate: Option<u64>,
+    /// Send every body as an internet path with this round-trip time delivers it
+    /// (see [`body::round_budget`]).
+    pub round_trip: Option<Duration>,
     /// SO_SNDBUF to ask for on each accepted socket (Linux sets double).
     pub sndbuf: Option<usize>,
     /// Write the send log as JSON Lines to this file.
@@ -80,6 +83,7 @@ impl Default for ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             root: None,
             rate: None,
+            round_trip: None,
             sndbuf: None,
             log: None,
             summaries: false,
@@ -119,6 +123,7 @@ pub enum ServeError {
 struct Shared {
     root: Option<PathBuf>,
     rate: Option<u64>,
+    round_trip: Option<Duration>,
     sndbuf: Option<usize>,
     summaries: bool,
     keep_records: bool,
@@ -187,6 +192,11 @@ impl Server {
         listener
             .set_nonblocking(true)
             .map_err(|e| bind_error(cfg.bind, e))?;
+        if cfg.round_trip.is_some() {
+            socket2::SockRef::from(&listener)
+                .set_tcp_mss(body::PATH_MSS_OPTION)
+                .map_err(|e| bind_error(cfg.bind, e))?;
+        }
         let log = cfg
             .log
             .as_deref()
@@ -212,6 +222,7 @@ impl Server {
         let shared = Shared {
             root,
             rate: cfg.rate.filter(|&r| r > 0),
+            round_trip: cfg.round_trip.filter(|rtt| !rtt.is_zero()),
             sndbuf: cfg.sndbuf,
             summaries: cfg.summaries,
             keep_records: cfg.keep_records,

@@ -7,21 +7,12 @@
 /// The largest request head accepted; a longer one gets 431.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
 
-/// HTTP version of a request, which is also the version the response is given in.
+/// HTTP version of a request: it decides the framing and whether the connection stays
+/// open. Every response says HTTP/1.1, the server's own version, as Apache does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Version {
     Http10,
     Http11,
-}
-
-impl Version {
-    /// The token used in status lines.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Version::Http10 => "HTTP/1.0",
-            Version::Http11 => "HTTP/1.1",
-        }
-    }
 }
 
 /// The methods served; everything else is answered with 501.

@@ -81,35 +81,99 @@ pub(crate) fn reason(status: u16) -> &'static str {
     }
 }
 
-/// The status line and headers of a response, ending with the blank line.
-///
-/// `keep_alive` is what the server will do after the body; a close-delimited body always
-/// closes. HTTP/1.0 clients are told `Connection: keep-alive` when the connection stays.
-pub(crate) fn head(
-    version: Version,
-    status: u16,
-    content_type: &str,
-    framing: Framing,
-    keep_alive: bool,
-) -> String {
-    let mut h = format!(
-        "{} {status} {}\r\nServer: recvscope\r\nContent-Type: {content_type}\r\n",
-        version.as_str(),
-        reason(status)
-    );
-    match framing {
-        Framing::Length(n) => h.push_str(&format!("Content-Length: {n}\r\n")),
-        Framing::Chunked => h.push_str("Transfer-Encoding: chunked\r\n"),
-        Framing::Close => {}
+/// What a cached copy is checked against: the book's server sent both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Validators {
+    /// Seconds since the epoch, sent as `Last-Modified`.
+    pub(crate) last_modified: u64,
+    /// The `ETag` value, quotes included.
+    pub(crate) etag: &'static str,
+}
+
+/// The head of one response. Its fields go out in the order Apache sends them, the order
+/// of the header the book prints: Date, Server, Last-Modified, ETag, Accept-Ranges,
+/// Content-Length, Connection, Content-Type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Head<'a> {
+    /// The request's version: it decides the framing and the connection's fate.
+    pub(crate) version: Version,
+    pub(crate) status: u16,
+    pub(crate) content_type: &'a str,
+    pub(crate) framing: Framing,
+    /// What the server will do after the body; a close-delimited body always closes.
+    pub(crate) keep_alive: bool,
+    /// Seconds since the epoch, sent as `Date`.
+    pub(crate) date: u64,
+    pub(crate) validators: Option<Validators>,
+}
+
+impl Head<'_> {
+    /// The status line and header fields, ending with the blank line. The status line
+    /// says HTTP/1.1, the server's version, whatever the request's (as Apache does);
+    /// HTTP/1.0 clients are told `Connection: keep-alive` when the connection stays.
+    pub(crate) fn render(&self) -> String {
+        let mut h = format!(
+            "HTTP/1.1 {} {}\r\nDate: {}\r\nServer: recvscope\r\n",
+            self.status,
+            reason(self.status),
+            http_date(self.date)
+        );
+        if let Some(v) = self.validators {
+            h.push_str(&format!(
+                "Last-Modified: {}\r\nETag: {}\r\nAccept-Ranges: none\r\n",
+                http_date(v.last_modified),
+                v.etag
+            ));
+        }
+        match self.framing {
+            Framing::Length(n) => h.push_str(&format!("Content-Length: {n}\r\n")),
+            Framing::Chunked => h.push_str("Transfer-Encoding: chunked\r\n"),
+            Framing::Close => {}
+        }
+        let keep_alive = self.keep_alive && self.framing != Framing::Close;
+        match (self.version, keep_alive) {
+            (_, false) => h.push_str("Connection: close\r\n"),
+            (Version::Http10, true) => h.push_str("Connection: keep-alive\r\n"),
+            (Version::Http11, true) => {}
+        }
+        h.push_str(&format!("Content-Type: {}\r\n\r\n", self.content_type));
+        h
     }
-    let keep_alive = keep_alive && framing != Framing::Close;
-    match (version, keep_alive) {
-        (_, false) => h.push_str("Connection: close\r\n"),
-        (Version::Http10, true) => h.push_str("Connection: keep-alive\r\n"),
-        (Version::Http11, true) => {}
-    }
-    h.push_str("\r\n");
-    h
+}
+
+/// `secs` since the epoch as an HTTP date (IMF-fixdate, always 29 characters):
+/// `Fri, 04 Dec 2015 19:05:04 GMT`.
+pub(crate) fn http_date(secs: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        MONTHS[(month - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Year, month (1-12) and day (1-31) of the day `days` after 1970-01-01, in the
+/// proleptic Gregorian calendar (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The `Content-Type` for a file, by its extension.
@@ -172,29 +236,68 @@ mod tests {
         assert_eq!(framing(Version::Http10, false, 5), Framing::Length(5));
     }
 
+    fn head(version: Version, framing: Framing, keep_alive: bool) -> Head<'static> {
+        Head {
+            version,
+            status: 200,
+            content_type: "x/y",
+            framing,
+            keep_alive,
+            date: 1_365_231_098,
+            validators: None,
+        }
+    }
+
     #[test]
-    fn heads_say_length_type_server_and_connection() {
+    fn the_covers_head_is_the_books_field_for_field_and_242_bytes_long() {
+        let h = Head {
+            content_type: "image/jpeg",
+            validators: Some(Validators {
+                last_modified: 1_449_255_904,
+                etag: "\"0a1b2c-111a9-526172f5b7cc9\"",
+            }),
+            ..head(Version::Http10, Framing::Length(70_057), false)
+        }
+        .render();
         assert_eq!(
-            head(
-                Version::Http10,
-                200,
-                "image/jpeg",
-                Framing::Length(70057),
-                false
-            ),
-            "HTTP/1.0 200 OK\r\nServer: recvscope\r\nContent-Type: image/jpeg\r\n\
-             Content-Length: 70057\r\nConnection: close\r\n\r\n"
+            h,
+            "HTTP/1.1 200 OK\r\n\
+             Date: Sat, 06 Apr 2013 06:51:38 GMT\r\n\
+             Server: recvscope\r\n\
+             Last-Modified: Fri, 04 Dec 2015 19:05:04 GMT\r\n\
+             ETag: \"0a1b2c-111a9-526172f5b7cc9\"\r\n\
+             Accept-Ranges: none\r\n\
+             Content-Length: 70057\r\n\
+             Connection: close\r\n\
+             Content-Type: image/jpeg\r\n\r\n"
         );
-        assert_eq!(
-            head(Version::Http10, 404, "text/plain", Framing::Length(0), true),
-            "HTTP/1.0 404 Not Found\r\nServer: recvscope\r\nContent-Type: text/plain\r\n\
-             Content-Length: 0\r\nConnection: keep-alive\r\n\r\n"
+        assert_eq!(h.len() - 4, 242, "the book's Header Length");
+    }
+
+    #[test]
+    fn heads_say_length_or_chunking_and_the_connections_fate() {
+        let h = head(Version::Http10, Framing::Length(0), true).render();
+        assert!(
+            h.ends_with("Content-Length: 0\r\nConnection: keep-alive\r\nContent-Type: x/y\r\n\r\n")
         );
-        let h = head(Version::Http11, 200, "x/y", Framing::Chunked, true);
+        let h = head(Version::Http11, Framing::Chunked, true).render();
         assert!(h.contains("Transfer-Encoding: chunked\r\n"));
         assert!(!h.contains("Connection") && !h.contains("Content-Length"));
-        let h = head(Version::Http10, 200, "x/y", Framing::Close, true);
-        assert!(h.ends_with("Content-Type: x/y\r\nConnection: close\r\n\r\n"));
+        let h = head(Version::Http10, Framing::Close, true).render();
+        assert!(h.ends_with("Connection: close\r\nContent-Type: x/y\r\n\r\n"));
+        let h = Head {
+            status: 404,
+            ..head(Version::Http11, Framing::Length(3), false)
+        };
+        assert!(h.render().starts_with("HTTP/1.1 404 Not Found\r\n"));
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdates() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(http_date(1_796_198_854), "Wed, 02 Dec 2026 08:07:34 GMT");
+        assert_eq!(http_date(253_402_300_799), "Fri, 31 Dec 9999 23:59:59 GMT");
     }
 
     #[test]

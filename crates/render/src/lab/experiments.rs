@@ -15,6 +15,9 @@ pub struct RunSpec {
     pub rcvbuf: Option<u64>,
     /// The server paces its body to this many bytes per second.
     pub server_rate: Option<u64>,
+    /// The server sends its body as an internet path with this round-trip time
+    /// delivers it (`recvscope serve --rtt`).
+    pub server_rtt_ms: Option<u64>,
 }
 
 /// A guided experiment.
@@ -28,13 +31,23 @@ pub struct Experiment {
     pub runs: &'static [RunSpec],
 }
 
-const BOOK_RCVBUF: Option<u64> = Some(4096);
+/// The book lab's receive buffer, picked by measurement: with it the delayed run gets
+/// 5120 bytes on every recv but the last two and two zero-window stalls, and the
+/// undelayed run none (smaller buffers stall more often and break more recvs short;
+/// 36 KiB and up hold the whole body and never stall).
+const BOOK_RCVBUF: Option<u64> = Some(32 * 1024);
+
+/// Round-trip time of the internet path the book lab's server imitates.
+const BOOK_RTT_MS: Option<u64> = Some(20);
+
+/// The buffer of the labs that show many stalls.
+const SMALL_RCVBUF: Option<u64> = Some(4096);
 
 /// Every experiment, `book` first.
 pub const EXPERIMENTS: &[Experiment] = &[
     Experiment {
         name: "book",
-        summary: "the chapter's experiment: recv(5120) without and with a 0.25 s sleep, through a 4 KiB receive buffer",
+        summary: "the chapter's experiment: recv(5120) without and with a 0.25 s sleep, from a server sending as a 20 ms internet path does, through a 32 KiB receive buffer",
         look_for: &[
             "Without the delay the reader keeps up: recv sizes vary with what has arrived, and the window never reaches zero.",
             "With the delay every recv but the last returns all the buffer holds, the receive window falls to zero and the server stops sending until a recv makes room: that is flow control.",
@@ -47,6 +60,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 delay_ms: 0,
                 rcvbuf: BOOK_RCVBUF,
                 server_rate: None,
+                server_rtt_ms: BOOK_RTT_MS,
             },
             RunSpec {
                 label: "0.25 s delay",
@@ -55,6 +69,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 delay_ms: 250,
                 rcvbuf: BOOK_RCVBUF,
                 server_rate: None,
+                server_rtt_ms: BOOK_RTT_MS,
             },
         ],
     },
@@ -70,8 +85,9 @@ pub const EXPERIMENTS: &[Experiment] = &[
             slug: "slow",
             recv_size: 5120,
             delay_ms: 500,
-            rcvbuf: BOOK_RCVBUF,
+            rcvbuf: SMALL_RCVBUF,
             server_rate: None,
+            server_rtt_ms: None,
         }],
     },
     Experiment {
@@ -89,6 +105,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 delay_ms: 250,
                 rcvbuf: Some(4096),
                 server_rate: None,
+                server_rtt_ms: None,
             },
             RunSpec {
                 label: "16 KiB",
@@ -97,6 +114,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 delay_ms: 250,
                 rcvbuf: Some(16384),
                 server_rate: None,
+                server_rtt_ms: None,
             },
             RunSpec {
                 label: "64 KiB",
@@ -105,6 +123,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 delay_ms: 250,
                 rcvbuf: Some(65536),
                 server_rate: None,
+                server_rtt_ms: None,
             },
             RunSpec {
                 label: "default",
@@ -113,6 +132,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 delay_ms: 250,
                 rcvbuf: None,
                 server_rate: None,
+                server_rtt_ms: None,
             },
         ],
     },
@@ -131,14 +151,16 @@ pub const EXPERIMENTS: &[Experiment] = &[
                 delay_ms: 0,
                 rcvbuf: None,
                 server_rate: Some(64 * 1024),
+                server_rtt_ms: None,
             },
             RunSpec {
                 label: "slow reader",
                 slug: "reader",
                 recv_size: 5120,
                 delay_ms: 250,
-                rcvbuf: BOOK_RCVBUF,
+                rcvbuf: SMALL_RCVBUF,
                 server_rate: None,
+                server_rtt_ms: None,
             },
         ],
     },
@@ -154,6 +176,9 @@ pub fn commands(run: &RunSpec, port: u16, save: &str) -> [String; 2] {
     let mut serve = format!("recvscope serve --port {port}");
     if let Some(rate) = run.server_rate {
         serve.push_str(&format!(" --rate {rate}"));
+    }
+    if let Some(rtt) = run.server_rtt_ms {
+        serve.push_str(&format!(" --rtt {rtt}ms"));
     }
     let mut fetch = format!("sudo recvscope fetch http://127.0.0.1:{port}/cover3.jpg");
     if run.recv_size != 5120 {
@@ -190,8 +215,8 @@ mod tests {
         assert_eq!(
             commands(run, 8080, "lab-book-delay"),
             [
-                "recvscope serve --port 8080".to_string(),
-                "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 4096 --delay 250ms --snaplen 0 --save lab-book-delay".to_string()
+                "recvscope serve --port 8080 --rtt 20ms".to_string(),
+                "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 32768 --delay 250ms --snaplen 0 --save lab-book-delay".to_string()
             ]
         );
         let sender = &find("slow-sender").map(|e| e.runs[0]).unwrap();
