@@ -53,6 +53,54 @@ fn label(doc: &Value, i: usize) -> &str {
     doc["runs"][i]["label"].as_str().expect("label")
 }
 
+/// A figure the server's kernel gave of run `i`.
+fn kernel(doc: &Value, i: usize, name: &str) -> u64 {
+    doc["runs"][i]["summary"]["kernel"][name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("run {i} has no kernel {name}: {doc}"))
+}
+
+/// Asserts that on every run of the lab the wire's verdict ("limited by") is the server
+/// kernel's, wherever the kernel can tell; returns the labels of the runs too short for
+/// it (open under 100 ms, where its clock counts 0 or a tick or two).
+fn wire_and_kernel_agree(doc: &Value) -> Vec<String> {
+    let runs = doc["runs"].as_array().expect("runs");
+    let mut too_short = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let s = &run["summary"];
+        let (busy, rwnd, sndbuf) = (
+            kernel(doc, i, "busy_us"),
+            kernel(doc, i, "rwnd_limited_us"),
+            kernel(doc, i, "sndbuf_limited_us"),
+        );
+        assert!(busy >= rwnd + sndbuf, "the limits are parts of busy: {s}");
+        let verdict = &s["kernel"]["limited_by"];
+        if verdict.is_null() {
+            assert!(kernel(doc, i, "open_ns") < 100_000_000, "{s}");
+            assert_eq!(s["verdicts_agree"], Value::Null, "{s}");
+            too_short.push(label(doc, i).to_string());
+            continue;
+        }
+        if !is_root() {
+            assert_eq!(s["verdicts_agree"], Value::Null, "no wire: {s}");
+            continue;
+        }
+        let wire = if s["wire"]["receiver_limited"] == true {
+            "receiver"
+        } else {
+            "sender"
+        };
+        assert_eq!(
+            verdict,
+            wire,
+            "{}: the wire says {wire}, the server's kernel {verdict} (busy {busy} µs, rwnd-limited {rwnd} µs, sndbuf-limited {sndbuf} µs): {s}",
+            label(doc, i)
+        );
+        assert_eq!(s["verdicts_agree"], true, "{s}");
+    }
+    too_short
+}
+
 #[test]
 fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
     let (doc, dir) = lab("book");
@@ -129,6 +177,12 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
             );
         }
     }
+    // Known: the no-delay run is over in one to a few milliseconds, under the kernel's
+    // tick (4 ms at HZ=250). Its chronographs read 0 or one tick, all of it rwnd-limited
+    // (busy 0 / rwnd 0, or busy 4000 / rwnd 4000 µs), so the kernel can neither confirm
+    // nor refute the wire's "receiver" (17 window-full segments, no zero window). Read
+    // by the rule without the span, the zero readings would say "sender".
+    assert_eq!(wire_and_kernel_agree(&doc), ["no delay"]);
     let commands = &doc["runs"][1]["commands"];
     assert_eq!(commands[0], "recvscope serve --port 8080 --rtt 20ms");
     assert_eq!(
@@ -149,6 +203,7 @@ fn slow_reader_lab_shows_stalls_probes_and_updates() {
         );
         assert!(wire(&doc, 0, "window_updates") > Some(0));
     }
+    assert!(wire_and_kernel_agree(&doc).is_empty());
 }
 
 #[test]
@@ -177,6 +232,7 @@ fn buffer_size_lab_stalls_less_as_the_buffer_grows() {
             "the default buffer holds the whole body: {stalls:?}"
         );
     }
+    assert!(wire_and_kernel_agree(&doc).is_empty());
 }
 
 #[test]
@@ -197,6 +253,8 @@ fn slow_sender_lab_never_fills_the_window() {
         assert!(wire(&doc, 1, "zero_windows") > Some(0));
         assert_eq!(doc["runs"][1]["summary"]["wire"]["receiver_limited"], true);
     }
+    assert!(wire_and_kernel_agree(&doc).is_empty());
+    assert_eq!(kernel(&doc, 0, "rwnd_limited_us"), 0, "the slow sender");
 }
 
 #[test]

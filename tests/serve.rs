@@ -6,8 +6,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use recvscope::analysis::lab_run::LimitedBy;
 use recvscope::serve::image::cover;
-use recvscope::serve::{Part, RunningServer, SendEvent, Server, ServerConfig, pattern_byte};
+use recvscope::serve::{
+    ConnectionClose, Part, RunningServer, SendEvent, Server, ServerConfig, pattern_byte,
+};
 
 fn start(cfg: ServerConfig) -> RunningServer {
     Server::bind(cfg).expect("bind 127.0.0.1:0").spawn()
@@ -597,6 +600,89 @@ fn send_log_totals_equal_content_length() {
         "ts_ns is realtime"
     );
     assert_eq!(lines.iter().filter(|v| v["event"] == "response").count(), 3);
+}
+
+/// The one connection's close record, once the server has stopped.
+fn only_close(server: RunningServer) -> ConnectionClose {
+    let closes = server.finish().expect("stop");
+    assert_eq!(closes.len(), 1, "{closes:?}");
+    closes.into_iter().next().expect("one close")
+}
+
+#[test]
+fn the_close_record_has_the_kernels_figures_of_a_reader_that_held_the_sender_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sends.jsonl");
+    let server = start(ServerConfig {
+        log: Some(log.clone()),
+        ..ServerConfig::default()
+    });
+    let mut s = connect(server.local_addr());
+    s.write_all(b"GET /bytes/8M HTTP/1.0\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    drop(s);
+    assert_pattern(&parse_one(&out).body, 8 << 20);
+    let close = only_close(server);
+    let t = close.tcp_info.expect("Linux 4.10 or later");
+    assert!(
+        t.rwnd_limited_us >= 400_000,
+        "held back while the reader slept: {t:?}"
+    );
+    assert!(
+        t.busy_us >= t.rwnd_limited_us + t.sndbuf_limited_us,
+        "{t:?}"
+    );
+    let open_ns = close.ts_ns - close.opened_ns;
+    assert!(open_ns >= 500_000_000, "{open_ns}");
+    assert_eq!(t.limited_by(open_ns), Some(LimitedBy::Receiver), "{t:?}");
+
+    let line: serde_json::Value = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["event"] == "close")
+        .expect("a close line");
+    assert_eq!(line["conn"], 0);
+    assert_eq!(line["opened_ns"], close.opened_ns);
+    assert_eq!(line["ts_ns"], close.ts_ns);
+    assert_eq!(line["tcp_info"]["busy_us"], t.busy_us);
+    assert_eq!(line["tcp_info"]["rwnd_limited_us"], t.rwnd_limited_us);
+    assert_eq!(line["tcp_info"]["sndbuf_limited_us"], t.sndbuf_limited_us);
+}
+
+#[test]
+fn a_paced_sender_is_never_held_back_by_a_reader_that_keeps_up() {
+    let server = start(ServerConfig {
+        rate: Some(64 * 1024),
+        ..ServerConfig::default()
+    });
+    let out = roundtrip(server.local_addr(), b"GET /bytes/32k HTTP/1.0\r\n\r\n");
+    assert_pattern(&parse_one(&out).body, 32 * 1024);
+    let close = only_close(server);
+    let t = close.tcp_info.expect("Linux 4.10 or later");
+    assert_eq!(t.rwnd_limited_us, 0, "{t:?}");
+    let open_ns = close.ts_ns - close.opened_ns;
+    assert!(open_ns >= 400_000_000, "half a second of pacing: {open_ns}");
+    assert_eq!(t.limited_by(open_ns), Some(LimitedBy::Sender), "{t:?}");
+}
+
+#[test]
+fn a_response_that_closes_waits_for_a_slow_client_to_close_before_the_figures_are_read() {
+    let server = start(ServerConfig::default());
+    let mut s = connect(server.local_addr());
+    s.write_all(b"GET /bytes/1 HTTP/1.0\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(server.closes().is_empty(), "still open while the client is");
+    drop(s);
+    let close = only_close(server);
+    assert!(
+        close.ts_ns - close.opened_ns >= 2_500_000_000,
+        "read after the client's FIN"
+    );
 }
 
 #[test]

@@ -77,7 +77,6 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
         let server = Server::bind(ServerConfig {
             rate: spec.server_rate,
             round_trip: spec.server_rtt_ms.map(Duration::from_millis),
-            keep_records: false,
             ..ServerConfig::default()
         })?
         .spawn();
@@ -98,10 +97,11 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
             out.flush()?;
         }
         let save = SavePaths::new(&lab.captures, &save_name, true)?;
+        let client = prepared.client();
         let fetched = prepared
             .run(BodyOut::Discard, Some(save), None)
             .with_context(|| words::run_failed(exp.name, spec.label))?;
-        drop::<RunningServer>(server);
+        let close = server.finish()?.into_iter().find(|c| c.peer == client);
         if !fetched.facts.complete {
             anyhow::bail!(words::body_ended_early(
                 exp.name,
@@ -124,6 +124,10 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
             fetched.run.rcvbuf,
             &fetched.rows,
             fetched.connection(),
+        )
+        .with_kernel(
+            close.as_ref().and_then(|c| c.tcp_info),
+            close.map_or(0, |c| c.ts_ns - c.opened_ns),
         );
         if !lab.json {
             words::run_finished(&mut out, &summary)?;

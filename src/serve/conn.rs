@@ -18,10 +18,6 @@ use super::request::{HeadSpan, MAX_HEAD, Method, Rejection, Request, Version, fi
 use super::response::{Framing, Head, Resource, Validators, content_type, framing, reason, route};
 use crate::clock::now_ns;
 
-/// How long a closing connection waits for the client to close its side, so that
-/// unread request bytes do not turn the close into a reset that destroys the response.
-const LINGER: Duration = Duration::from_secs(2);
-
 /// What a response carries.
 enum Body {
     Static(&'static [u8]),
@@ -93,7 +89,7 @@ pub(super) fn serve(shared: &Shared, conn: u64, stream: &TcpStream, peer: Socket
         match keep {
             Ok(true) => request += 1,
             Ok(false) => {
-                linger_close(stream);
+                linger_close(stream, shared.idle_timeout);
                 return;
             }
             Err(_) => return,
@@ -162,12 +158,14 @@ fn skip_body(stream: &TcpStream, buf: &mut Vec<u8>, mut len: u64) -> bool {
 }
 
 /// Sends FIN, then reads and drops whatever the client still sends until it closes or
-/// [`LINGER`] passes, so the close is a clean FIN rather than a reset.
-fn linger_close(mut stream: &TcpStream) {
+/// `linger` (the idle timeout) passes, so the close is a clean FIN rather than a reset
+/// that destroys the response, and the socket is still open, its kernel's figures
+/// readable, until a slow reader has taken the whole response.
+fn linger_close(mut stream: &TcpStream, linger: Duration) {
     if stream.shutdown(std::net::Shutdown::Write).is_err() {
         return;
     }
-    let deadline = Instant::now() + LINGER;
+    let deadline = Instant::now() + linger;
     let mut sink = [0u8; 4096];
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {

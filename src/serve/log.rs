@@ -1,5 +1,7 @@
-//! The send log: one event per `write()` the server makes for a response, and one record
-//! per request answered, kept in memory for tests and written as JSON Lines for `--log`.
+//! The send log: one event per `write()` the server makes for a response, one record
+//! per request answered and one per connection as it closes, with what the server's
+//! kernel measured of its sending; kept in memory for tests and the labs, and written as
+//! JSON Lines for `--log`.
 //!
 //! Times are CLOCK_REALTIME nanoseconds since the Unix epoch, the clock libpcap stamps
 //! packets with on Linux, so sends line up with a capture of the same connection.
@@ -12,6 +14,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
+
+use crate::analysis::lab_run::SenderTimes;
 
 /// Which part of a response a write carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -68,6 +72,27 @@ pub struct Exchange {
     pub end_ns: i64,
 }
 
+/// A connection as the server closes it, and what its kernel measured of the sending.
+///
+/// Read after the connection's last exchange, right before the socket is closed: for a
+/// response that closes the connection, after the client's FIN (the server waits for it
+/// up to the idle timeout). By then the client has acknowledged every byte, so the
+/// kernel's chronographs have stopped and the figures are whole; read when the last
+/// `write()` returns, they would miss what was still in the send buffer, often the whole
+/// body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConnectionClose {
+    pub conn: u64,
+    pub peer: SocketAddr,
+    /// When the connection was set up, as its `connection` line says (CLOCK_REALTIME ns).
+    pub opened_ns: i64,
+    /// When the figures were read (CLOCK_REALTIME ns).
+    pub ts_ns: i64,
+    /// `TCP_INFO`'s `tcpi_busy_time`, `tcpi_rwnd_limited` and `tcpi_sndbuf_limited`;
+    /// `None` (`null`) from a kernel older than Linux 4.10.
+    pub tcp_info: Option<SenderTimes>,
+}
+
 /// A line of the `--log` file.
 #[derive(Debug, Serialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
@@ -95,6 +120,7 @@ pub(crate) enum Record<'a> {
     },
     Send(&'a SendEvent),
     Response(&'a Exchange),
+    Close(&'a ConnectionClose),
 }
 
 /// The `--log` file: JSON Lines, each line written whole and flushed, so a server killed
@@ -216,6 +242,27 @@ mod tests {
         let v: serde_json::Value = serde_json::to_value(Record::Response(&x)).unwrap();
         assert_eq!(v["event"], "response");
         assert_eq!(v["peer"], "127.0.0.1:40312");
+        let close = ConnectionClose {
+            conn: 3,
+            peer: "127.0.0.1:40312".parse().unwrap(),
+            opened_ns: 8,
+            ts_ns: 9,
+            tcp_info: Some(SenderTimes {
+                busy_us: 250_000,
+                rwnd_limited_us: 240_000,
+                sndbuf_limited_us: 0,
+            }),
+        };
+        assert_eq!(
+            serde_json::to_string(&Record::Close(&close)).unwrap(),
+            r#"{"event":"close","conn":3,"peer":"127.0.0.1:40312","opened_ns":8,"ts_ns":9,"tcp_info":{"busy_us":250000,"rwnd_limited_us":240000,"sndbuf_limited_us":0}}"#
+        );
+        let old_kernel = ConnectionClose {
+            tcp_info: None,
+            ..close
+        };
+        let v = serde_json::to_value(Record::Close(&old_kernel)).unwrap();
+        assert_eq!(v["tcp_info"], serde_json::Value::Null);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! let url = server.url("/cover3.jpg"); // http://127.0.0.1:PORT/cover3.jpg
 //! // ... fetch it ...
 //! let sends = server.send_events();
-//! server.stop()?;
+//! let closes = server.finish()?; // with the kernel's TCP_INFO figures of each connection
 //! # Ok::<(), recvscope::serve::ServeError>(())
 //! ```
 
@@ -41,7 +41,7 @@ use std::time::Duration;
 
 pub use body::pattern_byte;
 pub use config::ServeConfig;
-pub use log::{Exchange, Part, SendEvent};
+pub use log::{ConnectionClose, Exchange, Part, SendEvent};
 
 use crate::clock::now_ns;
 use log::{LogFile, Record};
@@ -68,8 +68,9 @@ pub struct ServerConfig {
     pub log: Option<PathBuf>,
     /// Print one summary line per request on stderr.
     pub summaries: bool,
-    /// Keep every send event and exchange in memory for [`RunningServer::send_events`]
-    /// and [`RunningServer::exchanges`]. Off for the long-running CLI.
+    /// Keep every send event, exchange and connection close in memory for
+    /// [`RunningServer::send_events`], [`RunningServer::exchanges`] and
+    /// [`RunningServer::closes`]. Off for the long-running CLI.
     pub keep_records: bool,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
@@ -132,6 +133,7 @@ struct Shared {
     log: Option<LogFile>,
     events: Mutex<Vec<SendEvent>>,
     exchanges: Mutex<Vec<Exchange>>,
+    closes: Mutex<Vec<ConnectionClose>>,
     /// Open connections, so that stopping can shut them down instead of waiting.
     live: Mutex<HashMap<u64, TcpStream>>,
 }
@@ -159,6 +161,15 @@ impl Shared {
         }
         if self.keep_records {
             lock(&self.exchanges).push(exchange);
+        }
+    }
+
+    fn record_close(&self, close: ConnectionClose) {
+        if let Some(log) = &self.log {
+            log.write(&Record::Close(&close));
+        }
+        if self.keep_records {
+            lock(&self.closes).push(close);
         }
     }
 }
@@ -231,6 +242,7 @@ impl Server {
             log,
             events: Mutex::default(),
             exchanges: Mutex::default(),
+            closes: Mutex::default(),
             live: Mutex::default(),
         };
         Ok(Server {
@@ -323,16 +335,26 @@ impl Server {
                 let shared = Arc::clone(&shared);
                 move || {
                     if let Ok(sndbuf) = setup(&shared, &stream) {
+                        let opened_ns = now_ns();
                         if let Some(log) = &shared.log {
                             log.write(&Record::Connection {
                                 conn,
                                 peer,
                                 local: stream.local_addr().unwrap_or(local),
                                 sndbuf,
-                                ts_ns: now_ns(),
+                                ts_ns: opened_ns,
                             });
                         }
                         conn::serve(&shared, conn, &stream, peer);
+                        // Last, so the figures cover all the connection sent and the
+                        // client acknowledged (see `ConnectionClose`).
+                        shared.record_close(ConnectionClose {
+                            conn,
+                            peer,
+                            opened_ns,
+                            ts_ns: now_ns(),
+                            tcp_info: socket::sender_times(stream.as_fd()),
+                        });
                     }
                     lock(&shared.live).remove(&conn);
                 }
@@ -454,9 +476,21 @@ impl RunningServer {
         lock(&self.shared.exchanges).clone()
     }
 
+    /// Every connection closed so far, with its kernel's figures, in the order they closed.
+    pub fn closes(&self) -> Vec<ConnectionClose> {
+        lock(&self.shared.closes).clone()
+    }
+
     /// Stops accepting, shuts down open connections and waits for every thread.
     pub fn stop(mut self) -> Result<(), ServeError> {
         self.halt()
+    }
+
+    /// Stops as [`RunningServer::stop`] does, then returns every connection's close:
+    /// once stopped, every connection has closed and recorded its own.
+    pub fn finish(mut self) -> Result<Vec<ConnectionClose>, ServeError> {
+        self.halt()?;
+        Ok(self.closes())
     }
 
     fn halt(&mut self) -> Result<(), ServeError> {

@@ -1,6 +1,7 @@
 //! What one run of a guided lab comes to: the recv counts the application
-//! saw and the window figures the capture showed, the values a lab's
-//! side-by-side comparison is made from.
+//! saw, the window figures the capture showed and the time figures the
+//! server's kernel kept, the values a lab's side-by-side comparison is made
+//! from; and the rule that reads the kernel's figures as a verdict.
 
 use serde::Serialize;
 
@@ -23,6 +24,77 @@ pub struct RunSummary {
     pub duration_ns: i64,
     /// `None` without a capture.
     pub wire: Option<WireFigures>,
+    /// `None` when the server's kernel gave no figures.
+    pub kernel: Option<KernelFigures>,
+    /// Whether the wire's verdict and the kernel's are the same; `None`
+    /// unless there are both.
+    pub verdicts_agree: Option<bool>,
+}
+
+/// What set the pace of a transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitedBy {
+    /// The receiver's window held the sender back.
+    Receiver,
+    /// The sender or its application: it sent as fast as it was given data
+    /// or as its own buffer allowed.
+    Sender,
+}
+
+/// What the sending side's kernel measured of a connection: Linux's
+/// `TCP_INFO` chronographs (since 4.10), in µs. The three are kept
+/// disjoint by the kernel and `busy_us` is their sum, so the two limits are
+/// parts of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SenderTimes {
+    /// `tcpi_busy_time`: time the socket had data sent and not yet
+    /// acknowledged, or not yet sent.
+    pub busy_us: u64,
+    /// `tcpi_rwnd_limited`: of that, time it had data to send and the
+    /// receiver's window did not let it.
+    pub rwnd_limited_us: u64,
+    /// `tcpi_sndbuf_limited`: of that, time everything written had been
+    /// sent and the application was kept waiting by a send buffer full of
+    /// unacknowledged data.
+    pub sndbuf_limited_us: u64,
+}
+
+/// The shortest time a connection must have been open for its kernel's
+/// figures to judge it: ten ticks of Linux's coarsest clock (HZ=100). The
+/// chronographs count whole ticks (4 ms at HZ=250), so a transfer over in a
+/// few milliseconds reads 0 or one tick.
+pub const KERNEL_SPAN_MIN_NS: i64 = 100_000_000;
+
+impl SenderTimes {
+    /// The kernel's verdict on a connection open for `open_ns`: the
+    /// receiver, when its window held the sender back for more than half of
+    /// the time the sender was busy; the sender otherwise (a sender never
+    /// busy was limited by nothing but itself). `None` when the connection
+    /// was open less than [`KERNEL_SPAN_MIN_NS`], too short for the
+    /// kernel's clock.
+    pub fn limited_by(&self, open_ns: i64) -> Option<LimitedBy> {
+        if open_ns < KERNEL_SPAN_MIN_NS {
+            None
+        } else if self.rwnd_limited_us > self.busy_us.saturating_sub(self.rwnd_limited_us) {
+            Some(LimitedBy::Receiver)
+        } else {
+            Some(LimitedBy::Sender)
+        }
+    }
+}
+
+/// The server kernel's figures of a run, with its verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct KernelFigures {
+    #[serde(flatten)]
+    pub times: SenderTimes,
+    /// How long the server's connection was open, from accept until the
+    /// figures were read.
+    pub open_ns: i64,
+    /// [`SenderTimes::limited_by`]; `None` when the connection was too
+    /// short to tell.
+    pub limited_by: Option<LimitedBy>,
 }
 
 /// What the capture showed.
@@ -36,6 +108,17 @@ pub struct WireFigures {
     pub smallest_window: Option<u64>,
     /// The connection summary's verdict: a receive window held a sender back.
     pub receiver_limited: bool,
+}
+
+impl WireFigures {
+    /// The wire's verdict as a [`LimitedBy`].
+    pub fn limited_by(&self) -> LimitedBy {
+        if self.receiver_limited {
+            LimitedBy::Receiver
+        } else {
+            LimitedBy::Sender
+        }
+    }
 }
 
 /// Sums up one run.
@@ -62,6 +145,31 @@ pub fn summarize(
             smallest_window: c.tcp.receiver_window.client.min,
             receiver_limited: c.tcp.flow_control.receiver_limited,
         }),
+        kernel: None,
+        verdicts_agree: None,
+    }
+}
+
+impl RunSummary {
+    /// The summary with the server kernel's figures of the run (`None` when
+    /// its kernel gave none) over a connection open for `open_ns`, and
+    /// whether their verdict is the wire's.
+    pub fn with_kernel(self, times: Option<SenderTimes>, open_ns: i64) -> RunSummary {
+        let kernel = times.map(|times| KernelFigures {
+            times,
+            open_ns,
+            limited_by: times.limited_by(open_ns),
+        });
+        let verdicts_agree = self
+            .wire
+            .as_ref()
+            .zip(kernel.and_then(|k| k.limited_by))
+            .map(|(w, k)| w.limited_by() == k);
+        RunSummary {
+            kernel,
+            verdicts_agree,
+            ..self
+        }
     }
 }
 
@@ -84,5 +192,97 @@ mod tests {
             (2, 1, 5220, 2_000_000)
         );
         assert_eq!(s.wire, None);
+        assert_eq!((s.kernel, s.verdicts_agree), (None, None));
+    }
+
+    fn times(busy_us: u64, rwnd_limited_us: u64, sndbuf_limited_us: u64) -> SenderTimes {
+        SenderTimes {
+            busy_us,
+            rwnd_limited_us,
+            sndbuf_limited_us,
+        }
+    }
+
+    const SECOND: i64 = 1_000_000_000;
+
+    #[test]
+    fn the_kernel_blames_the_receiver_when_its_window_held_the_sender_most_of_its_busy_time() {
+        let receiver = Some(LimitedBy::Receiver);
+        assert_eq!(
+            times(5_300_000, 5_156_000, 0).limited_by(6 * SECOND),
+            receiver
+        );
+        assert_eq!(times(1001, 501, 0).limited_by(SECOND), receiver);
+    }
+
+    #[test]
+    fn the_kernel_blames_the_sender_when_the_window_held_it_half_its_busy_time_or_less() {
+        let sender = Some(LimitedBy::Sender);
+        assert_eq!(times(1000, 500, 0).limited_by(SECOND), sender);
+        assert_eq!(times(12_000, 0, 0).limited_by(4 * SECOND), sender);
+        assert_eq!(times(10_000, 1000, 8000).limited_by(SECOND), sender);
+        assert_eq!(times(0, 0, 0).limited_by(SECOND), sender, "never busy");
+        assert_eq!(
+            times(u64::MAX, u64::MAX, 0).limited_by(SECOND),
+            Some(LimitedBy::Receiver),
+            "no overflow"
+        );
+    }
+
+    #[test]
+    fn the_kernel_cannot_tell_on_a_connection_open_less_than_ten_coarse_ticks() {
+        // The book's no-delay run on loopback: over in 1.3 ms, one 4 ms tick.
+        assert_eq!(times(4000, 4000, 0).limited_by(1_300_000), None);
+        assert_eq!(times(0, 0, 0).limited_by(1_300_000), None);
+        assert_eq!(
+            times(4000, 4000, 0).limited_by(KERNEL_SPAN_MIN_NS - 1),
+            None
+        );
+        assert_eq!(
+            times(4000, 4000, 0).limited_by(KERNEL_SPAN_MIN_NS),
+            Some(LimitedBy::Receiver)
+        );
+    }
+
+    fn wire(receiver_limited: bool) -> WireFigures {
+        WireFigures {
+            zero_windows: 0,
+            stall_ns: 0,
+            window_full: 0,
+            window_updates: 0,
+            persist_probes: 0,
+            smallest_window: None,
+            receiver_limited,
+        }
+    }
+
+    #[test]
+    fn with_kernel_keeps_the_kernels_verdict_and_whether_the_wire_says_the_same() {
+        let rows = [row(0, 5120, 5120), row(1, 0, 5120)];
+        let base = summarize("x", Rcvbuf::default(), &rows, None);
+        let with_wire = |receiver_limited| RunSummary {
+            wire: Some(wire(receiver_limited)),
+            ..base.clone()
+        };
+        let receiver = times(2_000_000, 1_900_000, 0);
+        let s = with_wire(true).with_kernel(Some(receiver), 3 * SECOND);
+        assert_eq!(
+            s.kernel,
+            Some(KernelFigures {
+                times: receiver,
+                open_ns: 3 * SECOND,
+                limited_by: Some(LimitedBy::Receiver)
+            })
+        );
+        assert_eq!(s.verdicts_agree, Some(true));
+        let s = with_wire(false).with_kernel(Some(receiver), 3 * SECOND);
+        assert_eq!(s.verdicts_agree, Some(false));
+        let s = base.clone().with_kernel(Some(receiver), 3 * SECOND);
+        assert_eq!(s.verdicts_agree, None, "no capture, nothing to compare");
+        let s = with_wire(true).with_kernel(Some(receiver), 1_000_000);
+        assert_eq!(s.kernel.map(|k| k.limited_by), Some(None));
+        assert_eq!(s.verdicts_agree, None, "too short for the kernel to tell");
+        let s = with_wire(true).with_kernel(None, 3 * SECOND);
+        assert_eq!((s.kernel, s.verdicts_agree), (None, None));
     }
 }

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use recvscope_analysis::correlate::RecvRow;
-use recvscope_analysis::lab_run::{RunSummary, WireFigures};
+use recvscope_analysis::lab_run::{KernelFigures, LimitedBy, RunSummary, WireFigures};
 
 use experiments::{EXPERIMENTS, Experiment};
 
@@ -138,6 +138,29 @@ pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> 
     Ok(())
 }
 
+/// The kernel's verdict in the table.
+fn limited_by(l: Option<LimitedBy>) -> &'static str {
+    match l {
+        Some(LimitedBy::Receiver) => "receiver",
+        Some(LimitedBy::Sender) => "sender",
+        None => "too short",
+    }
+}
+
+/// µs as ms with one decimal.
+fn ms(us: u64) -> String {
+    format!("{:.1}", us as f64 / 1e3)
+}
+
+/// `part` as a whole percentage of `whole`; `-` of nothing.
+fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.0}", part as f64 * 100.0 / whole as f64)
+    }
+}
+
 /// The book's `size total` lines of each run, in columns side by side.
 pub fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
     let width = 19;
@@ -213,6 +236,26 @@ pub fn table(runs: &[RunSummary]) -> String {
             .to_string()
         }),
     );
+    let kernel = |f: fn(&KernelFigures) -> String| {
+        move |r: &RunSummary| r.kernel.as_ref().map_or("-".into(), f)
+    };
+    add(
+        "limited by (server's kernel)",
+        &kernel(|k| limited_by(k.limited_by).to_string()),
+    );
+    add("sender busy (ms)", &kernel(|k| ms(k.times.busy_us)));
+    add(
+        "rwnd-limited (ms)",
+        &kernel(|k| ms(k.times.rwnd_limited_us)),
+    );
+    add(
+        "rwnd-limited (% of busy)",
+        &kernel(|k| share(k.times.rwnd_limited_us, k.times.busy_us)),
+    );
+    add(
+        "sndbuf-limited (ms)",
+        &kernel(|k| ms(k.times.sndbuf_limited_us)),
+    );
     let name_w = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let col_w = rows
         .iter()
@@ -234,7 +277,7 @@ pub fn table(runs: &[RunSummary]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recvscope_analysis::lab_run::summarize;
+    use recvscope_analysis::lab_run::{SenderTimes, summarize};
     use recvscope_analysis::{Rcvbuf, RecvEvent};
 
     fn row(index: u64, bytes: u64, total: u64) -> RecvRow {
@@ -264,5 +307,63 @@ mod tests {
         };
         assert_eq!(line("full-size recvs").as_deref(), Some("1"), "{t}");
         assert_eq!(line("zero windows").as_deref(), Some("-"), "{t}");
+        assert_eq!(line("sender busy (ms)").as_deref(), Some("-"), "{t}");
+    }
+
+    #[test]
+    fn the_table_puts_the_server_kernels_times_and_verdict_under_the_wires() {
+        let rows = [row(0, 5120, 5120), row(1, 0, 5120)];
+        let times = |busy_us, rwnd_limited_us, sndbuf_limited_us| SenderTimes {
+            busy_us,
+            rwnd_limited_us,
+            sndbuf_limited_us,
+        };
+        let run = |label: &str, t, open_ns| {
+            summarize(label, Rcvbuf::default(), &rows, None).with_kernel(Some(t), open_ns)
+        };
+        let t = table(&[
+            run("fast", times(12_000, 0, 4000), 3_000_000_000),
+            run("slow", times(5_480_000, 5_100_250, 0), 6_000_000_000),
+            run("idle", times(0, 0, 0), 1_000_000_000),
+            run("short", times(4000, 4000, 0), 1_300_000),
+        ]);
+        let cells = |name: &str| {
+            t.lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .map(|l| {
+                    l[l.find(name).map_or(0, |i| i + name.len())..]
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+        };
+        let names: Vec<&str> = t.lines().map(|l| l.trim_start()).collect();
+        let at = |p: &str| names.iter().position(|l| l.starts_with(p));
+        assert_eq!(
+            at("limited by (server's kernel)"),
+            at("limited by").map(|i| i + 1),
+            "{t}"
+        );
+        assert_eq!(
+            cells("limited by (server's kernel)").as_deref(),
+            Some("sender receiver sender too short"),
+            "{t}"
+        );
+        assert_eq!(
+            cells("sender busy (ms)").as_deref(),
+            Some("12.0 5480.0 0.0 4.0")
+        );
+        assert_eq!(
+            cells("rwnd-limited (ms)").as_deref(),
+            Some("0.0 5100.2 0.0 4.0")
+        );
+        assert_eq!(
+            cells("rwnd-limited (% of busy)").as_deref(),
+            Some("0 93 - 100")
+        );
+        assert_eq!(
+            cells("sndbuf-limited (ms)").as_deref(),
+            Some("4.0 0.0 0.0 0.0")
+        );
     }
 }
