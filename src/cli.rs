@@ -11,11 +11,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::units::parse_size;
 
-/// `fetch --snaplen` default: every header of a frame (Ethernet or SLL2,
-/// IPv6 with options, TCP with options) but not the payload, which the
-/// application already has. Measured at loopback speed: full frames with
-/// libpcap's 2 MiB default ring drop most frames; headers only drop none.
-pub(crate) const DEFAULT_SNAPLEN: u32 = 256;
+/// `fetch --snaplen` default: a frame's headers (Ethernet or SLL2, IP, TCP
+/// with options: 54 to ~140 bytes) and an HTTP head of up to ~8 KB after
+/// them (8192 less the headers) stay whole, so the head is read from the wire; the rest of a body
+/// frame is not captured (the application has it). Measured on a 1 GiB
+/// loopback download saved with the 32 MiB ring: 0 frames dropped in five
+/// runs, a ~150 MB capture (whole frames: ~1 GB, and some runs dropped 40%
+/// of the frames; 256 bytes: ~30 MB, but a 242-byte head was cut).
+pub(crate) const DEFAULT_SNAPLEN: u32 = 8192;
 /// `fetch --capture-buffer` default: the kernel ring buffer, bytes.
 pub(crate) const DEFAULT_BUFFER: u32 = 32 << 20;
 

@@ -299,6 +299,33 @@ fn fast_reader_with_the_default_buffer_is_never_stalled() {
 }
 
 #[test]
+fn a_healthy_default_fetch_warns_of_nothing_and_its_body_is_complete_on_the_wire() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    if !may_capture(dir.path(), &url) {
+        return;
+    }
+    let out = recvscope(dir.path(), &["fetch", &url, "--no-save"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["warning", "missing", "lost", "INCOMPLETE", "body 0 B"] {
+        assert!(!text.contains(word), "{word:?} in:\n{text}");
+    }
+    let http = text
+        .lines()
+        .find(|l| l.starts_with("  HTTP GET"))
+        .expect("an HTTP line");
+    // The 83-byte head is whole in the capture: the wire says its length.
+    assert!(
+        http.contains(&format!(
+            "header 83 B, body {BODY_LEN} B (Content-Length {BODY_LEN})"
+        )),
+        "{http}"
+    );
+    assert!(http.contains("bytes not captured (snaplen 8192)"), "{http}");
+}
+
+#[test]
 fn text_report_prints_the_books_lines_then_the_correlation() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("http://{}/cover3.jpg", server(Reply::Image));

@@ -10,9 +10,10 @@ pub enum CaptureWarning {
     /// Connections reported before their end because more than `max_live`
     /// were open at once.
     ConnectionsEvicted { connections: u64, max_live: usize },
-    /// Segments cut short by the snaplen: lengths come from the IP header
-    /// and the missing bytes are gaps.
-    SnaplenCut { segments: u64 },
+    /// Segments cut short by the capture's `snaplen` (the captured length
+    /// of the longest cut frame): their lengths come from the IP header,
+    /// and the bytes not kept are told apart from bytes lost.
+    SnaplenCut { segments: u64, snaplen: u32 },
     /// Frames that end before their TCP header does, skipped.
     HeadersCut { frames: u64 },
     /// IP fragments, skipped: TCP inside fragments is not reassembled.

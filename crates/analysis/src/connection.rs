@@ -68,7 +68,11 @@ pub struct HttpExchange {
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
     pub chunked: bool,
+    /// The response's body length, as on the wire.
     pub body_bytes: u64,
+    /// Of them, bytes seen on the wire that the snaplen did not keep.
+    pub not_captured_bytes: u64,
+    /// Request and response seen to their ends, nothing lost.
     pub complete: bool,
     pub request_ts_ns: Option<i64>,
     /// Request's first byte to the response's first byte.
@@ -97,6 +101,7 @@ impl From<Transaction> for HttpExchange {
             content_encoding: resp.and_then(|r| r.content_encoding.clone()),
             chunked: resp.is_some_and(|r| r.chunked),
             body_bytes: resp.map_or(0, |r| r.body_bytes),
+            not_captured_bytes: resp.map_or(0, |r| r.not_captured_bytes),
             complete: req.is_none_or(|r| r.complete) && resp.is_some_and(|r| r.complete),
             request_ts_ns: req.map(|r| r.ts_start_ns),
             time_to_first_byte_ns: req

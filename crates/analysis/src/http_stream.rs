@@ -3,7 +3,7 @@
 
 use recvscope_http::{self as http, Conversation, HttpSummary};
 use recvscope_tcp::StreamSink;
-use recvscope_wire::Side;
+use recvscope_wire::{Gap, Side};
 
 /// Receives the HTTP bodies of every connection, for extraction.
 pub trait BodySink {
@@ -61,9 +61,9 @@ impl StreamSink for HttpStream {
         let mut bodies = ConnBodies { conn, inner: out };
         self.0.data(side, ts_ns, bytes, &mut bodies);
     }
-    fn gap(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64, len: u64) {
+    fn gap(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64, gap: Gap) {
         let mut bodies = ConnBodies { conn, inner: out };
-        self.0.gap(side, ts_ns, len, &mut bodies);
+        self.0.gap(side, ts_ns, gap, &mut bodies);
     }
     fn close(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64) {
         let mut bodies = ConnBodies { conn, inner: out };

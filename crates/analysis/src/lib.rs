@@ -66,6 +66,8 @@ pub struct Analyzer {
     fragments: u64,
     cut_headers: u64,
     cut_payloads: u64,
+    /// The captured length of the longest frame whose payload was cut.
+    snaplen: u32,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
     backwards: u64,
@@ -84,6 +86,7 @@ impl Analyzer {
             fragments: 0,
             cut_headers: 0,
             cut_payloads: 0,
+            snaplen: 0,
             first_ts: None,
             last_ts: None,
             backwards: 0,
@@ -115,6 +118,7 @@ impl Analyzer {
                 self.tcp_packets += 1;
                 if seg.payload_truncated() {
                     self.cut_payloads += 1;
+                    self.snaplen = self.snaplen.max(seg.captured_len);
                 }
                 self.tracker.segment(&seg, sink);
                 for done in self.tracker.take_finished() {
@@ -166,6 +170,7 @@ impl Analyzer {
                 self.cut_payloads,
                 CaptureWarning::SnaplenCut {
                     segments: self.cut_payloads,
+                    snaplen: self.snaplen,
                 },
             ),
             (

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use super::direction::Dir;
 use super::{
-    BodySink, Cut, HttpSummary, HttpWarning, Limits, Request, Response, Side, Transaction,
+    BodySink, Cut, Gap, HttpSummary, HttpWarning, Limits, Request, Response, Side, Transaction,
 };
 
 /// Most warnings kept; the rest are only counted.
@@ -133,10 +133,11 @@ impl Conversation {
         self.follow_tunnel(sink);
     }
 
-    /// `len` bytes of this side's stream are missing (never seen or cut by snaplen).
-    pub fn gap(&mut self, side: Side, ts_ns: i64, len: u64, sink: &mut dyn BodySink) {
+    /// Bytes of `side`'s stream that the capture does not hold: lost, or
+    /// seen on the wire and not kept by the snaplen.
+    pub fn gap(&mut self, side: Side, ts_ns: i64, gap: Gap, sink: &mut dyn BodySink) {
         let (dir, core) = self.parts(side);
-        dir.gap(core, ts_ns, len, sink);
+        dir.gap(core, ts_ns, gap, sink);
         self.follow_tunnel(sink);
     }
 

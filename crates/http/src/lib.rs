@@ -5,7 +5,9 @@
 //! one TCP connection.
 //!
 //! Pure and incremental: the caller pushes in-order chunks ([`Conversation::data`]),
-//! notices of missing bytes ([`Conversation::gap`]) and closes
+//! notices of bytes not in the capture ([`Conversation::gap`]: lost, or
+//! seen on the wire and not kept by the snaplen, which still counts as
+//! seen) and closes
 //! ([`Conversation::close`]) for each [`Side`]; bodies stream out to a
 //! [`BodySink`] and [`Conversation::finish`] returns the transactions.
 //! Message framing follows RFC 9112 §6.3. Memory is bounded by [`Limits`]
@@ -43,5 +45,7 @@ mod types;
 mod warning;
 
 pub use conversation::Conversation;
-pub use types::{BodySink, HttpSummary, Limits, NoBodies, Request, Response, Side, Transaction};
+pub use types::{
+    BodySink, Gap, HttpSummary, Limits, NoBodies, Request, Response, Side, Transaction,
+};
 pub use warning::{Broken, Cut, HttpWarning, SkipReason};

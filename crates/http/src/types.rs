@@ -7,6 +7,9 @@ use serde::Serialize;
 /// A direction of the connection: bytes sent by the client, or by the server.
 pub use recvscope_wire::Side;
 
+/// Stream bytes the capture does not hold: lost, or not kept by the snaplen.
+pub use recvscope_wire::Gap;
+
 /// Resource bounds of one [`Conversation`](super::Conversation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -32,12 +35,13 @@ impl Default for Limits {
 /// extraction to files by the caller.
 pub trait BodySink {
     /// The next decoded body bytes of the message on `side` of transaction
-    /// `txn` ([`Transaction::index`]). Missing bytes (gaps) are skipped,
-    /// never filled in.
+    /// `txn` ([`Transaction::index`]). Bytes the capture does not hold
+    /// (gaps) are skipped, never filled in.
     fn body(&mut self, txn: usize, side: Side, bytes: &[u8]);
     /// The message on `side` of transaction `txn` is over. Called exactly
     /// once per recorded message (also when the body is empty); `complete`
-    /// is false when bytes were missing or the message was cut short.
+    /// is true when every body byte was passed: false when the message was
+    /// cut short or some of its bytes are not in the capture.
     fn end(&mut self, txn: usize, side: Side, complete: bool);
 }
 
@@ -71,13 +75,17 @@ pub struct Request {
     pub content_length: Option<u64>,
     /// Whether Transfer-Encoding ends in `chunked`.
     pub chunked: bool,
-    /// Decoded body length, including `missing_bytes`.
+    /// Decoded body length, including `missing_bytes` and `not_captured_bytes`.
     pub body_bytes: u64,
-    /// Body bytes lost in capture gaps (never passed to the sink).
+    /// Body bytes never seen on the wire (never passed to the sink).
     pub missing_bytes: u64,
+    /// Body bytes seen on the wire that the snaplen did not keep (never
+    /// passed to the sink).
+    pub not_captured_bytes: u64,
     /// Bytes of the whole message on the wire: head, framing and body.
     pub wire_bytes: u64,
-    /// Head and body fully seen, nothing missing.
+    /// Head and body seen on the wire to their end, nothing lost (bytes
+    /// the snaplen did not keep were seen).
     pub complete: bool,
     /// Timestamp of the chunk holding the first byte.
     pub ts_start_ns: i64,
@@ -112,15 +120,18 @@ pub struct Response {
     pub chunked: bool,
     /// The body was framed by the server closing the connection.
     pub close_delimited: bool,
-    /// Decoded (de-chunked) body length, including `missing_bytes`.
+    /// Decoded (de-chunked) body length, including `missing_bytes` and
+    /// `not_captured_bytes`.
     pub body_bytes: u64,
-    /// Body bytes lost in capture gaps (never passed to the sink).
+    /// As [`Request::missing_bytes`].
     pub missing_bytes: u64,
+    /// As [`Request::not_captured_bytes`].
+    pub not_captured_bytes: u64,
     /// Bytes of the whole response on the wire: head, framing and body
     /// (interim 1xx responses not included).
     pub wire_bytes: u64,
-    /// Head and body fully seen, nothing missing; a close-delimited body
-    /// is complete only when the server's close was seen.
+    /// As [`Request::complete`]; a close-delimited body is complete only
+    /// when the server's close was seen.
     pub complete: bool,
     /// Timestamp of the chunk holding the first byte.
     pub ts_first_byte_ns: i64,

@@ -40,6 +40,9 @@ pub enum HttpWarning {
     ResponseTransferEncodingWithContentLength { status: u16 },
     /// A capture gap of `bytes` between two messages.
     BytesMissingBetweenMessages { side: Side, bytes: u64 },
+    /// `bytes` between two messages were on the wire but the snaplen did
+    /// not keep them: the next message's start is not in the capture.
+    BytesNotCapturedBetweenMessages { side: Side, bytes: u64 },
     /// Capture gaps inside a body, the first of `first_gap` bytes (the
     /// record's `missing_bytes` counts them all).
     BytesMissingInBody {
@@ -95,6 +98,11 @@ pub enum Broken {
     HeadTooLarge { max: usize },
     /// A capture gap of `bytes` inside the head.
     MissingInHead { bytes: u64 },
+    /// `bytes` of the head were on the wire but the snaplen did not keep them.
+    HeadNotCaptured { bytes: u64 },
+    /// `bytes` holding chunked framing were on the wire but the snaplen did
+    /// not keep them, so the chunks cannot be followed further.
+    ChunkFramingNotCaptured { bytes: u64 },
     /// The request line (excerpt) is malformed.
     MalformedRequestLine { line: String },
     /// The status line (excerpt) is malformed.

@@ -52,23 +52,26 @@ pub(crate) fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
             )
         },
     );
-    let missing = &t.missing_bytes;
-    fact(
-        "bytes",
-        format!(
-            "client->server {}, server->client {}{}",
-            t.bytes.client_to_server,
-            t.bytes.server_to_client,
-            if missing.client_to_server + missing.server_to_client > 0 {
-                format!(
-                    " (missing from capture: {} / {})",
-                    missing.client_to_server, missing.server_to_client
-                )
-            } else {
-                String::new()
-            }
-        ),
+    let (missing, cut) = (&t.missing_bytes, &t.not_captured_bytes);
+    let mut bytes = format!(
+        "client->server {}, server->client {}",
+        t.bytes.client_to_server, t.bytes.server_to_client
     );
+    if missing.client_to_server + missing.server_to_client > 0 {
+        bytes.push_str(&format!(
+            " (missing from capture: {} / {})",
+            missing.client_to_server, missing.server_to_client
+        ));
+    }
+    if cut.client_to_server + cut.server_to_client > 0 {
+        bytes.push_str(&format!(
+            "; seen on the wire, not captured: {} / {} (snaplen {})",
+            cut.client_to_server,
+            cut.server_to_client,
+            opt(t.snaplen)
+        ));
+    }
+    fact("bytes", bytes);
     let w = &t.receiver_window;
     fact(
         "receive window",
@@ -104,7 +107,7 @@ pub(crate) fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
         fact("shown by frames", format!("{}{more}", frames.join(", ")));
     }
     for warning in &c.warnings {
-        fact("warning", findings::connection_warning(warning));
+        fact("warning", findings::connection_warning(warning, t.snaplen));
     }
     facts
 }

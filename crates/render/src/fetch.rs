@@ -126,7 +126,7 @@ fn capture_lines(out: &mut dyn Write, c: &Capture<'_>) -> io::Result<()> {
     if c.snaplen != 0 {
         writeln!(
             out,
-            "  frames were kept to {} bytes (headers): payload bytes show as missing on the wire, the body above is the application's; --snaplen 0 keeps whole frames",
+            "  frames were kept to {} bytes: payload past that is counted as not captured (the body above is the application's); --snaplen 0 keeps whole frames",
             c.snaplen
         )?;
     }

@@ -12,11 +12,21 @@ use recvscope_wire::Side;
 
 use crate::units::{secs, secs_to_ms};
 
-/// One warning about a connection.
-pub(crate) fn connection_warning(w: &ConnectionWarning) -> String {
+/// One warning about a connection, whose frames the snaplen cut to
+/// `snaplen` bytes, if it cut any.
+pub(crate) fn connection_warning(w: &ConnectionWarning, snaplen: Option<u32>) -> String {
     match w {
-        ConnectionWarning::Http(w) => crate::http_words::http_warning(w),
+        ConnectionWarning::Http(w) => crate::http_words::http_warning(w, snaplen),
         ConnectionWarning::Tcp(w) => tcp_warning(*w),
+    }
+}
+
+/// Bytes seen on the wire that the snaplen did not keep: never "missing"
+/// or "lost", which are for bytes the wire never showed.
+pub(crate) fn not_captured(bytes: u64, snaplen: Option<u32>) -> String {
+    match snaplen {
+        Some(n) => format!("{bytes} bytes not captured (snaplen {n})"),
+        None => format!("{bytes} bytes not captured (snaplen)"),
     }
 }
 
@@ -29,8 +39,8 @@ pub fn capture_warning(w: &CaptureWarning) -> String {
         } => format!(
             "{connections} connection(s) were reported before their end: more than {max_live} were open at once"
         ),
-        CaptureWarning::SnaplenCut { segments } => format!(
-            "{segments} TCP segment(s) were cut short by the capture's snaplen: their lengths come from the IP header, the missing bytes are reported as gaps"
+        CaptureWarning::SnaplenCut { segments, snaplen } => format!(
+            "{segments} TCP segment(s) were kept to the capture's snaplen of {snaplen} bytes: their lengths come from the IP header, and the bytes not kept are counted as not captured, apart from bytes lost"
         ),
         CaptureWarning::HeadersCut { frames } => {
             format!("{frames} frame(s) end before their TCP header does and were skipped")
@@ -322,6 +332,13 @@ mod tests {
             capture_warning(&CaptureWarning::TcpLabNoConnection { id: Some(4) }),
             "TCP lab: no connection 4 in this capture"
         );
+        assert_eq!(
+            capture_warning(&CaptureWarning::SnaplenCut {
+                segments: 12,
+                snaplen: 256
+            }),
+            "12 TCP segment(s) were kept to the capture's snaplen of 256 bytes: their lengths come from the IP header, and the bytes not kept are counted as not captured, apart from bytes lost"
+        );
     }
 
     #[test]
@@ -331,7 +348,10 @@ mod tests {
             "tracking stopped early: more than 16384 connections were open at once and this was one of the least recently active"
         );
         assert_eq!(
-            connection_warning(&ConnectionWarning::Tcp(TcpWarning::HandshakeNotCaptured)),
+            connection_warning(
+                &ConnectionWarning::Tcp(TcpWarning::HandshakeNotCaptured),
+                None
+            ),
             "handshake not captured: window scale unknown, windows shown unscaled (as Wireshark)"
         );
     }

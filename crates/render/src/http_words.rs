@@ -3,21 +3,35 @@
 
 use recvscope_http::{Broken, Cut, HttpWarning, SkipReason};
 
-/// The sentence the text report shows for `w`.
-pub(crate) fn http_warning(w: &HttpWarning) -> String {
+use crate::findings::not_captured;
+
+/// The sentence the text report shows for `w`, from a capture whose
+/// frames the snaplen cut to `snaplen` bytes, if it cut any.
+pub(crate) fn http_warning(w: &HttpWarning, snaplen: Option<u32>) -> String {
     match w {
         HttpWarning::Skipped { side, bytes, why } => {
             format!("{side}: skipped {bytes} bytes ({})", skip_reason(*why))
         }
         HttpWarning::ParserStalled { side } => format!("{side}: parser stalled; skipping"),
+        HttpWarning::MessageIncomplete {
+            side,
+            txn,
+            why: why @ (Broken::HeadNotCaptured { .. } | Broken::ChunkFramingNotCaptured { .. }),
+        } => format!(
+            "{side}: transaction {txn}: {}; the rest of the message cannot be read from the capture",
+            broken(why, snaplen)
+        ),
         HttpWarning::MessageIncomplete { side, txn, why } => {
             format!(
                 "{side}: transaction {txn}: {}; message incomplete",
-                broken(why)
+                broken(why, snaplen)
             )
         }
         HttpWarning::InterimBroken { status, why } => {
-            format!("server: interim {status} response: {}", broken(why))
+            format!(
+                "server: interim {status} response: {}",
+                broken(why, snaplen)
+            )
         }
         HttpWarning::StartLineTooLong { side, max } => {
             format!("{side}: start line exceeds the {max}-byte head limit")
@@ -39,6 +53,10 @@ pub(crate) fn http_warning(w: &HttpWarning) -> String {
         HttpWarning::BytesMissingBetweenMessages { side, bytes } => {
             format!("{side}: {bytes} bytes missing between messages")
         }
+        HttpWarning::BytesNotCapturedBetweenMessages { side, bytes } => format!(
+            "{side}: {} between messages: the next message's start is not in the capture",
+            not_captured(*bytes, snaplen)
+        ),
         HttpWarning::BytesMissingInBody {
             side,
             txn,
@@ -60,12 +78,21 @@ pub(crate) fn http_warning(w: &HttpWarning) -> String {
 }
 
 /// Why a message broke, as a clause (`message head exceeds 65536 bytes`).
-pub(crate) fn broken(b: &Broken) -> String {
+pub(crate) fn broken(b: &Broken, snaplen: Option<u32>) -> String {
     match b {
         Broken::HeadCut { by } => format!("{} inside the message head", cut(*by)),
         Broken::HeadTooLarge { max } => format!("message head exceeds {max} bytes"),
         Broken::MissingInHead { bytes } => {
             format!("{bytes} bytes missing inside the message head")
+        }
+        Broken::HeadNotCaptured { bytes } => {
+            format!("{} inside the message head", not_captured(*bytes, snaplen))
+        }
+        Broken::ChunkFramingNotCaptured { bytes } => {
+            format!(
+                "{} where the chunked framing is",
+                not_captured(*bytes, snaplen)
+            )
         }
         Broken::MalformedRequestLine { line } => format!("malformed request line {line:?}"),
         Broken::MalformedStatusLine { line } => format!("malformed status line {line:?}"),
@@ -109,10 +136,15 @@ fn skip_reason(r: SkipReason) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sentence for `w` in a capture whose snaplen was 256.
+    fn words(w: &HttpWarning) -> String {
+        http_warning(w, Some(256))
+    }
     use recvscope_http::Side::{Client as C, Server as S};
 
     fn incomplete(why: Broken) -> String {
-        http_warning(&HttpWarning::MessageIncomplete {
+        words(&HttpWarning::MessageIncomplete {
             side: S,
             txn: 3,
             why,
@@ -120,8 +152,35 @@ mod tests {
     }
 
     #[test]
+    fn bytes_the_snaplen_did_not_keep_are_not_captured_never_missing() {
+        assert_eq!(
+            words(&HttpWarning::BytesNotCapturedBetweenMessages { side: S, bytes: 40 }),
+            "server: 40 bytes not captured (snaplen 256) between messages: the next message's start is not in the capture"
+        );
+        assert_eq!(
+            words(&HttpWarning::MessageIncomplete {
+                side: S,
+                txn: 0,
+                why: Broken::HeadNotCaptured { bytes: 52 }
+            }),
+            "server: transaction 0: 52 bytes not captured (snaplen 256) inside the message head; the rest of the message cannot be read from the capture"
+        );
+        assert_eq!(
+            http_warning(
+                &HttpWarning::MessageIncomplete {
+                    side: S,
+                    txn: 1,
+                    why: Broken::ChunkFramingNotCaptured { bytes: 7 }
+                },
+                None
+            ),
+            "server: transaction 1: 7 bytes not captured (snaplen) where the chunked framing is; the rest of the message cannot be read from the capture"
+        );
+    }
+
+    #[test]
     fn skipped_tells_each_reason() {
-        let said = |side, bytes, why| http_warning(&HttpWarning::Skipped { side, bytes, why });
+        let said = |side, bytes, why| words(&HttpWarning::Skipped { side, bytes, why });
         assert_eq!(
             said(C, 30, SkipReason::CaptureStartedInsideMessage),
             "client: skipped 30 bytes (capture started inside a message)"
@@ -143,7 +202,7 @@ mod tests {
     #[test]
     fn parser_stalled() {
         assert_eq!(
-            http_warning(&HttpWarning::ParserStalled { side: C }),
+            words(&HttpWarning::ParserStalled { side: C }),
             "client: parser stalled; skipping"
         );
     }
@@ -151,7 +210,7 @@ mod tests {
     #[test]
     fn message_incomplete() {
         assert_eq!(
-            http_warning(&HttpWarning::MessageIncomplete {
+            words(&HttpWarning::MessageIncomplete {
                 side: C,
                 txn: 0,
                 why: Broken::MissingInHead { bytes: 359 }
@@ -163,7 +222,7 @@ mod tests {
     #[test]
     fn interim_broken() {
         assert_eq!(
-            http_warning(&HttpWarning::InterimBroken {
+            words(&HttpWarning::InterimBroken {
                 status: 100,
                 why: Broken::HeadTooLarge { max: 1024 }
             }),
@@ -174,7 +233,7 @@ mod tests {
     #[test]
     fn start_line_too_long() {
         assert_eq!(
-            http_warning(&HttpWarning::StartLineTooLong {
+            words(&HttpWarning::StartLineTooLong {
                 side: S,
                 max: 65536
             }),
@@ -185,7 +244,7 @@ mod tests {
     #[test]
     fn body_cut_tells_each_cut() {
         let said = |by| {
-            http_warning(&HttpWarning::BodyCut {
+            words(&HttpWarning::BodyCut {
                 side: C,
                 txn: 2,
                 by,
@@ -208,7 +267,7 @@ mod tests {
     #[test]
     fn close_delimited_body_cut() {
         assert_eq!(
-            http_warning(&HttpWarning::CloseDelimitedBodyCut {
+            words(&HttpWarning::CloseDelimitedBodyCut {
                 side: S,
                 txn: 0,
                 by: Cut::InputEnded
@@ -220,7 +279,7 @@ mod tests {
     #[test]
     fn request_chunked_with_content_length() {
         assert_eq!(
-            http_warning(&HttpWarning::RequestChunkedWithContentLength { txn: 4 }),
+            words(&HttpWarning::RequestChunkedWithContentLength { txn: 4 }),
             "client: transaction 4: both Transfer-Encoding and Content-Length; chunked wins"
         );
     }
@@ -228,7 +287,7 @@ mod tests {
     #[test]
     fn response_transfer_encoding_with_content_length() {
         assert_eq!(
-            http_warning(&HttpWarning::ResponseTransferEncodingWithContentLength { status: 200 }),
+            words(&HttpWarning::ResponseTransferEncodingWithContentLength { status: 200 }),
             "server: status 200: both Transfer-Encoding and Content-Length; Transfer-Encoding wins"
         );
     }
@@ -236,7 +295,7 @@ mod tests {
     #[test]
     fn bytes_missing_between_messages() {
         assert_eq!(
-            http_warning(&HttpWarning::BytesMissingBetweenMessages {
+            words(&HttpWarning::BytesMissingBetweenMessages {
                 side: S,
                 bytes: 100
             }),
@@ -247,7 +306,7 @@ mod tests {
     #[test]
     fn bytes_missing_in_body() {
         assert_eq!(
-            http_warning(&HttpWarning::BytesMissingInBody {
+            words(&HttpWarning::BytesMissingInBody {
                 side: S,
                 txn: 5,
                 first_gap: 3038
@@ -259,7 +318,7 @@ mod tests {
     #[test]
     fn bytes_missing_past_body() {
         assert_eq!(
-            http_warning(&HttpWarning::BytesMissingPastBody {
+            words(&HttpWarning::BytesMissingPastBody {
                 side: S,
                 txn: 0,
                 bytes: 45
@@ -271,7 +330,7 @@ mod tests {
     #[test]
     fn tunnel_bytes_not_parsed() {
         assert_eq!(
-            http_warning(&HttpWarning::TunnelBytesNotParsed { side: C, bytes: 23 }),
+            words(&HttpWarning::TunnelBytesNotParsed { side: C, bytes: 23 }),
             "client: 23 bytes after a protocol switch (101 or CONNECT) not parsed"
         );
     }
@@ -279,7 +338,7 @@ mod tests {
     #[test]
     fn too_many_pending_requests() {
         assert_eq!(
-            http_warning(&HttpWarning::TooManyPendingRequests { max: 1024, txn: 0 }),
+            words(&HttpWarning::TooManyPendingRequests { max: 1024, txn: 0 }),
             "client: more than 1024 requests awaiting a response; transaction 0 will not be paired"
         );
     }
@@ -287,7 +346,7 @@ mod tests {
     #[test]
     fn suppressed() {
         assert_eq!(
-            http_warning(&HttpWarning::Suppressed { count: 12 }),
+            words(&HttpWarning::Suppressed { count: 12 }),
             "12 further warnings suppressed"
         );
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use recvscope_analysis::{ConnectionSummary, Report};
+use recvscope_analysis::{CaptureWarning, ConnectionSummary, HttpExchange, Report};
 use recvscope_tcp::Flag;
 
 use crate::facts::connection_facts;
@@ -48,7 +48,12 @@ pub fn tail(
         r.packets, r.tcp_packets,
     )?;
     for w in &r.warnings {
-        writeln!(out, "  warning: {}", crate::findings::capture_warning(w))?;
+        // Cut frames are how a header-only capture works, not a fault.
+        let label = match w {
+            CaptureWarning::SnaplenCut { .. } => "note",
+            _ => "warning",
+        };
+        writeln!(out, "  {label}: {}", crate::findings::capture_warning(w))?;
     }
     flag_totals(out, r)?;
     if let Some(saved) = saved {
@@ -100,33 +105,50 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
     for x in &c.http {
         writeln!(
             out,
-            "  HTTP {} {} {} -> {} {}  header {} B, body {} B{}{}{}",
+            "  HTTP {} {} {} -> {} {}  header {} B, {}",
             opt(x.method.as_deref()),
             opt(x.uri.as_deref()),
             opt(x.version.as_deref()),
             opt(x.status),
             opt(x.content_type.as_deref()),
             opt(x.header_length),
-            x.body_bytes,
-            x.content_length
-                .map_or(String::new(), |n| format!(" (Content-Length {n})")),
-            if x.chunked { ", chunked" } else { "" },
-            if x.complete {
-                ""
-            } else if c.tcp.snaplen_cut_bytes.server_to_client
-                + c.tcp.snaplen_cut_bytes.client_to_server
-                > 0
-            {
-                ", payload not captured (snaplen)"
-            } else {
-                ", INCOMPLETE"
-            }
+            body_words(x, c.tcp.snaplen)
         )?;
     }
     for w in warnings {
         writeln!(out, "  warning: {}", w.value)?;
     }
     Ok(())
+}
+
+/// The body of an exchange: its length, framing, what the snaplen did not
+/// keep of it, and whether it was seen to its end.
+fn body_words(x: &HttpExchange, snaplen: Option<u32>) -> String {
+    let head_cut = x
+        .response
+        .as_ref()
+        .is_some_and(|r| r.header_terminator == 0);
+    let mut s = if head_cut {
+        "body not read (the head was cut short)".to_string()
+    } else {
+        format!("body {} B", x.body_bytes)
+    };
+    if let Some(n) = x.content_length {
+        s.push_str(&format!(" (Content-Length {n})"));
+    }
+    if x.chunked {
+        s.push_str(", chunked");
+    }
+    if x.not_captured_bytes > 0 {
+        s.push_str(&format!(
+            ", {}",
+            crate::findings::not_captured(x.not_captured_bytes, snaplen)
+        ));
+    }
+    if !x.complete {
+        s.push_str(", INCOMPLETE");
+    }
+    s
 }
 
 fn flag_totals(out: &mut dyn Write, r: &Report) -> io::Result<()> {
@@ -174,4 +196,55 @@ fn packets(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()
 fn labels(flags: recvscope_tcp::FlagSet) -> String {
     let labels: Vec<&str> = flags.iter().map(recvscope_tcp::Flag::label).collect();
     labels.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recvscope_testkit::{Pkt, Trace};
+
+    /// A whole HTTP/1.0 download whose frames a capture kept to 120 bytes
+    /// (20 of IP, 20 of TCP, 80 of payload): the head fits, the body not.
+    fn header_only_download() -> Trace {
+        let head = b"HTTP/1.0 200 OK\r\nContent-Length: 3000\r\n\r\n";
+        let mut first = head.to_vec();
+        first.resize(1000, b'j');
+        let mut t = Trace::new();
+        t.push(Pkt::c2s(1000, b"").syn())
+            .push(Pkt::s2c(9000, b"").syn().ack(1001))
+            .push(Pkt::c2s(1001, b"").ack(9001))
+            .snaplen(120)
+            .push(Pkt::c2s(1001, b"GET /a.jpg HTTP/1.0\r\n\r\n").ack(9001))
+            .push(Pkt::s2c(9001, &first).ack(1024))
+            .push(Pkt::s2c(10_001, &[b'j'; 1000]).ack(1024))
+            .push(
+                Pkt::s2c(11_001, &vec![b'j'; 1000 + head.len()])
+                    .ack(1024)
+                    .fin(),
+            )
+            .push(Pkt::c2s(1024, b"").ack(12_043).fin());
+        t
+    }
+
+    #[test]
+    fn a_download_the_snaplen_cut_reads_complete_with_its_bytes_not_captured_and_no_warning() {
+        let c = &crate::tests::report(&header_only_download()).connections[0];
+        let mut out = Vec::new();
+        connection(&mut out, c, c.tcp.start_ns).expect("writes to memory");
+        let text = String::from_utf8(out).expect("UTF-8");
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.starts_with("  bytes") || l.starts_with("  HTTP") || l.contains("warning")
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "  bytes: client->server 23, server->client 3041; seen on the wire, not captured: 0 / 2801 (snaplen 120)",
+                "  HTTP GET /a.jpg HTTP/1.0 -> 200 -  header 37 B, body 3000 B (Content-Length 3000), 2801 bytes not captured (snaplen 120)",
+            ]
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
 }

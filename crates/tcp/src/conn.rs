@@ -11,7 +11,7 @@ use super::flags::{Flag, FlagCounts, FlagSet};
 use super::reassembly::{Chunk, Reassembler};
 use super::record::PacketRecord;
 use super::stream::StreamSink;
-use super::summary::{Finished, TcpSummary};
+use super::summary::{Finished, Gaps, TcpSummary};
 
 /// How many frame numbers a connection keeps as evidence of flow control.
 pub(crate) const MAX_EVIDENCE: usize = 64;
@@ -40,9 +40,6 @@ pub(crate) struct Direction {
     pub zero_window_stalls: u64,
     /// Frames showing this side's window limiting the peer.
     pub evidence: Vec<u64>,
-    /// Payload bytes the capture's snaplen cut off (counted per segment,
-    /// retransmissions included).
-    pub snaplen_cut: u64,
 }
 
 /// A TCP connection as tracked through the capture, with the sink its
@@ -59,6 +56,8 @@ pub(crate) struct Connection<S> {
     pub first_frame: u64,
     pub dirs: [Direction; 2],
     pub analysis: Analysis,
+    /// The captured length of the longest frame the snaplen cut: the snaplen.
+    pub snaplen: Option<u32>,
     reasm: [Reassembler; 2],
     stream: S,
     pub rows: Option<Vec<PacketRecord>>,
@@ -82,6 +81,7 @@ impl<S: StreamSink> Connection<S> {
             first_frame: seg.meta.number,
             dirs: Default::default(),
             analysis: Analysis::new(),
+            snaplen: None,
             reasm: [
                 Reassembler::new(limits.reassembly_bytes),
                 Reassembler::new(limits.reassembly_bytes),
@@ -153,12 +153,13 @@ impl<S: StreamSink> Connection<S> {
         let window = self.analysis.scaled_window(dir, seg);
         let d = &mut self.dirs[dir];
         d.packets += 1;
-        d.snaplen_cut +=
-            u64::from(seg.payload_len) - (seg.payload.len() as u64).min(u64::from(seg.payload_len));
         d.flags.add(flags);
         if !seg.flags.rst() {
             d.win_min = Some(d.win_min.map_or(window, |m| m.min(window)));
             d.win_max = Some(d.win_max.map_or(window, |m| m.max(window)));
+        }
+        if seg.payload_truncated() {
+            self.snaplen = self.snaplen.max(Some(seg.captured_len));
         }
         self.stall(dir, seg, flags);
         self.in_flight(dir, seg);
@@ -291,7 +292,11 @@ impl<S: StreamSink> Connection<S> {
         }
         if seg.flags.syn() {
             self.reasm[dir].syn(seg.seq);
-        } else if seg.header == HeaderState::Complete && (seg.payload_len > 0 || seg.flags.fin()) {
+        } else if matches!(seg.header, HeaderState::Complete | HeaderState::OptionsCut)
+            && (seg.payload_len > 0 || seg.flags.fin())
+        {
+            // With its options cut, a segment holds no payload bytes, but
+            // its length and place in the stream are known: not captured.
             self.reasm[dir].segment(
                 seg.seq,
                 seg.payload,
@@ -323,10 +328,13 @@ impl<S: StreamSink> Connection<S> {
             }
         }
         let stream_bytes = self.reasm.each_ref().map(Reassembler::offset);
-        let gap_bytes = self.reasm.each_ref().map(Reassembler::gap_bytes);
+        let gaps = Gaps {
+            lost: self.reasm.each_ref().map(Reassembler::lost_bytes),
+            not_captured: self.reasm.each_ref().map(Reassembler::not_captured_bytes),
+        };
         let overflowed = self.reasm.iter().any(Reassembler::overflowed);
         let records = self.rows.take();
-        let (tcp, warnings) = TcpSummary::new(&self, stream_bytes, gap_bytes, overflowed);
+        let (tcp, warnings) = TcpSummary::new(&self, stream_bytes, gaps, overflowed);
         Finished {
             tcp,
             warnings,

@@ -280,7 +280,7 @@ impl<S: StreamSink> Tracker<S> {
 mod tests {
     use super::*;
     use recvscope_testkit::{Pkt, Trace};
-    use recvscope_wire::Side;
+    use recvscope_wire::{Gap, Side};
 
     fn summaries(t: &Trace) -> Vec<TcpSummary> {
         let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
@@ -506,12 +506,60 @@ mod tests {
             self.0
                 .push((conn, side, String::from_utf8_lossy(bytes).into_owned()));
         }
-        fn gap(&mut self, _: &mut (), conn: u64, side: Side, _: i64, len: u64) {
-            self.0.push((conn, side, format!("<gap {len}>")));
+        fn gap(&mut self, _: &mut (), conn: u64, side: Side, _: i64, gap: Gap) {
+            self.0.push((conn, side, format!("<{gap:?}>")));
         }
         fn close(&mut self, _: &mut (), conn: u64, side: Side, _: i64) {
             self.0.push((conn, side, "<close>".into()));
         }
+    }
+
+    #[test]
+    fn bytes_the_snaplen_cut_are_not_captured_and_a_sequence_hole_is_missing() {
+        let body = [b'x'; 1000];
+        let mut t = Trace::new();
+        t.push(Pkt::c2s(1000, b"").syn())
+            .push(Pkt::s2c(9000, b"").syn().ack(1001))
+            .snaplen(100)
+            .push(Pkt::s2c(9001, &body).ack(1001))
+            // 9001 + 1000 .. + 500: never seen, then acknowledged.
+            .push(Pkt::s2c(10_501, &body).ack(1001))
+            .push(Pkt::c2s(1001, b"").ack(11_501));
+        let mut tracker = Tracker::<Recorded>::new(Limits::default(), (), None);
+        for s in t.segments() {
+            tracker.segment(&s, &mut ());
+        }
+        let (done, _) = tracker.finish(&mut ());
+        let tcp = &done[0].tcp;
+        // 100 bytes kept of each frame: 20 of IP, 20 of TCP, 60 of payload.
+        assert_eq!(tcp.not_captured_bytes.server_to_client, 2 * 940);
+        assert_eq!(tcp.missing_bytes.server_to_client, 500);
+        assert_eq!(tcp.bytes.server_to_client, 2500);
+        assert_eq!(tcp.snaplen, Some(100));
+        let gaps: Vec<&str> = done[0]
+            .stream
+            .0
+            .iter()
+            .map(|(_, _, b)| b.as_str())
+            .filter(|b| b.starts_with('<'))
+            .collect();
+        assert_eq!(
+            gaps,
+            ["<NotCaptured(940)>", "<Lost(500)>", "<NotCaptured(940)>"]
+        );
+    }
+
+    #[test]
+    fn a_segment_whose_options_the_snaplen_cut_is_not_captured_rather_than_missing() {
+        let mut t = Trace::new();
+        t.push(Pkt::c2s(1000, b"").syn())
+            .push(Pkt::s2c(9000, b"").syn().ack(1001))
+            .snaplen(20 + 20 + 2)
+            .push(Pkt::s2c(9001, &[b'x'; 300]).ack(1001).mss(1460))
+            .push(Pkt::c2s(1001, b"").ack(9301));
+        let s = summaries(&t);
+        assert_eq!(s[0].not_captured_bytes.server_to_client, 300);
+        assert_eq!(s[0].missing_bytes.server_to_client, 0);
     }
 
     #[test]

@@ -1,21 +1,22 @@
 //! Bounded in-order reassembly of one direction of a TCP connection.
 //!
-//! Bytes come out in stream order exactly once; what the capture never held
-//! (lost segments, payload cut by snaplen, data overflowing the out-of-order
-//! buffer) comes out as a gap of known length, so the byte offsets of
-//! everything after it stay true.
+//! Bytes come out in stream order exactly once; what the capture does not
+//! hold comes out as a gap of known length and kind, so the byte offsets of
+//! everything after it stay true: [`Gap::Lost`] for bytes never seen (lost
+//! segments, data overflowing the out-of-order buffer), [`Gap::NotCaptured`]
+//! for bytes of a seen segment that the snaplen cut off.
 
 use std::collections::BTreeMap;
 
-use recvscope_wire::SeqNumber;
+use recvscope_wire::{Gap, SeqNumber};
 
 /// What reassembly hands on, in stream order.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Chunk<'a> {
     /// Captured bytes at the current stream offset.
     Data(&'a [u8]),
-    /// This many bytes of the stream are not in the capture.
-    Gap(u64),
+    /// Bytes of the stream that are not in the capture, and why.
+    Gap(Gap),
 }
 
 /// Default cap on out-of-order bytes held per direction.
@@ -40,7 +41,8 @@ pub(crate) struct Reassembler {
     pending: BTreeMap<u64, Pending>,
     pending_bytes: usize,
     limit: usize,
-    gap_bytes: u64,
+    lost_bytes: u64,
+    not_captured_bytes: u64,
     overflowed: bool,
 }
 
@@ -53,7 +55,8 @@ impl Reassembler {
             pending: BTreeMap::new(),
             pending_bytes: 0,
             limit,
-            gap_bytes: 0,
+            lost_bytes: 0,
+            not_captured_bytes: 0,
             overflowed: false,
         }
     }
@@ -63,9 +66,14 @@ impl Reassembler {
         self.next_off
     }
 
-    /// Bytes reported as gaps so far.
-    pub(crate) fn gap_bytes(&self) -> u64 {
-        self.gap_bytes
+    /// Bytes reported as [`Gap::Lost`] so far.
+    pub(crate) fn lost_bytes(&self) -> u64 {
+        self.lost_bytes
+    }
+
+    /// Bytes reported as [`Gap::NotCaptured`] so far.
+    pub(crate) fn not_captured_bytes(&self) -> u64 {
+        self.not_captured_bytes
     }
 
     /// True once the out-of-order buffer had to be cut to stay in its limit.
@@ -135,23 +143,28 @@ impl Reassembler {
             .keys()
             .next()
             .map_or(ack_off, |&first| first.min(ack_off));
-        self.gap_to(until, out);
+        self.gap_to(until, Gap::Lost, out);
         self.drain(out);
     }
 
     /// End of capture: hands on everything held, with gaps where bytes are missing.
     pub(crate) fn finish(&mut self, out: &mut dyn FnMut(Chunk<'_>)) {
         while let Some(&first) = self.pending.keys().next() {
-            self.gap_to(first, out);
+            self.gap_to(first, Gap::Lost, out);
             self.drain(out);
         }
     }
 
-    fn gap_to(&mut self, until: u64, out: &mut dyn FnMut(Chunk<'_>)) {
+    /// Hands on the bytes up to `until` as a gap of `kind`.
+    fn gap_to(&mut self, until: u64, kind: fn(u64) -> Gap, out: &mut dyn FnMut(Chunk<'_>)) {
         if until > self.next_off {
             let len = until - self.next_off;
-            out(Chunk::Gap(len));
-            self.gap_bytes += len;
+            let gap = kind(len);
+            match gap {
+                Gap::Lost(_) => self.lost_bytes += len,
+                Gap::NotCaptured(_) => self.not_captured_bytes += len,
+            }
+            out(Chunk::Gap(gap));
             self.advance(len);
         }
     }
@@ -163,7 +176,9 @@ impl Reassembler {
         }
     }
 
-    /// Hands on the part of a segment at `off` that lies at or beyond `next_off`.
+    /// Hands on the part of a segment at `off` that lies at or beyond
+    /// `next_off`: its captured bytes, then the rest of its length, which
+    /// was on the wire but not captured.
     fn emit(&mut self, off: u64, captured: &[u8], len: u64, out: &mut dyn FnMut(Chunk<'_>)) {
         let skip = self.next_off - off;
         let end = off + len;
@@ -175,7 +190,7 @@ impl Reassembler {
             out(Chunk::Data(fresh));
             self.advance(fresh.len() as u64);
         }
-        self.gap_to(end, out);
+        self.gap_to(end, Gap::NotCaptured, out);
     }
 
     fn drain(&mut self, out: &mut dyn FnMut(Chunk<'_>)) {
@@ -201,7 +216,7 @@ impl Reassembler {
             if first > off {
                 break;
             }
-            self.gap_to(first, out);
+            self.gap_to(first, Gap::Lost, out);
             self.drain(out);
         }
         if off <= self.next_off {
@@ -211,7 +226,7 @@ impl Reassembler {
         }
         if self.pending_bytes + captured.len() > self.limit {
             self.overflowed = true;
-            self.gap_to(off, out);
+            self.gap_to(off, Gap::Lost, out);
             self.emit(off, captured, len, out);
             self.drain(out);
             return;
@@ -239,7 +254,8 @@ mod tests {
     #[derive(Debug, PartialEq, Eq)]
     enum Out {
         D(Vec<u8>),
-        G(u64),
+        Lost(u64),
+        Cut(u64),
     }
 
     fn run(
@@ -250,7 +266,8 @@ mod tests {
         f(r, &mut |c| {
             got.push(match c {
                 Chunk::Data(d) => Out::D(d.to_vec()),
-                Chunk::Gap(n) => Out::G(n),
+                Chunk::Gap(Gap::Lost(n)) => Out::Lost(n),
+                Chunk::Gap(Gap::NotCaptured(n)) => Out::Cut(n),
             })
         });
         got
@@ -292,12 +309,38 @@ mod tests {
     }
 
     #[test]
-    fn snaplen_cut_payload_becomes_a_gap() {
+    fn snaplen_cut_payload_becomes_a_not_captured_gap_not_a_lost_one() {
         let mut r = Reassembler::new(DEFAULT_LIMIT);
         r.syn(SeqNumber(0));
         let got = run(&mut r, |r, o| r.segment(SeqNumber(1), b"ab", 10, false, o));
-        assert_eq!(got, vec![Out::D(b"ab".to_vec()), Out::G(8)]);
-        assert_eq!(r.gap_bytes(), 8);
+        assert_eq!(got, vec![Out::D(b"ab".to_vec()), Out::Cut(8)]);
+        assert_eq!((r.not_captured_bytes(), r.lost_bytes()), (8, 0));
+    }
+
+    #[test]
+    fn a_held_segment_cut_by_snaplen_keeps_its_cut_apart_from_the_hole_before_it() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(SeqNumber(0));
+        let got = run(&mut r, |r, o| {
+            r.segment(SeqNumber(11), b"xyz", 100, false, o);
+            r.finish(o);
+        });
+        assert_eq!(
+            got,
+            vec![Out::Lost(10), Out::D(b"xyz".to_vec()), Out::Cut(97)]
+        );
+        assert_eq!((r.lost_bytes(), r.not_captured_bytes()), (10, 97));
+    }
+
+    #[test]
+    fn a_retransmission_past_the_captured_part_of_a_cut_segment_is_not_captured_either() {
+        let mut r = Reassembler::new(DEFAULT_LIMIT);
+        r.syn(SeqNumber(0));
+        let got = run(&mut r, |r, o| {
+            r.segment(SeqNumber(1), b"ab", 10, false, o);
+            r.segment(SeqNumber(1), b"ab", 20, false, o);
+        });
+        assert_eq!(got, vec![Out::D(b"ab".to_vec()), Out::Cut(8), Out::Cut(10)]);
     }
 
     #[test]
@@ -311,8 +354,9 @@ mod tests {
         });
         assert_eq!(
             got,
-            vec![Out::D(b"ab".to_vec()), Out::G(5), Out::D(b"hi".to_vec())]
+            vec![Out::D(b"ab".to_vec()), Out::Lost(5), Out::D(b"hi".to_vec())]
         );
+        assert_eq!((r.lost_bytes(), r.not_captured_bytes()), (5, 0));
     }
 
     #[test]
@@ -334,7 +378,7 @@ mod tests {
             r.segment(SeqNumber(5), b"ef", 2, false, o);
             r.finish(o);
         });
-        assert_eq!(got, vec![Out::G(4), Out::D(b"ef".to_vec())]);
+        assert_eq!(got, vec![Out::Lost(4), Out::D(b"ef".to_vec())]);
     }
 
     #[test]
@@ -361,9 +405,9 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Out::G(10),
+                Out::Lost(10),
                 Out::D(b"12345".to_vec()),
-                Out::G(5),
+                Out::Lost(5),
                 Out::D(b"abcde".to_vec())
             ]
         );

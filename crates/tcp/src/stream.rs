@@ -2,7 +2,7 @@
 //! in order, as reassembly releases them. What rides on them (HTTP, in
 //! recvscope) is the sink's business; tcp knows nothing of it.
 
-use recvscope_wire::Side;
+use recvscope_wire::{Gap, Side};
 
 /// A consumer of one connection's in-order stream bytes, opened when the
 /// connection is first seen and handed back when it is finished.
@@ -16,8 +16,8 @@ pub trait StreamSink: Sized {
     /// The next in-order bytes `side` sent, with the time of the segment
     /// that released them.
     fn data(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64, bytes: &[u8]);
-    /// `len` bytes of `side`'s stream that the capture does not hold.
-    fn gap(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64, len: u64);
+    /// Bytes of `side`'s stream that the capture does not hold, and why.
+    fn gap(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64, gap: Gap);
     /// `side` sent a FIN or RST: its stream ends here.
     fn close(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64);
 }
@@ -28,6 +28,6 @@ impl StreamSink for () {
     type Out = ();
     fn open(_: &()) {}
     fn data(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: &[u8]) {}
-    fn gap(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: u64) {}
+    fn gap(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: Gap) {}
     fn close(&mut self, _: &mut (), _: u64, _: Side, _: i64) {}
 }

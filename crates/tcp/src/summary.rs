@@ -118,11 +118,16 @@ pub struct TcpSummary {
     pub packets: ByDirection<u64>,
     pub handshake: Handshake,
     pub bytes: Bytes,
-    /// Bytes of each stream the capture did not hold.
+    /// Bytes of each stream never seen on the wire: sequence holes (lost
+    /// before the capture point, or dropped by the capture).
     pub missing_bytes: Bytes,
-    /// Payload bytes cut off by the capture's snaplen (a header-only
-    /// capture misses every payload byte on purpose).
-    pub snaplen_cut_bytes: Bytes,
+    /// Bytes of each stream seen on the wire but not kept by the capture's
+    /// snaplen (a header-only capture keeps no payload on purpose); each
+    /// stream byte counted once.
+    pub not_captured_bytes: Bytes,
+    /// The snaplen that cut them: the captured length of the longest cut
+    /// frame; `null` when no frame was cut.
+    pub snaplen: Option<u32>,
     pub flags: FlagCounts,
     pub flags_by_direction: ByDirection<FlagCounts>,
     /// Window each side advertised as a receiver, in bytes.
@@ -132,12 +137,18 @@ pub struct TcpSummary {
     pub flow_control: FlowControl,
 }
 
+/// Stream bytes reassembly handed on as gaps, by kind, indexed by direction.
+pub(super) struct Gaps {
+    pub(super) lost: [u64; 2],
+    pub(super) not_captured: [u64; 2],
+}
+
 impl TcpSummary {
     /// The figures of `conn`, and its warnings.
     pub(super) fn new<S: StreamSink>(
         conn: &Connection<S>,
         stream_bytes: [u64; 2],
-        gap_bytes: [u64; 2],
+        gaps: Gaps,
         overflowed: bool,
     ) -> (TcpSummary, Vec<TcpWarning>) {
         let c = conn.client_dir();
@@ -189,13 +200,14 @@ impl TcpSummary {
                 server_to_client: stream_bytes[s],
             },
             missing_bytes: Bytes {
-                client_to_server: gap_bytes[c],
-                server_to_client: gap_bytes[s],
+                client_to_server: gaps.lost[c],
+                server_to_client: gaps.lost[s],
             },
-            snaplen_cut_bytes: Bytes {
-                client_to_server: cd.snaplen_cut,
-                server_to_client: sd.snaplen_cut,
+            not_captured_bytes: Bytes {
+                client_to_server: gaps.not_captured[c],
+                server_to_client: gaps.not_captured[s],
             },
+            snaplen: conn.snaplen,
             flags: cd.flags.merged(&sd.flags),
             flags_by_direction: ByDirection {
                 client: cd.flags,

@@ -173,11 +173,13 @@ pub mod wrap {
     }
 }
 
-/// Frames of a conversation, numbered and stamped 1 ms apart unless told.
+/// Frames of a conversation (raw IPv4), numbered and stamped 1 ms apart
+/// unless told, kept whole unless a snaplen is set.
 #[derive(Default)]
 pub struct Trace {
     pub frames: Vec<(FrameMeta, Vec<u8>)>,
     next_ts: i64,
+    snaplen: Option<usize>,
 }
 
 impl Trace {
@@ -185,15 +187,25 @@ impl Trace {
         Trace::default()
     }
 
+    /// Keeps at most `n` bytes of each frame appended from now on, as a
+    /// capture with that snaplen does (the frame's wire length stays whole).
+    pub fn snaplen(&mut self, n: usize) -> &mut Trace {
+        self.snaplen = Some(n);
+        self
+    }
+
     /// Appends a segment `gap_us` microseconds after the previous one.
     pub fn at(&mut self, gap_us: i64, p: Pkt) -> &mut Trace {
         self.next_ts += gap_us * 1000;
-        let bytes = p.ipv4();
+        let mut bytes = p.ipv4();
         let meta = FrameMeta {
             number: self.frames.len() as u64 + 1,
             ts_ns: self.next_ts,
             orig_len: bytes.len() as u32,
         };
+        if let Some(n) = self.snaplen {
+            bytes.truncate(n);
+        }
         self.frames.push((meta, bytes));
         self
     }

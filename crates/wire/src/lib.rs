@@ -11,6 +11,7 @@
 
 #![warn(unreachable_pub)]
 
+mod gap;
 mod ip;
 mod link;
 mod segment;
@@ -20,6 +21,7 @@ mod tcp;
 mod tcp_options;
 mod view;
 
+pub use gap::Gap;
 pub use link::{LinkType, SUPPORTED};
 pub use segment::{Decoded, FrameMeta, HeaderState, Segment, decode};
 pub use seq::SeqNumber;
@@ -98,6 +100,7 @@ mod tests {
         assert_eq!(s.payload.len(), 10);
         assert_eq!(s.payload_len, 1000);
         assert!(s.payload_truncated());
+        assert_eq!(s.captured_len, 64);
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct Segment<'a> {
     pub payload: &'a [u8],
     /// The payload length the IP header claims: the true segment length.
     pub payload_len: u32,
+    /// Bytes of the frame the capture holds: for a frame the snaplen cut,
+    /// the snaplen.
+    pub captured_len: u32,
 }
 
 impl Segment<'_> {
@@ -250,6 +253,7 @@ fn tcp_segment<'a>(ip: IpPart<'a>, frame: &'a [u8], meta: FrameMeta) -> Decoded<
         header,
         payload,
         payload_len: u32::try_from(payload_len).unwrap_or(u32::MAX),
+        captured_len: u32::try_from(frame.len()).unwrap_or(u32::MAX),
     })
 }
 

@@ -6,7 +6,7 @@
 use super::{AFTER_BROKEN, AFTER_GAP, Dir, HeadPos, Msg, State};
 use crate::chunked::{ChunkEv, ChunkState, chunk_byte};
 use crate::conversation::Core;
-use crate::{BodySink, Broken, HttpWarning, Side};
+use crate::{BodySink, Broken, Gap, HttpWarning, Side};
 
 /// How a body is framed, with the progress of reading it.
 #[derive(Clone, Copy, Debug)]
@@ -40,6 +40,7 @@ impl Dir {
             body_bytes: 0,
             wire_bytes: pos.wire,
             missing: 0,
+            not_captured: 0,
             ts_last: pos.ts_end,
         });
         match body {
@@ -58,13 +59,14 @@ impl Dir {
     }
 
     /// Ends the current message: tells the sink, fills in the record.
+    /// `complete`: it was read to its end on the wire.
     pub(super) fn end_msg(&mut self, core: &mut Core, sink: &mut dyn BodySink, complete: bool) {
         self.state = State::Idle;
         let Some(m) = self.msg.take() else {
             return;
         };
         let complete = complete && m.missing == 0;
-        sink.end(m.txn, self.side, complete);
+        sink.end(m.txn, self.side, complete && m.not_captured == 0);
         let Some(t) = core.txns.get_mut(m.txn) else {
             return;
         };
@@ -73,6 +75,7 @@ impl Dir {
                 if let Some(r) = t.request.as_mut() {
                     r.body_bytes = m.body_bytes;
                     r.missing_bytes = m.missing;
+                    r.not_captured_bytes = m.not_captured;
                     r.wire_bytes = m.wire_bytes;
                     r.complete = complete;
                     r.ts_end_ns = m.ts_last;
@@ -82,6 +85,7 @@ impl Dir {
                 if let Some(r) = t.response.as_mut() {
                     r.body_bytes = m.body_bytes;
                     r.missing_bytes = m.missing;
+                    r.not_captured_bytes = m.not_captured;
                     r.wire_bytes = m.wire_bytes;
                     r.complete = complete;
                     r.ts_last_byte_ns = m.ts_last;
@@ -166,8 +170,9 @@ impl Dir {
         n
     }
 
-    /// `len` bytes of this side's stream are missing.
-    pub(crate) fn gap(&mut self, core: &mut Core, ts: i64, len: u64, sink: &mut dyn BodySink) {
+    /// Bytes of this side's stream that the capture does not hold.
+    pub(crate) fn gap(&mut self, core: &mut Core, ts: i64, gap: Gap, sink: &mut dyn BodySink) {
+        let len = gap.bytes();
         if len == 0 {
             return;
         }
@@ -176,11 +181,20 @@ impl Dir {
             State::Tunnel => self.tunnel_bytes = self.tunnel_bytes.saturating_add(len),
             State::Sync => {}
             State::Idle => {
-                core.warn(HttpWarning::BytesMissingBetweenMessages { side, bytes: len });
+                core.warn(match gap {
+                    Gap::Lost(bytes) => HttpWarning::BytesMissingBetweenMessages { side, bytes },
+                    Gap::NotCaptured(bytes) => {
+                        HttpWarning::BytesNotCapturedBetweenMessages { side, bytes }
+                    }
+                });
                 self.enter_sync(AFTER_GAP);
             }
             State::Header(_) => {
-                self.abandon_head(core, sink, Broken::MissingInHead { bytes: len });
+                let why = match gap {
+                    Gap::Lost(bytes) => Broken::MissingInHead { bytes },
+                    Gap::NotCaptured(bytes) => Broken::HeadNotCaptured { bytes },
+                };
+                self.abandon_head(core, sink, why);
                 self.sync_reason = Some(AFTER_GAP);
             }
             State::Body(body) => {
@@ -191,50 +205,66 @@ impl Dir {
                 m.ts_last = ts;
                 let txn = m.txn;
                 let first_gap = m.missing == 0;
-                let overrun = match body {
-                    Body::Close => {
-                        m.add(len, len);
-                        m.missing = m.missing.saturating_add(len);
-                        false
-                    }
+                // The body bytes the gap covers; the rest lies past the body.
+                let inside = match body {
+                    Body::Close => len,
                     Body::Length(rem) | Body::Chunked(ChunkState::Data(rem)) => {
                         let k = len.min(*rem);
-                        m.add(k, k);
-                        m.missing = m.missing.saturating_add(k);
                         *rem -= k;
-                        if len > k {
-                            true
-                        } else {
-                            if *rem == 0 {
-                                match body {
-                                    Body::Chunked(c) => *c = ChunkState::DataEnd { cr: false },
-                                    _ => self.state = State::Idle,
-                                }
+                        if *rem == 0 {
+                            match body {
+                                Body::Chunked(c) => *c = ChunkState::DataEnd { cr: false },
+                                _ => self.state = State::Idle,
                             }
-                            false
                         }
+                        k
                     }
-                    Body::Chunked(_) => true,
+                    Body::Chunked(_) => 0,
                 };
-                if overrun {
-                    core.warn(HttpWarning::BytesMissingPastBody {
-                        side,
-                        txn,
-                        bytes: len,
-                    });
-                    self.end_msg(core, sink, false);
-                    self.enter_sync(AFTER_GAP);
-                } else {
-                    if first_gap {
-                        core.warn(HttpWarning::BytesMissingInBody {
+                m.add(inside, inside);
+                match gap {
+                    Gap::Lost(_) => m.missing = m.missing.saturating_add(inside),
+                    Gap::NotCaptured(_) => m.not_captured = m.not_captured.saturating_add(inside),
+                }
+                let past = len - inside;
+                match gap {
+                    Gap::Lost(_) if past > 0 => {
+                        core.warn(HttpWarning::BytesMissingPastBody {
                             side,
                             txn,
-                            first_gap: len,
+                            bytes: len,
                         });
-                    }
-                    if matches!(self.state, State::Idle) {
                         self.end_msg(core, sink, false);
+                        self.enter_sync(AFTER_GAP);
                     }
+                    Gap::Lost(_) => {
+                        if first_gap {
+                            core.warn(HttpWarning::BytesMissingInBody {
+                                side,
+                                txn,
+                                first_gap: len,
+                            });
+                        }
+                        if matches!(self.state, State::Idle) {
+                            self.end_msg(core, sink, false);
+                        }
+                    }
+                    // Seen on the wire: a body with a known extent is whole
+                    // once it is reached, whatever the snaplen kept of it.
+                    Gap::NotCaptured(_) if matches!(self.state, State::Idle) => {
+                        self.end_msg(core, sink, true);
+                        self.gap(core, ts, Gap::NotCaptured(past), sink);
+                    }
+                    Gap::NotCaptured(_) if past > 0 => {
+                        core.warn(HttpWarning::MessageIncomplete {
+                            side,
+                            txn,
+                            why: Broken::ChunkFramingNotCaptured { bytes: past },
+                        });
+                        self.end_msg(core, sink, false);
+                        self.enter_sync(AFTER_GAP);
+                    }
+                    Gap::NotCaptured(_) => {}
                 }
             }
         }

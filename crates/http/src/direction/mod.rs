@@ -43,7 +43,10 @@ struct Msg {
     txn: usize,
     body_bytes: u64,
     wire_bytes: u64,
+    /// Body bytes lost: never seen on the wire.
     missing: u64,
+    /// Body bytes seen on the wire that the snaplen did not keep.
+    not_captured: u64,
     ts_last: i64,
 }
 

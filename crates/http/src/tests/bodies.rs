@@ -159,7 +159,7 @@ fn content_length_u64_max_does_not_overflow() {
         &mut sink,
     );
     c.data(S, 3, &[0u8; 1000], &mut sink);
-    c.gap(S, 4, u64::MAX, &mut sink);
+    c.gap(S, 4, Gap::Lost(u64::MAX), &mut sink);
     let s = c.finish(&mut sink);
     let r = resp(&s, 0);
     assert_eq!(r.content_length, Some(u64::MAX));
@@ -184,7 +184,7 @@ fn content_length_2_pow_63_is_followed_exactly_across_a_gap() {
         b"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\nabc",
         &mut sink,
     );
-    c.gap(S, 3, (1u64 << 63) - 3, &mut sink);
+    c.gap(S, 3, Gap::Lost((1u64 << 63) - 3), &mut sink);
     c.data(
         S,
         4,

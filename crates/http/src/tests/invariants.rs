@@ -42,27 +42,38 @@ fn check_invariants(s: &HttpSummary, sink: &Collect) {
         for (side, rec) in [
             (
                 C,
-                t.request
-                    .as_ref()
-                    .map(|r| (r.body_bytes, r.missing_bytes, r.complete)),
+                t.request.as_ref().map(|r| {
+                    (
+                        r.body_bytes,
+                        r.missing_bytes + r.not_captured_bytes,
+                        r.missing_bytes,
+                        r.complete,
+                    )
+                }),
             ),
             (
                 S,
-                t.response
-                    .as_ref()
-                    .map(|r| (r.body_bytes, r.missing_bytes, r.complete)),
+                t.response.as_ref().map(|r| {
+                    (
+                        r.body_bytes,
+                        r.missing_bytes + r.not_captured_bytes,
+                        r.missing_bytes,
+                        r.complete,
+                    )
+                }),
             ),
         ] {
             let ends = sink.ends.iter().filter(|e| e.0 == i && e.1 == side).count();
             match rec {
-                Some((body, missing, complete)) => {
+                Some((body, absent, missing, complete)) => {
                     assert_eq!(ends, 1, "txn {i} {side}: one end per message");
                     if body < u64::MAX {
                         // (counts saturate at u64::MAX after huge gaps)
-                        assert_eq!(sink.body_of(i, side).len() as u64, body - missing);
+                        assert_eq!(sink.body_of(i, side).len() as u64, body - absent);
                     }
                     assert!(!complete || missing == 0);
-                    assert!(sink.ends.contains(&(i, side, complete)));
+                    let whole = complete && absent == missing;
+                    assert!(sink.ends.contains(&(i, side, whole)));
                 }
                 None => assert_eq!(ends, 0),
             }
@@ -70,6 +81,7 @@ fn check_invariants(s: &HttpSummary, sink: &Collect) {
         if let Some(r) = &t.response
             && r.complete
             && !r.chunked
+            && r.wire_bytes < u64::MAX
         {
             assert_eq!(
                 r.wire_bytes,
@@ -111,8 +123,13 @@ fn garbage_never_panics_and_invariants_hold() {
                         1 => rng.next_u64(),
                         _ => u64::MAX,
                     };
-                    c.gap(side, ts, len, &mut sink);
-                    log.push(format!("gap {side} {len}"));
+                    let gap = if rng.below(2) == 0 {
+                        Gap::Lost(len)
+                    } else {
+                        Gap::NotCaptured(len)
+                    };
+                    c.gap(side, ts, gap, &mut sink);
+                    log.push(format!("{gap:?} {side}"));
                 }
                 1 => {
                     c.close(side, ts, &mut sink);

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::{
-    BodySink, Broken, Conversation, Cut, HttpSummary, HttpWarning, Limits, Request, Response, Side,
-    SkipReason,
+    BodySink, Broken, Conversation, Cut, Gap, HttpSummary, HttpWarning, Limits, Request, Response,
+    Side, SkipReason,
 };
 
 mod bodies;

@@ -21,7 +21,7 @@ fn gap_inside_body_is_accounted_and_parsing_continues() {
         &mut sink,
     );
     c.data(S, 3, &[b'a'; 30], &mut sink);
-    c.gap(S, 4, 20, &mut sink);
+    c.gap(S, 4, Gap::Lost(20), &mut sink);
     c.data(S, 5, &[b'b'; 50], &mut sink);
     c.data(
         S,
@@ -67,7 +67,7 @@ fn gap_inside_chunk_data_is_accounted_and_parsing_continues() {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
         &mut sink,
     );
-    c.gap(S, 3, 3, &mut sink);
+    c.gap(S, 3, Gap::Lost(3), &mut sink);
     c.data(
         S,
         4,
@@ -100,7 +100,7 @@ fn gap_past_end_of_body_resyncs_on_next_segment() {
         &mut sink,
     );
     // The last 5 body bytes and the whole second response are lost.
-    c.gap(S, 3, 5 + 40, &mut sink);
+    c.gap(S, 3, Gap::Lost(5 + 40), &mut sink);
     c.data(
         S,
         4,
@@ -134,7 +134,7 @@ fn gap_inside_headers_marks_incomplete_and_resyncs_on_next_message() {
         &mut sink,
     );
     c.data(S, 2, b"HTTP/1.1 200 OK\r\nContent-Le", &mut sink);
-    c.gap(S, 3, 10, &mut sink);
+    c.gap(S, 3, Gap::Lost(10), &mut sink);
     let rest = b"ngth: 5\r\n\r\nhello";
     c.data(S, 4, rest, &mut sink);
     c.data(
@@ -267,4 +267,104 @@ fn a_segment_that_is_not_a_start_line_is_not_taken_for_a_message() {
     assert_eq!(s.transactions.len(), 2);
     assert_eq!(req(&s, 1).method, "PUT");
     assert_eq!(s.warnings, [skipped(C, 9, SkipReason::NotAMessageStart)]);
+}
+
+#[test]
+fn a_body_the_snaplen_did_not_keep_still_completes_with_its_true_length_and_no_warning() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(C, 1, b"GET / HTTP/1.0\r\n\r\n", &mut sink);
+    c.data(
+        S,
+        2,
+        b"HTTP/1.0 200 OK\r\nContent-Length: 5000\r\n\r\nab",
+        &mut sink,
+    );
+    c.gap(S, 3, Gap::NotCaptured(1498), &mut sink);
+    c.data(S, 4, b"cd", &mut sink);
+    c.gap(S, 5, Gap::NotCaptured(3498), &mut sink);
+    let s = c.finish(&mut sink);
+    let r = resp(&s, 0);
+    assert!(r.complete);
+    assert_eq!(
+        (r.body_bytes, r.not_captured_bytes, r.missing_bytes),
+        (5000, 4996, 0)
+    );
+    assert_eq!(r.ts_last_byte_ns, 5);
+    assert_eq!(sink.body_of(0, S), b"abcd");
+    // The sink is told its bytes are not the whole body.
+    assert_eq!(sink.ends, vec![(0, C, true), (0, S, false)]);
+    assert_eq!(s.warnings, []);
+}
+
+#[test]
+fn a_not_captured_run_past_a_body_ends_it_whole_and_cuts_the_next_message_start() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(
+        C,
+        1,
+        b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+        &mut sink,
+    );
+    c.data(
+        S,
+        2,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+        &mut sink,
+    );
+    c.gap(S, 3, Gap::NotCaptured(10 + 40), &mut sink);
+    let s = c.finish(&mut sink);
+    let r = resp(&s, 0);
+    assert!(r.complete);
+    assert_eq!((r.body_bytes, r.not_captured_bytes), (10, 10));
+    assert_eq!(
+        s.warnings,
+        [HttpWarning::BytesNotCapturedBetweenMessages { side: S, bytes: 40 }]
+    );
+}
+
+#[test]
+fn a_head_the_snaplen_cut_is_told_as_not_captured_not_missing() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(C, 1, b"GET / HTTP/1.0\r\n\r\n", &mut sink);
+    c.data(S, 2, b"HTTP/1.0 200 OK\r\nDate: Mon", &mut sink);
+    c.gap(S, 3, Gap::NotCaptured(200), &mut sink);
+    let s = c.finish(&mut sink);
+    assert!(!resp(&s, 0).complete);
+    assert_eq!(
+        s.warnings,
+        [HttpWarning::MessageIncomplete {
+            side: S,
+            txn: 0,
+            why: Broken::HeadNotCaptured { bytes: 200 }
+        }]
+    );
+}
+
+#[test]
+fn chunk_framing_the_snaplen_cut_stops_the_body_there() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(C, 1, b"GET / HTTP/1.1\r\n\r\n", &mut sink);
+    c.data(
+        S,
+        2,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        &mut sink,
+    );
+    c.gap(S, 3, Gap::NotCaptured(3 + 7), &mut sink);
+    let s = c.finish(&mut sink);
+    let r = resp(&s, 0);
+    assert!(!r.complete);
+    assert_eq!((r.body_bytes, r.not_captured_bytes), (5, 3));
+    assert_eq!(
+        s.warnings,
+        [HttpWarning::MessageIncomplete {
+            side: S,
+            txn: 0,
+            why: Broken::ChunkFramingNotCaptured { bytes: 7 }
+        }]
+    );
 }
