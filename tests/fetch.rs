@@ -795,7 +795,18 @@ fn an_unwritable_output_directory_and_a_missing_interface_say_so() {
             "no/such/dir/x.jpg",
         ],
     );
-    assert!(err.contains("cannot write in no/such/dir"), "{err}");
+    assert_eq!(
+        err,
+        "recvscope: cannot write in no/such/dir: No such file or directory (os error 2)\n"
+    );
+    let err = fails(
+        dir.path(),
+        &["fetch", &url, "--no-capture", "--captures", "/proc/nope"],
+    );
+    assert_eq!(
+        err,
+        "recvscope: cannot create the captures directory /proc/nope: No such file or directory (os error 2)\n"
+    );
     if is_root() {
         let err = fails(
             dir.path(),

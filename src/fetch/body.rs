@@ -13,10 +13,10 @@ use crate::atomic_file::{self, AtomicFile};
 pub(crate) enum SaveError {
     #[error("{0} already exists; pass --force to overwrite it or -o to choose another name")]
     Exists(PathBuf),
-    #[error("cannot write in {dir}: {source}")]
-    Create { dir: PathBuf, source: io::Error },
-    #[error("writing the body to {path}: {source}")]
-    Write { path: PathBuf, source: io::Error },
+    #[error("cannot write in {dir}: {error}")]
+    Create { dir: PathBuf, error: io::Error },
+    #[error("writing the body to {path}: {error}")]
+    Write { path: PathBuf, error: io::Error },
 }
 
 /// A body being written, under a temporary name until [`BodyFile::finish`].
@@ -56,9 +56,9 @@ impl BodyFile {
     pub(crate) fn create(target: &Path) -> Result<BodyFile, SaveError> {
         let dir = atomic_file::dir_of(target);
         let name = target.file_name().unwrap_or_default();
-        let file = AtomicFile::create_in(dir, name).map_err(|source| SaveError::Create {
+        let file = AtomicFile::create_in(dir, name).map_err(|error| SaveError::Create {
             dir: dir.to_path_buf(),
-            source,
+            error,
         })?;
         Ok(BodyFile {
             target: target.to_path_buf(),
@@ -72,10 +72,10 @@ impl BodyFile {
     /// Returns where it went. On failure, and when
     /// a `BodyFile` is dropped unfinished, no file is left under any name.
     pub(crate) fn finish(mut self, complete: bool, force: bool) -> Result<PathBuf, SaveError> {
-        if let Some(source) = self.error.take() {
+        if let Some(error) = self.error.take() {
             return Err(SaveError::Write {
                 path: self.file.temp().to_path_buf(),
-                source,
+                error,
             });
         }
         let dest = if complete {
@@ -86,7 +86,7 @@ impl BodyFile {
         };
         self.file.commit(&dest).map_err(|e| SaveError::Write {
             path: e.path,
-            source: e.source,
+            error: e.source,
         })?;
         Ok(dest)
     }

@@ -41,8 +41,8 @@ const POLL: Duration = Duration::from_millis(100);
 /// Why a fetch failed; each reads as one line that says what to do.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FetchError {
-    #[error("cannot resolve host {host:?}: {source}")]
-    Resolve { host: String, source: io::Error },
+    #[error("cannot resolve host {host:?}: {error}")]
+    Resolve { host: String, error: io::Error },
     #[error("host {0:?} has no address")]
     NoAddress(String),
     #[error(
@@ -51,8 +51,8 @@ pub(crate) enum FetchError {
     Refused(SocketAddr),
     #[error("no answer from {addr} within {secs:.1} s (raise --timeout, or check the address)")]
     ConnectTimeout { addr: SocketAddr, secs: f64 },
-    #[error("cannot connect to {addr}: {source}")]
-    Connect { addr: SocketAddr, source: io::Error },
+    #[error("cannot connect to {addr}: {error}")]
+    Connect { addr: SocketAddr, error: io::Error },
     #[error("socket setup: {0}")]
     Socket(io::Error),
     #[error("sending the request: {0}")]
@@ -63,19 +63,19 @@ pub(crate) enum FetchError {
     Timeout { bytes: u64, secs: f64 },
     #[error("recv(): {0}")]
     Recv(io::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Response(#[from] ResponseError),
     #[error("interrupted after {0} bytes")]
     Interrupted(u64),
-    #[error("{0}")]
+    #[error(transparent)]
     Save(#[from] body::SaveError),
     #[error("{0} already exists; pass --force to replace it, or --save another NAME")]
     RunExists(PathBuf),
-    #[error("{what} {path}: {source}")]
+    #[error("{what} {path}: {error}")]
     Files {
         what: &'static str,
         path: PathBuf,
-        source: io::Error,
+        error: io::Error,
     },
 }
 
@@ -112,10 +112,10 @@ impl SavePaths {
             match (force, p.exists()) {
                 (_, false) => {}
                 (false, true) => return Err(FetchError::RunExists(p.clone())),
-                (true, true) => std::fs::remove_file(p).map_err(|source| FetchError::Files {
+                (true, true) => std::fs::remove_file(p).map_err(|error| FetchError::Files {
                     what: "cannot remove",
                     path: p.clone(),
-                    source,
+                    error,
                 })?,
             }
         }
@@ -137,10 +137,10 @@ impl SavePaths {
     }
 
     fn in_dir(dir: &Path, name: &str) -> Result<SavePaths, FetchError> {
-        std::fs::create_dir_all(dir).map_err(|source| FetchError::Files {
+        std::fs::create_dir_all(dir).map_err(|error| FetchError::Files {
             what: "cannot create the captures directory",
             path: dir.to_path_buf(),
-            source,
+            error,
         })?;
         let pcap = dir.join(format!("{name}.pcap"));
         let log = recvlog::path_for(&pcap);
@@ -152,10 +152,10 @@ impl SavePaths {
 /// for the runs of one lab: made here, so it holds no file of another run,
 /// and two labs started in the same second never share one.
 pub(crate) fn new_run_dir(dir: &Path, base: &str) -> Result<PathBuf, FetchError> {
-    let cannot = |path: &Path, source| FetchError::Files {
+    let cannot = |path: &Path, error| FetchError::Files {
         what: "cannot create the captures directory",
         path: path.to_path_buf(),
-        source,
+        error,
     };
     std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
     let mut n = 1;
@@ -420,9 +420,9 @@ pub struct Interrupted;
 fn resolve(url: &Url) -> Result<SocketAddr, FetchError> {
     let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
         .to_socket_addrs()
-        .map_err(|source| FetchError::Resolve {
+        .map_err(|error| FetchError::Resolve {
             host: url.host.clone(),
-            source,
+            error,
         })?
         .collect();
     addrs
@@ -463,10 +463,10 @@ fn download(
         return d;
     }
     let mut writer = match log.map(|p| (p, LogWriter::create(p, &run))).map(|(p, w)| {
-        w.map_err(|source| FetchError::Files {
+        w.map_err(|error| FetchError::Files {
             what: "cannot write the recv log",
             path: p.to_path_buf(),
-            source,
+            error,
         })
     }) {
         Some(Ok(w)) => Some(w),
@@ -499,13 +499,13 @@ fn connect(
     timeout: Duration,
 ) -> Result<TcpStream, FetchError> {
     sock.connect(peer, timeout)
-        .map_err(|source| match source.kind() {
+        .map_err(|error| match error.kind() {
             io::ErrorKind::ConnectionRefused => FetchError::Refused(peer),
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => FetchError::ConnectTimeout {
                 addr: peer,
                 secs: timeout.as_secs_f64(),
             },
-            _ => FetchError::Connect { addr: peer, source },
+            _ => FetchError::Connect { addr: peer, error },
         })
 }
 
