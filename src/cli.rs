@@ -99,7 +99,10 @@ pub struct FetchArgs {
     /// Where to save the body (default: the URL's file name).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// Overwrite the output file if it exists.
+    /// Read the body as the book's loop does but save it nowhere (as a lab does).
+    #[arg(long, conflicts_with = "output")]
+    pub(crate) discard_body: bool,
+    /// Replace the body file and the saved run (NAME.pcap, NAME.recv.jsonl) if they exist.
     #[arg(long)]
     pub(crate) force: bool,
     /// Save the capture and recv log as DIR/NAME.pcap and DIR/NAME.recv.jsonl.

@@ -109,10 +109,14 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    /// Creates the file and writes the run line.
+    /// Creates the file, never over an existing one (a recv log belongs
+    /// beside its own run's capture only), and writes the run line.
     pub fn create(path: &Path, run: &RunInfo) -> std::io::Result<LogWriter> {
         let mut w = LogWriter {
-            out: std::fs::File::create(path)?,
+            out: std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)?,
         };
         w.line(run)?;
         Ok(w)
@@ -176,6 +180,19 @@ mod tests {
         let log = read(&path).unwrap();
         assert_eq!(log.run, run_info());
         assert_eq!(log.recvs, vec![ev(0), ev(1)]);
+    }
+
+    #[test]
+    fn a_log_is_never_written_over_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.recv.jsonl");
+        std::fs::write(&path, "another run's log\n").unwrap();
+        let e = LogWriter::create(&path, &run_info()).err().unwrap();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "another run's log\n"
+        );
     }
 
     #[test]

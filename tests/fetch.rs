@@ -499,16 +499,118 @@ fn each_broken_server_gets_one_clear_line_and_no_complete_looking_file() {
 }
 
 #[test]
-fn short_body_is_kept_under_a_partial_name() {
+fn short_body_is_kept_under_a_partial_name_and_never_over_an_earlier_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("http://{}/cover3.jpg", server(Reply::ShortBody));
     let err = fails(dir.path(), &["fetch", &url, "--no-capture", "--no-save"]);
-    assert!(err.contains("cover3.jpg.partial"), "{err}");
+    assert!(
+        err.ends_with("the partial body is in cover3.jpg.partial\n"),
+        "{err}"
+    );
     assert_eq!(names_in(dir.path()), ["cover3.jpg.partial"]);
     assert_eq!(
         std::fs::read(dir.path().join("cover3.jpg.partial")).expect("partial"),
         body()[..1000]
     );
+    std::fs::write(dir.path().join("cover3.jpg.partial"), "earlier").expect("write");
+    let err = fails(dir.path(), &["fetch", &url, "--no-capture", "--no-save"]);
+    assert!(
+        err.ends_with("the partial body is in cover3.jpg.partial-2\n"),
+        "{err}"
+    );
+    assert_eq!(
+        names_in(dir.path()),
+        ["cover3.jpg.partial", "cover3.jpg.partial-2"]
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("cover3.jpg.partial")).expect("kept"),
+        b"earlier"
+    );
+}
+
+#[test]
+fn a_saved_run_is_never_replaced_or_joined_with_another_runs_capture_unless_forced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    let fetch = |save: &str, out: &str, more: &[&str]| {
+        let args = [
+            &["fetch", &url, "--no-capture", "--save", save, "-o", out],
+            more,
+        ]
+        .concat();
+        recvscope(dir.path(), &args)
+    };
+    let runs = dir.path().join("runs");
+    assert!(fetch("run", "a.jpg", &[]).status.success());
+    let log = std::fs::read(runs.join("run.recv.jsonl")).expect("log");
+    let err = stderr(&fetch("run", "b.jpg", &[]));
+    assert_eq!(
+        err,
+        "recvscope: runs/run.recv.jsonl already exists; pass --force to replace it, or --save another NAME\n"
+    );
+    assert_eq!(
+        std::fs::read(runs.join("run.recv.jsonl")).expect("kept"),
+        log
+    );
+
+    std::fs::write(runs.join("old.pcap"), "another run's capture").expect("write");
+    let err = stderr(&fetch("old", "c.jpg", &[]));
+    assert_eq!(
+        err,
+        "recvscope: runs/old.pcap already exists; pass --force to replace it, or --save another NAME\n"
+    );
+    assert_eq!(names_in(&runs), ["old.pcap", "run.recv.jsonl"]);
+    let forced = fetch("old", "c.jpg", &["--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(
+        names_in(&runs),
+        ["old.recv.jsonl", "run.recv.jsonl"],
+        "--force takes the old capture away: no recv log beside another run's capture"
+    );
+    assert_eq!(names_in(dir.path()), ["a.jpg", "c.jpg", "runs"]);
+}
+
+#[test]
+fn runs_under_the_default_name_never_collide_and_discard_body_writes_no_body() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    let args = [
+        "fetch",
+        url.as_str(),
+        "--no-capture",
+        "--discard-body",
+        "--json",
+    ];
+    let outs = [recvscope(dir.path(), &args), recvscope(dir.path(), &args)];
+    let logs: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            assert!(o.status.success(), "{}", stderr(o));
+            let doc = json(o);
+            assert!(doc["saved_to"].is_null());
+            assert_eq!(doc["body_bytes"], BODY_LEN);
+            doc["capture"]["recv_log"]
+                .as_str()
+                .expect("log")
+                .to_string()
+        })
+        .collect();
+    assert_ne!(logs[0], logs[1]);
+    let mut names: Vec<String> = logs.iter().map(|l| l.replace("runs/", "")).collect();
+    names.sort();
+    assert_eq!(names_in(&dir.path().join("runs")), names);
+    for log in &logs {
+        let stamp = log
+            .strip_prefix("runs/cover3-")
+            .and_then(|l| l.strip_suffix(".recv.jsonl"))
+            .expect("runs/cover3-TIME.recv.jsonl");
+        let stamp = stamp.strip_suffix("-2").unwrap_or(stamp);
+        assert!(
+            stamp.len() == 15 && stamp.as_bytes()[8] == b'-',
+            "YYYYMMDD-HHMMSS: {log}"
+        );
+    }
+    assert_eq!(names_in(dir.path()), ["runs"], "no body file");
 }
 
 #[test]
@@ -720,7 +822,18 @@ fn an_unwritable_output_directory_and_a_missing_interface_say_so() {
             "no/such/dir/x.jpg",
         ],
     );
-    assert!(err.contains("cannot write in no/such/dir"), "{err}");
+    assert_eq!(
+        err,
+        "recvscope: cannot write in no/such/dir: No such file or directory (os error 2)\n"
+    );
+    let err = fails(
+        dir.path(),
+        &["fetch", &url, "--no-capture", "--captures", "/proc/nope"],
+    );
+    assert_eq!(
+        err,
+        "recvscope: cannot create the captures directory /proc/nope: No such file or directory (os error 2)\n"
+    );
     if is_root() {
         let err = fails(
             dir.path(),

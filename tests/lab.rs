@@ -158,15 +158,14 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
         assert!(wire(&doc, 1, "zero_windows") > Some(0));
         assert!(wire(&doc, 1, "window_updates") > Some(0));
         assert!(wire(&doc, 1, "persist_probes") > Some(0));
-        for slug in ["nodelay", "delay"] {
-            let pcap = dir.path().join(format!("runs/lab-book-{slug}.pcap"));
-            let replay = recvscope(
-                dir.path(),
-                &["replay", pcap.to_str().expect("utf-8"), "--json"],
-            );
+        for (i, slug) in ["nodelay", "delay"].into_iter().enumerate() {
+            let pcap = doc["runs"][i]["fetch"]["capture"]["file"]
+                .as_str()
+                .expect("the capture file");
+            assert_eq!(pcap, format!("{}/{slug}.pcap", run_dir(dir.path())));
+            let replay = recvscope(dir.path(), &["replay", pcap, "--json"]);
             assert!(replay.status.success());
             let r: Value = serde_json::from_slice(&replay.stdout).expect("JSON");
-            let i = usize::from(slug == "delay");
             assert_eq!(
                 r["recvs"], doc["runs"][i]["fetch"]["recvs"],
                 "{slug} replays the same"
@@ -177,18 +176,111 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
             );
         }
     }
-    // Known: the no-delay run is over in one to a few milliseconds, under the kernel's
-    // tick (4 ms at HZ=250). Its chronographs read 0 or one tick, all of it rwnd-limited
-    // (busy 0 / rwnd 0, or busy 4000 / rwnd 4000 µs), so the kernel can neither confirm
-    // nor refute the wire's "receiver" (17 window-full segments, no zero window). Read
-    // by the rule without the span, the zero readings would say "sender".
+    // Known: the no-delay run is over in a few tens of milliseconds (three or four 20 ms
+    // rounds of the shaped server), under the 100 ms the kernel's chronographs need
+    // (ten ticks at HZ=100), so only the wire judges it.
     assert_eq!(wire_and_kernel_agree(&doc), ["no delay"]);
     let commands = &doc["runs"][1]["commands"];
     assert_eq!(commands[0], "recvscope serve --port 8080 --rtt 20ms");
     assert_eq!(
         commands[1],
-        "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 32768 --delay 250ms --snaplen 0 --save lab-book-delay"
+        "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 32768 --delay 250ms --snaplen 0 --discard-body"
     );
+}
+
+/// The one directory a lab made under `DIR/runs`, as `runs/lab-NAME-TIME`,
+/// after checking it is the only entry there and named for the UTC time.
+fn run_dir(dir: &Path) -> String {
+    let names = names_in(&dir.join("runs"));
+    assert_eq!(names.len(), 1, "one directory per lab: {names:?}");
+    let name = &names[0];
+    let stamp = name.strip_prefix("lab-book-").expect("lab-book-TIME");
+    assert!(is_utc_stamp(stamp), "{name}");
+    format!("runs/{name}")
+}
+
+/// `YYYYMMDD-HHMMSS`.
+fn is_utc_stamp(s: &str) -> bool {
+    s.len() == 15
+        && s.char_indices()
+            .all(|(i, c)| if i == 8 { c == '-' } else { c.is_ascii_digit() })
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_commands_that_repeat_a_run_by_hand_work_when_pasted_twice() {
+    use recvscope::report::lab::experiments;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let run = experiments::find("book").expect("book").runs[0];
+    let [serve, fetch] = experiments::commands(&run, port);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let argv = |line: &str| -> Vec<String> {
+        let mut words: Vec<String> = line
+            .split_whitespace()
+            .skip_while(|w| *w == "sudo")
+            .skip(1)
+            .map(String::from)
+            .collect();
+        if !is_root() && words[0] == "fetch" {
+            words.push("--no-capture".into());
+        }
+        words
+    };
+    let mut server = Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args(argv(&serve))
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the server never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let args = argv(&fetch);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let outs = [recvscope(dir.path(), &args), recvscope(dir.path(), &args)];
+    server.kill().expect("stop the server");
+    server.wait().expect("wait");
+    for out in &outs {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(names_in(dir.path()), ["runs"], "no body file");
+    let saved = names_in(&dir.path().join("runs"));
+    let logs: Vec<&String> = saved
+        .iter()
+        .filter(|n| n.ends_with(".recv.jsonl"))
+        .collect();
+    assert_eq!(logs.len(), 2, "two runs, two names: {saved:?}");
+    for log in logs {
+        let name = log.trim_end_matches(".recv.jsonl");
+        let stamp = name.strip_prefix("cover3-").expect("cover3-TIME");
+        assert!(is_utc_stamp(stamp.trim_end_matches("-2")), "{name}");
+        assert_eq!(
+            saved.contains(&format!("{name}.pcap")),
+            is_root(),
+            "{saved:?}"
+        );
+    }
 }
 
 #[test]
@@ -325,14 +417,14 @@ fn ctrl_c_in_a_lab_keeps_the_runs_so_far() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted after"), "{err}");
-    let captures = dir.path().join("runs");
-    for log in ["lab-book-nodelay.recv.jsonl", "lab-book-delay.recv.jsonl"] {
-        assert!(captures.join(log).exists(), "{log}");
+    let lab = run_dir(dir.path());
+    for log in ["nodelay.recv.jsonl", "delay.recv.jsonl"] {
+        assert!(dir.path().join(&lab).join(log).exists(), "{log}");
     }
     if is_root() {
         let replay = recvscope(
             dir.path(),
-            &["replay", "runs/lab-book-delay.pcap", "--json"],
+            &["replay", &format!("{lab}/delay.pcap"), "--json"],
         );
         assert!(replay.status.success());
     }

@@ -13,10 +13,10 @@ use crate::atomic_file::{self, AtomicFile};
 pub(crate) enum SaveError {
     #[error("{0} already exists; pass --force to overwrite it or -o to choose another name")]
     Exists(PathBuf),
-    #[error("cannot write in {dir}: {source}")]
-    Create { dir: PathBuf, source: io::Error },
-    #[error("writing the body to {path}: {source}")]
-    Write { path: PathBuf, source: io::Error },
+    #[error("cannot write in {dir}: {error}")]
+    Create { dir: PathBuf, error: io::Error },
+    #[error("writing the body to {path}: {error}")]
+    Write { path: PathBuf, error: io::Error },
 }
 
 /// A body being written, under a temporary name until [`BodyFile::finish`].
@@ -34,20 +34,31 @@ pub(crate) fn check_target(target: &Path, force: bool) -> Result<(), SaveError> 
     Ok(())
 }
 
-/// The name a short body is kept under: `cover3.jpg` → `cover3.jpg.partial`.
-pub(crate) fn partial_name(target: &Path) -> PathBuf {
-    let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    target.with_file_name(name)
+/// The name a short body is kept under: `cover3.jpg` → `cover3.jpg.partial`,
+/// or, unless `force`, `cover3.jpg.partial-2`, `-3`… when a partial body of
+/// an earlier run is there.
+pub(crate) fn partial_name(target: &Path, force: bool) -> PathBuf {
+    let name = format!(
+        "{}.partial",
+        target.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let mut n = 1;
+    loop {
+        let path = target.with_file_name(super::numbered(&name, n));
+        if force || !path.exists() {
+            return path;
+        }
+        n += 1;
+    }
 }
 
 impl BodyFile {
     pub(crate) fn create(target: &Path) -> Result<BodyFile, SaveError> {
         let dir = atomic_file::dir_of(target);
         let name = target.file_name().unwrap_or_default();
-        let file = AtomicFile::create_in(dir, name).map_err(|source| SaveError::Create {
+        let file = AtomicFile::create_in(dir, name).map_err(|error| SaveError::Create {
             dir: dir.to_path_buf(),
-            source,
+            error,
         })?;
         Ok(BodyFile {
             target: target.to_path_buf(),
@@ -57,24 +68,25 @@ impl BodyFile {
     }
 
     /// Moves the finished body into place: the target when `complete`,
-    /// else the partial name. Returns where it went. On failure, and when
+    /// else the partial name; neither over an earlier file unless `force`.
+    /// Returns where it went. On failure, and when
     /// a `BodyFile` is dropped unfinished, no file is left under any name.
     pub(crate) fn finish(mut self, complete: bool, force: bool) -> Result<PathBuf, SaveError> {
-        if let Some(source) = self.error.take() {
+        if let Some(error) = self.error.take() {
             return Err(SaveError::Write {
                 path: self.file.temp().to_path_buf(),
-                source,
+                error,
             });
         }
         let dest = if complete {
             check_target(&self.target, force)?;
             self.target.clone()
         } else {
-            partial_name(&self.target)
+            partial_name(&self.target, force)
         };
         self.file.commit(&dest).map_err(|e| SaveError::Write {
             path: e.path,
-            source: e.source,
+            error: e.source,
         })?;
         Ok(dest)
     }
@@ -140,6 +152,25 @@ mod tests {
         let dest = f.finish(false, false).unwrap();
         assert_eq!(dest, dir.path().join("cover3.jpg.partial"));
         assert!(!target.exists());
+    }
+
+    #[test]
+    fn a_partial_body_of_an_earlier_run_is_kept_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("cover3.jpg");
+        let short = |bytes: &[u8], force: bool| {
+            let mut f = BodyFile::create(&target).unwrap();
+            f.write(bytes);
+            f.finish(false, force).unwrap()
+        };
+        assert_eq!(short(b"1", false), dir.path().join("cover3.jpg.partial"));
+        assert_eq!(short(b"2", false), dir.path().join("cover3.jpg.partial-2"));
+        assert_eq!(short(b"3", false), dir.path().join("cover3.jpg.partial-3"));
+        assert_eq!(short(b"4", true), dir.path().join("cover3.jpg.partial"));
+        let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+        assert_eq!(read("cover3.jpg.partial"), b"4");
+        assert_eq!(read("cover3.jpg.partial-2"), b"2");
+        assert_eq!(read("cover3.jpg.partial-3"), b"3");
     }
 
     #[test]

@@ -15,10 +15,10 @@ use crate::recvlog::Rcvbuf;
 use crate::report::fetch as words;
 use crate::serve::{Server, ServerConfig};
 
-use super::config::{FetchConfig, Save};
+use super::config::{BodyTo, FetchConfig, Save};
 use super::url::Url;
 use super::{BodyOut, FetchSpec, Fetched, SavePaths, prepare};
-use crate::clock::now_ns;
+use crate::clock::{now_ns, utc_stamp};
 
 /// The `fetch --json` document.
 #[derive(Serialize)]
@@ -100,11 +100,18 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
             (Url::parse(&lab.url("/cover3.jpg"))?, Some(lab))
         }
     };
-    let target = cfg
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(url.file_name()));
-    super::body::check_target(&target, cfg.force)?;
+    let to_file = |target: PathBuf| -> Result<BodyOut, super::body::SaveError> {
+        super::body::check_target(&target, cfg.force)?;
+        Ok(BodyOut::File {
+            target,
+            force: cfg.force,
+        })
+    };
+    let body = match &cfg.body {
+        BodyTo::Nowhere => BodyOut::Discard,
+        BodyTo::File(target) => to_file(target.clone())?,
+        BodyTo::UrlName => to_file(PathBuf::from(url.file_name()))?,
+    };
     let spec = FetchSpec {
         url: url.clone(),
         http: cfg.http,
@@ -119,11 +126,7 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
     let save = match &cfg.save {
         Save::No => None,
         Save::Named(name) => Some(SavePaths::new(&cfg.captures, name, cfg.force)?),
-        Save::Default => Some(SavePaths::new(
-            &cfg.captures,
-            &default_name(&url),
-            cfg.force,
-        )?),
+        Save::Default => Some(SavePaths::unused(&cfg.captures, &default_name(&url))?),
     };
     let stdout = io::stdout();
     let live = stdout.is_terminal();
@@ -141,10 +144,6 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
             prepared.rcvbuf(),
         )?;
     }
-    let body = BodyOut::File {
-        target,
-        force: cfg.force,
-    };
     let lines = (!cfg.json).then_some(&mut out as &mut dyn Write);
     let fetched = prepared.run(body, save, lines)?;
     fetched.write_graphs(&cfg.pictures)?;
@@ -231,38 +230,4 @@ fn default_name(url: &Url) -> String {
         .file_stem()
         .map_or_else(|| "fetch".into(), |s| s.to_string_lossy().into_owned());
     format!("{stem}-{}", utc_stamp(now_ns()))
-}
-
-/// `YYYYMMDD-HHMMSS` in UTC.
-fn utc_stamp(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_names_carry_a_utc_timestamp() {
-        assert_eq!(utc_stamp(0), "19700101-000000");
-        assert_eq!(utc_stamp(1_795_660_245_000_000_000), "20261126-023045");
-        assert_eq!(utc_stamp(951_782_400_000_000_000), "20000229-000000");
-    }
 }

@@ -22,8 +22,7 @@ pub struct FetchConfig {
     pub(crate) delay: Option<Duration>,
     pub(crate) rcvbuf: Option<u64>,
     pub(crate) timeout: Duration,
-    /// Where the body goes; `None`: the URL's file name.
-    pub(crate) output: Option<PathBuf>,
+    pub(crate) body: BodyTo,
     /// Overwrite the body and the saved run.
     pub(crate) force: bool,
     pub(crate) save: Save,
@@ -33,6 +32,17 @@ pub struct FetchConfig {
     pub(crate) capture: Option<LiveConfig>,
     pub(crate) pictures: Pictures,
     pub(crate) json: bool,
+}
+
+/// Where the body goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum BodyTo {
+    /// The URL's file name, in the current directory.
+    UrlName,
+    /// `-o FILE`.
+    File(PathBuf),
+    /// `--discard-body`.
+    Nowhere,
 }
 
 /// Whether and under which name the run is saved.
@@ -67,7 +77,11 @@ impl FetchConfig {
             delay: args.delay,
             rcvbuf: args.rcvbuf,
             timeout: args.timeout,
-            output: args.output.clone(),
+            body: match (&args.output, args.discard_body) {
+                (_, true) => BodyTo::Nowhere,
+                (Some(file), false) => BodyTo::File(file.clone()),
+                (None, false) => BodyTo::UrlName,
+            },
             force: args.force,
             save: match (&args.save, args.no_save) {
                 (_, true) => Save::No,
@@ -119,11 +133,17 @@ mod tests {
         assert_eq!(c.http, HttpVersion::V11);
         assert!(c.capture.is_none());
         assert_eq!(c.save, Save::No);
-        let c = config(&["--save", "run", "--snaplen", "0"]).expect("valid");
+        assert_eq!(c.body, BodyTo::UrlName);
+        let c = config(&["--save", "run", "--snaplen", "0", "--discard-body"]).expect("valid");
         assert!(c.url.is_none());
         assert_eq!(c.save, Save::Named("run".into()));
         assert_eq!(c.capture.map(|l| l.snaplen), Some(0));
-        assert_eq!(config(&[]).expect("valid").save, Save::Default);
+        assert_eq!(c.body, BodyTo::Nowhere);
+        let c = config(&[]).expect("valid");
+        assert_eq!(c.save, Save::Default);
+        assert_eq!(c.body, BodyTo::UrlName);
+        let c = config(&["-o", "x.jpg"]).expect("valid");
+        assert_eq!(c.body, BodyTo::File("x.jpg".into()));
     }
 
     #[test]

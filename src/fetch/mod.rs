@@ -41,8 +41,8 @@ const POLL: Duration = Duration::from_millis(100);
 /// Why a fetch failed; each reads as one line that says what to do.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FetchError {
-    #[error("cannot resolve host {host:?}: {source}")]
-    Resolve { host: String, source: io::Error },
+    #[error("cannot resolve host {host:?}: {error}")]
+    Resolve { host: String, error: io::Error },
     #[error("host {0:?} has no address")]
     NoAddress(String),
     #[error(
@@ -51,8 +51,8 @@ pub(crate) enum FetchError {
     Refused(SocketAddr),
     #[error("no answer from {addr} within {secs:.1} s (raise --timeout, or check the address)")]
     ConnectTimeout { addr: SocketAddr, secs: f64 },
-    #[error("cannot connect to {addr}: {source}")]
-    Connect { addr: SocketAddr, source: io::Error },
+    #[error("cannot connect to {addr}: {error}")]
+    Connect { addr: SocketAddr, error: io::Error },
     #[error("socket setup: {0}")]
     Socket(io::Error),
     #[error("sending the request: {0}")]
@@ -63,17 +63,19 @@ pub(crate) enum FetchError {
     Timeout { bytes: u64, secs: f64 },
     #[error("recv(): {0}")]
     Recv(io::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Response(#[from] ResponseError),
     #[error("interrupted after {0} bytes")]
     Interrupted(u64),
-    #[error("{0}")]
+    #[error(transparent)]
     Save(#[from] body::SaveError),
-    #[error("{what} {path}: {source}")]
+    #[error("{0} already exists; pass --force to replace it, or --save another NAME")]
+    RunExists(PathBuf),
+    #[error("{what} {path}: {error}")]
     Files {
         what: &'static str,
         path: PathBuf,
-        source: io::Error,
+        error: io::Error,
     },
 }
 
@@ -99,26 +101,81 @@ pub(crate) struct SavePaths {
 }
 
 impl SavePaths {
-    /// `DIR/NAME.pcap` and `DIR/NAME.recv.jsonl`, creating DIR; existing
-    /// files are kept unless `force`.
+    /// `DIR/NAME.pcap` and `DIR/NAME.recv.jsonl`, creating DIR. Either file
+    /// there already is an error unless `force`, which removes both: a run
+    /// never writes beside a file of another run, so a recv log is never
+    /// joined with an older capture (with `--no-capture`, or when the run
+    /// fails before its recv log is written).
     pub(crate) fn new(dir: &Path, name: &str, force: bool) -> Result<SavePaths, FetchError> {
-        std::fs::create_dir_all(dir).map_err(|source| FetchError::Files {
+        let paths = SavePaths::in_dir(dir, name)?;
+        for p in [&paths.pcap, &paths.log] {
+            match (force, p.exists()) {
+                (_, false) => {}
+                (false, true) => return Err(FetchError::RunExists(p.clone())),
+                (true, true) => std::fs::remove_file(p).map_err(|error| FetchError::Files {
+                    what: "cannot remove",
+                    path: p.clone(),
+                    error,
+                })?,
+            }
+        }
+        Ok(paths)
+    }
+
+    /// The first of `DIR/STEM`, `DIR/STEM-2`, `DIR/STEM-3`… with neither
+    /// file there, for a name recvscope makes: repeating a run in the same
+    /// second gets a name of its own instead of an error.
+    pub(crate) fn unused(dir: &Path, stem: &str) -> Result<SavePaths, FetchError> {
+        let mut n = 1;
+        loop {
+            let paths = SavePaths::in_dir(dir, &numbered(stem, n))?;
+            if !paths.pcap.exists() && !paths.log.exists() {
+                return Ok(paths);
+            }
+            n += 1;
+        }
+    }
+
+    fn in_dir(dir: &Path, name: &str) -> Result<SavePaths, FetchError> {
+        std::fs::create_dir_all(dir).map_err(|error| FetchError::Files {
             what: "cannot create the captures directory",
             path: dir.to_path_buf(),
-            source,
+            error,
         })?;
         let pcap = dir.join(format!("{name}.pcap"));
         let log = recvlog::path_for(&pcap);
-        for p in [&pcap, &log] {
-            if p.exists() && !force {
-                return Err(FetchError::Files {
-                    what: "will not overwrite",
-                    path: p.clone(),
-                    source: io::Error::other("choose another --save NAME, or pass --force"),
-                });
-            }
-        }
         Ok(SavePaths { pcap, log })
+    }
+}
+
+/// A new directory `DIR/BASE` (or `BASE-2`, `BASE-3`… when that is taken)
+/// for the runs of one lab: made here, so it holds no file of another run,
+/// and two labs started in the same second never share one.
+pub(crate) fn new_run_dir(dir: &Path, base: &str) -> Result<PathBuf, FetchError> {
+    let cannot = |path: &Path, error| FetchError::Files {
+        what: "cannot create the captures directory",
+        path: path.to_path_buf(),
+        error,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
+    let mut n = 1;
+    loop {
+        let path = dir.join(numbered(base, n));
+        match std::fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+            Err(e) => return Err(cannot(&path, e)),
+        }
+    }
+}
+
+/// The `n`th name made from `base` when the ones before are taken:
+/// `base`, `base-2`, `base-3`…
+pub(crate) fn numbered(base: &str, n: u32) -> String {
+    if n < 2 {
+        base.to_string()
+    } else {
+        format!("{base}-{n}")
     }
 }
 
@@ -331,8 +388,8 @@ fn fail(
     let kept = match (&e, sink) {
         (
             FetchError::Interrupted(_) | FetchError::Reset(_) | FetchError::Timeout { .. },
-            Sink::File(f, _),
-        ) => f.finish(false, false).ok(),
+            Sink::File(f, force),
+        ) => f.finish(false, force).ok(),
         _ => None,
     };
     let mut msg = e.to_string();
@@ -363,9 +420,9 @@ pub struct Interrupted;
 fn resolve(url: &Url) -> Result<SocketAddr, FetchError> {
     let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
         .to_socket_addrs()
-        .map_err(|source| FetchError::Resolve {
+        .map_err(|error| FetchError::Resolve {
             host: url.host.clone(),
-            source,
+            error,
         })?
         .collect();
     addrs
@@ -406,10 +463,10 @@ fn download(
         return d;
     }
     let mut writer = match log.map(|p| (p, LogWriter::create(p, &run))).map(|(p, w)| {
-        w.map_err(|source| FetchError::Files {
+        w.map_err(|error| FetchError::Files {
             what: "cannot write the recv log",
             path: p.to_path_buf(),
-            source,
+            error,
         })
     }) {
         Some(Ok(w)) => Some(w),
@@ -442,13 +499,13 @@ fn connect(
     timeout: Duration,
 ) -> Result<TcpStream, FetchError> {
     sock.connect(peer, timeout)
-        .map_err(|source| match source.kind() {
+        .map_err(|error| match error.kind() {
             io::ErrorKind::ConnectionRefused => FetchError::Refused(peer),
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => FetchError::ConnectTimeout {
                 addr: peer,
                 secs: timeout.as_secs_f64(),
             },
-            _ => FetchError::Connect { addr: peer, source },
+            _ => FetchError::Connect { addr: peer, error },
         })
 }
 
@@ -538,5 +595,60 @@ fn sleep_unless_interrupted(d: Duration) {
             return;
         }
         std::thread::sleep(left.min(POLL));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::atomic_file::tests::names;
+
+    #[test]
+    fn a_run_is_never_saved_beside_a_file_of_another_run_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let s = SavePaths::new(&runs, "x", false).unwrap();
+        assert_eq!(
+            (s.pcap, s.log),
+            (runs.join("x.pcap"), runs.join("x.recv.jsonl"))
+        );
+        std::fs::write(runs.join("x.pcap"), "old capture").unwrap();
+        let e = SavePaths::new(&runs, "x", false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} already exists; pass --force to replace it, or --save another NAME",
+                runs.join("x.pcap").display()
+            )
+        );
+        std::fs::write(runs.join("x.recv.jsonl"), "old log").unwrap();
+        SavePaths::new(&runs, "x", true).unwrap();
+        assert_eq!(
+            names(&runs),
+            Vec::<String>::new(),
+            "--force removes the old pair"
+        );
+    }
+
+    #[test]
+    fn names_recvscope_makes_are_numbered_until_one_is_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let name = |s: SavePaths| s.pcap.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(name(SavePaths::unused(&runs, "c-1").unwrap()), "c-1.pcap");
+        std::fs::write(runs.join("c-1.pcap"), "").unwrap();
+        assert_eq!(name(SavePaths::unused(&runs, "c-1").unwrap()), "c-1-2.pcap");
+        std::fs::write(runs.join("c-1-2.recv.jsonl"), "").unwrap();
+        assert_eq!(name(SavePaths::unused(&runs, "c-1").unwrap()), "c-1-3.pcap");
+        let first = new_run_dir(&runs, "lab-book-t").unwrap();
+        let second = new_run_dir(&runs, "lab-book-t").unwrap();
+        assert_eq!(
+            (first, second),
+            (runs.join("lab-book-t"), runs.join("lab-book-t-2"))
+        );
+        assert_eq!(
+            names(&runs),
+            ["c-1-2.recv.jsonl", "c-1.pcap", "lab-book-t", "lab-book-t-2"]
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! `recvscope lab`: guided experiments on loopback. Each starts its own
 //! lab servers, arms every capture first (so one privilege drop serves
-//! all runs), runs the fetches, saves captures and recv logs, and ends
-//! with a side-by-side comparison, what to look for, and the commands
+//! all runs), runs the fetches, saves captures and recv logs in a new
+//! directory of its own (`runs/lab-NAME-YYYYMMDD-HHMMSS/RUN.pcap`), and
+//! ends with a side-by-side comparison, what to look for, and the commands
 //! that repeat it by hand.
 
 mod config;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use crate::analysis::lab_run::{self, RunSummary};
 use crate::capture::live::LiveConfig;
 use crate::capture::privilege;
+use crate::clock::{now_ns, utc_stamp};
 use crate::fetch::command::FetchJson;
 use crate::fetch::request::HttpVersion;
 use crate::fetch::url::Url;
@@ -84,19 +86,22 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
         armed.push((spec, server, fetch));
     }
     privilege::drop_to_invoking_user()?;
+    let dir = fetch::new_run_dir(
+        &lab.captures,
+        &format!("lab-{}-{}", exp.name, utc_stamp(now_ns())),
+    )?;
     if !lab.json {
         words::heading(&mut out, exp)?;
     }
     let total = armed.len();
     let mut done = Vec::new();
     for (i, (spec, server, prepared)) in armed.into_iter().enumerate() {
-        let save_name = format!("lab-{}-{}", exp.name, spec.slug);
-        let commands = experiments::commands(spec, 8080, &save_name);
+        let commands = experiments::commands(spec, 8080);
         if !lab.json {
             words::run_started(&mut out, i + 1, total, spec.label)?;
             out.flush()?;
         }
-        let save = SavePaths::new(&lab.captures, &save_name, true)?;
+        let save = SavePaths::new(&dir, spec.slug, false)?;
         let client = prepared.client();
         let fetched = prepared
             .run(BodyOut::Discard, Some(save), None)

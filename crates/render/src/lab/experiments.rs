@@ -7,7 +7,7 @@
 pub struct RunSpec {
     /// Column heading, e.g. "0.25 s delay".
     pub label: &'static str,
-    /// Part of the saved file names: `lab-book-delay.pcap`.
+    /// The saved files' name in the lab's directory: `delay.pcap`.
     pub slug: &'static str,
     pub recv_size: u32,
     pub delay_ms: u64,
@@ -171,8 +171,10 @@ pub fn find(name: &str) -> Option<&'static Experiment> {
     EXPERIMENTS.iter().find(|e| e.name == name)
 }
 
-/// The `recvscope` commands a student types to repeat one run by hand.
-pub fn commands(run: &RunSpec, port: u16, save: &str) -> [String; 2] {
+/// The `recvscope` commands a student types to repeat one run by hand. The
+/// fetch discards the body, as the lab does, and saves its run under a name
+/// of its own, so the commands work however often they are pasted.
+pub fn commands(run: &RunSpec, port: u16) -> [String; 2] {
     let mut serve = format!("recvscope serve --port {port}");
     if let Some(rate) = run.server_rate {
         serve.push_str(&format!(" --rate {rate}"));
@@ -190,7 +192,7 @@ pub fn commands(run: &RunSpec, port: u16, save: &str) -> [String; 2] {
     if run.delay_ms > 0 {
         fetch.push_str(&format!(" --delay {}ms", run.delay_ms));
     }
-    fetch.push_str(&format!(" --snaplen 0 --save {save}"));
+    fetch.push_str(" --snaplen 0 --discard-body");
     [serve, fetch]
 }
 
@@ -213,13 +215,13 @@ mod tests {
     fn commands_repeat_the_run_by_hand() {
         let run = &find("book").map(|e| e.runs[1]).unwrap();
         assert_eq!(
-            commands(run, 8080, "lab-book-delay"),
+            commands(run, 8080),
             [
                 "recvscope serve --port 8080 --rtt 20ms".to_string(),
-                "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 32768 --delay 250ms --snaplen 0 --save lab-book-delay".to_string()
+                "sudo recvscope fetch http://127.0.0.1:8080/cover3.jpg --rcvbuf 32768 --delay 250ms --snaplen 0 --discard-body".to_string()
             ]
         );
         let sender = &find("slow-sender").map(|e| e.runs[0]).unwrap();
-        assert!(commands(sender, 8080, "x")[0].ends_with("--rate 65536"));
+        assert!(commands(sender, 8080)[0].ends_with("--rate 65536"));
     }
 }
