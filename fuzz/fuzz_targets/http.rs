@@ -5,7 +5,8 @@
 //! means the defaults), then records of `[tag, len_lo, len_hi, bytes...]`.
 //! Bit 2 of the tag picks the side, its low bits the operation: 0 the bytes
 //! are data (seeds are real captures' payloads), 1 data built from HTTP
-//! tokens ([`Piece`]), 2 a gap of the bytes' little-endian length, 3 a close.
+//! tokens ([`Piece`]), 2 a gap of the bytes' little-endian length (bit 3: bytes
+//! seen on the wire but not captured, else lost), 3 a close.
 //!
 //! Checks that the body bytes delivered never exceed the bytes fed, that
 //! every recorded message ends exactly once and that no body arrives after
@@ -16,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use recvscope::http::{BodySink, Conversation, Limits, Side};
+use recvscope::http::{BodySink, Conversation, Gap, Limits, Side};
 use recvscope_fuzz::{Piece, build_payload};
 
 #[derive(Default)]
@@ -80,7 +81,13 @@ fuzz_target!(|data: &[u8]| {
             2 => {
                 let mut le = [0u8; 8];
                 le[..bytes.len().min(8)].copy_from_slice(&bytes[..bytes.len().min(8)]);
-                conv.gap(side, ts_ns, u64::from_le_bytes(le), &mut sink);
+                let len = u64::from_le_bytes(le);
+                let gap = if tag & 8 == 0 {
+                    Gap::Lost(len)
+                } else {
+                    Gap::NotCaptured(len)
+                };
+                conv.gap(side, ts_ns, gap, &mut sink);
                 continue;
             }
             _ => {
