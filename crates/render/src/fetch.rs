@@ -74,8 +74,7 @@ pub fn book_line(out: &mut dyn Write, bytes: usize, total: u64) -> io::Result<()
 
 /// The text report after the book's lines.
 pub fn report(out: &mut dyn Write, d: &Download<'_>) -> io::Result<()> {
-    writeln!(out, "\nHeader Length {}", d.header_length)?;
-    writeln!(out, "{}", d.header)?;
+    writeln!(out, "\n{}", book_header(d.header_length, d.header))?;
     if let Some(p) = d.saved_to {
         writeln!(
             out,
@@ -89,6 +88,11 @@ pub fn report(out: &mut dyn Write, d: &Download<'_>) -> io::Result<()> {
         capture_lines(out, c)?;
     }
     Ok(())
+}
+
+/// The book's `Header Length N` line and the header under it.
+pub(crate) fn book_header(header_length: u64, header: &str) -> String {
+    format!("Header Length {header_length}\n{header}")
 }
 
 /// The warning after a fetch the server did not answer with a success.
