@@ -104,6 +104,8 @@ pub struct WireGuide {
 /// Everything the guide asks of one run beyond its [`RunSummary`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunGuide {
+    /// The bytes each recv asked for (the first's; 0 without a recv).
+    pub asked: usize,
     pub short_recvs: Vec<ShortRecv>,
     pub arithmetic: HeadArithmetic,
     /// `None` without a capture.
@@ -129,6 +131,7 @@ pub fn run_guide(
 ) -> RunGuide {
     let data: Vec<&RecvRow> = rows.iter().filter(|r| r.bytes > 0).collect();
     RunGuide {
+        asked: data.first().map_or(0, |r| r.asked),
         short_recvs: data
             .iter()
             .filter(|r| (r.bytes as usize) < r.asked)
@@ -255,6 +258,7 @@ mod tests {
             .map(|s| (s.index, s.bytes, s.took_all_queued()))
             .collect();
         assert_eq!(short, [(1, 3000, true), (2, 2120, false)]);
+        assert_eq!(g.asked, 5120);
         assert_eq!(g.arithmetic.sum(), 10240);
         assert!(g.arithmetic.holds());
         let off = run_guide(

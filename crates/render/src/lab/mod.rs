@@ -4,6 +4,7 @@
 //! commands that repeat it by hand, and where each run was saved).
 
 pub mod experiments;
+pub mod page;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
