@@ -76,19 +76,40 @@ impl AtomicFile {
     /// Flushes and fsyncs the file, then renames it to `dest` (replacing a
     /// file there). On failure the temporary file is removed.
     pub(crate) fn commit(mut self, dest: &Path) -> Result<(), CommitError> {
-        self.out
-            .flush()
-            .and_then(|()| self.out.get_ref().sync_all())
-            .map_err(|source| CommitError {
-                path: self.tmp.clone(),
-                source,
-            })?;
+        self.sync()?;
         std::fs::rename(&self.tmp, dest).map_err(|source| CommitError {
             path: dest.to_path_buf(),
             source,
         })?;
         self.committed = true;
         Ok(())
+    }
+
+    /// Flushes and fsyncs the file, then gives it the name `dest` only if
+    /// nothing has that name (a hard link, then the temporary name is
+    /// removed): an error of kind `AlreadyExists` otherwise, never a
+    /// replaced file. On failure the temporary file is removed.
+    pub(crate) fn commit_new(mut self, dest: &Path) -> Result<(), CommitError> {
+        self.sync()?;
+        std::fs::hard_link(&self.tmp, dest).map_err(|source| CommitError {
+            path: dest.to_path_buf(),
+            source,
+        })?;
+        self.committed = true;
+        std::fs::remove_file(&self.tmp).map_err(|source| CommitError {
+            path: self.tmp.clone(),
+            source,
+        })
+    }
+
+    fn sync(&mut self) -> Result<(), CommitError> {
+        self.out
+            .flush()
+            .and_then(|()| self.out.get_ref().sync_all())
+            .map_err(|source| CommitError {
+                path: self.tmp.clone(),
+                source,
+            })
     }
 }
 
@@ -117,6 +138,18 @@ impl Drop for AtomicFile {
 
 /// Writes `bytes` to `dest` whole: through an [`AtomicFile`] beside it.
 pub(crate) fn write(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    written(dest, bytes)?.commit(dest).map_err(|e| e.source)
+}
+
+/// Writes `bytes` to `dest` whole, as [`write`] does, but only as a new
+/// file: when `dest` exists, an error of kind `AlreadyExists` and the file
+/// there as it was ([`AtomicFile::commit_new`]).
+pub(crate) fn write_new(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    written(dest, bytes)?.commit_new(dest).map_err(|e| e.source)
+}
+
+/// `bytes` in an [`AtomicFile`] for `dest`, not yet committed.
+fn written(dest: &Path, bytes: &[u8]) -> io::Result<AtomicFile> {
     let name = dest.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -125,7 +158,7 @@ pub(crate) fn write(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     })?;
     let mut f = AtomicFile::create_in(dir_of(dest), name)?;
     f.write_all(bytes)?;
-    f.commit(dest).map_err(|e| e.source)
+    Ok(f)
 }
 
 #[cfg(test)]
@@ -231,6 +264,27 @@ pub(crate) mod tests {
         assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
         assert_eq!(std::fs::read(dir.path().join("x")).unwrap(), b"new");
         assert_eq!(names(dir.path()), ["victim", "x"]);
+    }
+
+    #[test]
+    fn write_new_makes_a_new_file_and_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("page.html");
+        write_new(&dest, b"first").unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"first");
+        let e = write_new(&dest, b"second").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&dest).unwrap(), b"first");
+        let link = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+        let e = write_new(&link, b"x").unwrap_err();
+        assert_eq!(
+            e.kind(),
+            io::ErrorKind::AlreadyExists,
+            "a link is a name too"
+        );
+        assert!(!dir.path().join("nowhere").exists(), "not followed");
+        assert_eq!(names(dir.path()), ["dangling", "page.html"]);
     }
 
     #[test]

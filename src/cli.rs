@@ -61,9 +61,12 @@ pub struct LabArgs {
     /// Draw each run's time-sequence graph: FILE-RUN.svg (e.g. book-delay.svg).
     #[arg(long, value_name = "FILE.svg", conflicts_with = "no_capture")]
     pub(crate) graph: Option<PathBuf>,
-    /// Write each run's HTML page: FILE-RUN.html.
-    #[arg(long, value_name = "FILE.html", conflicts_with = "no_capture")]
+    /// Write one self-contained HTML page of the experiment, its runs side by side.
+    #[arg(long, value_name = "FILE.html")]
     pub(crate) html: Option<PathBuf>,
+    /// Replace the --html page if the file exists.
+    #[arg(long, requires = "html")]
+    pub(crate) force: bool,
     /// Print one JSON document instead of the text report.
     #[arg(long)]
     pub(crate) json: bool,

@@ -284,6 +284,92 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
     );
 }
 
+#[test]
+fn lab_html_writes_one_page_for_the_experiment_that_the_invoking_user_owns() {
+    use std::os::unix::fs::MetadataExt;
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recvscope"));
+    cmd.args(["lab", "book", "--html", "book.html"])
+        .current_dir(dir.path());
+    if is_root() {
+        std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).expect("chown");
+        cmd.env("SUDO_UID", "65534")
+            .env("SUDO_GID", "65534")
+            .env("SUDO_USER", "nobody");
+    } else {
+        eprintln!("not root: the page is made without a capture (CI runs it as root)");
+        cmd.arg("--no-capture");
+    }
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.ends_with("\nThe experiment's page (open it in a browser): book.html\n"),
+        "{stdout}"
+    );
+    let path = dir.path().join("book.html");
+    let page = std::fs::read_to_string(&path).expect("the page");
+    if is_root() {
+        let meta = std::fs::metadata(&path).expect("meta");
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (65534, 65534),
+            "written after the privilege drop"
+        );
+    }
+    let mut names = names_in(dir.path());
+    names.retain(|n| n != "runs");
+    assert_eq!(names, ["book.html"], "one page, no page per run");
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    assert_eq!(
+        page.matches("<svg").count(),
+        if is_root() { 2 } else { 0 },
+        "a graph per captured run"
+    );
+    for label in ["no delay", "0.25 s delay"] {
+        let answer =
+            format!("<li><b>{label}</b>: 242 + 4 + 70057 = 70303, the last running total.</li>");
+        assert!(page.contains(&answer), "the book's arithmetic: {answer}");
+    }
+    assert_eq!(
+        page.matches("<pre>Header Length 242\nHTTP/1.1 200 OK")
+            .count(),
+        2
+    );
+    for loads in ["src=", "href=", "@import", "<link", "<script"] {
+        assert!(!page.contains(loads), "{loads}");
+    }
+}
+
+#[test]
+fn lab_html_over_an_existing_file_stops_before_the_runs_without_force() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("book.html"), "mine").expect("write");
+    let mut args = vec!["lab", "book", "--html", "book.html"];
+    if !is_root() {
+        args.push("--no-capture");
+    }
+    let out = recvscope(dir.path(), &args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err,
+        "recvscope: book.html already exists; pass --force to replace it, or --html another FILE\n"
+    );
+    assert_eq!(names_in(dir.path()), ["book.html"], "no run was made");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("book.html")).expect("read"),
+        "mine"
+    );
+}
+
 /// The one directory a lab made under `DIR/runs`, as `runs/lab-NAME-TIME`,
 /// after checking it is the only entry there and named for the UTC time.
 fn run_dir(dir: &Path) -> String {

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use crate::cli::LabArgs;
-use crate::graph::Pictures;
 
 use crate::report::lab::experiments::{self, Experiment};
 
@@ -25,8 +24,12 @@ pub struct LabRun {
     pub(crate) captures: PathBuf,
     /// False with `--no-capture`: socket-side figures only.
     pub(crate) capture: bool,
-    /// Each run's pictures are these names with the run's slug added.
-    pub(crate) pictures: Pictures,
+    /// `--graph`: each run's graph is this name with the run's slug added.
+    pub(crate) graph: Option<PathBuf>,
+    /// `--html`: the experiment's page.
+    pub(crate) page: Option<PathBuf>,
+    /// `--force`: the page may replace a file.
+    pub(crate) force: bool,
     pub(crate) json: bool,
 }
 
@@ -50,10 +53,9 @@ impl LabConfig {
             experiment,
             captures: args.captures.clone(),
             capture: !args.no_capture,
-            pictures: Pictures {
-                svg: args.graph.clone(),
-                html: args.html.clone(),
-            },
+            graph: args.graph.clone(),
+            page: args.html.clone(),
+            force: args.force,
             json: args.json,
         }))
     }
@@ -84,6 +86,15 @@ mod tests {
         };
         assert_eq!(run.experiment.name, "slow-reader");
         assert!(!run.capture);
+        assert_eq!((run.page, run.force), (None, false));
+        let Ok(LabConfig::Run(run)) = config(&["--html", "book.html", "--no-capture", "--force"])
+        else {
+            panic!("a page without a capture");
+        };
+        assert_eq!(
+            (run.page, run.force, run.capture),
+            (Some(PathBuf::from("book.html")), true, false)
+        );
         assert!(matches!(config(&["nope", "--list"]), Ok(LabConfig::List)));
         let e = config(&["nope"]).expect_err("no such lab");
         assert_eq!(

@@ -3,7 +3,8 @@
 //! all runs), runs the fetches, saves captures and recv logs in a new
 //! directory of its own (`runs/lab-NAME-YYYYMMDD-HHMMSS/RUN.pcap`), and
 //! ends with a side-by-side comparison, what to look for, and the commands
-//! that repeat it by hand.
+//! that repeat it by hand; `--html` puts all of it, with each run's graph and
+//! the lab guide's answers, on one page.
 
 mod config;
 
@@ -14,7 +15,9 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::analysis::lab_guide::{self, Head, RunGuide};
 use crate::analysis::lab_run::{self, RunSummary};
+use crate::atomic_file;
 use crate::capture::live::LiveConfig;
 use crate::capture::privilege;
 use crate::clock::{now_ns, utc_stamp};
@@ -24,6 +27,7 @@ use crate::fetch::url::Url;
 use crate::fetch::{self, BodyOut, FetchSpec, Fetched, SavePaths};
 use crate::graph::Pictures;
 use crate::report::lab::experiments::{self, Experiment, RunFigures, RunSpec};
+use crate::report::lab::page::{self, PageRun};
 use crate::report::lab::{self as words, RunReport, SavedRun};
 use crate::serve::{RunningServer, Server, ServerConfig};
 
@@ -65,7 +69,8 @@ struct Done {
     commands: [String; 2],
     fetched: Fetched,
     summary: RunSummary,
-    /// Graph and page files written for it.
+    guide: RunGuide,
+    /// Graph files written for it.
     pictures: Vec<PathBuf>,
 }
 
@@ -95,6 +100,12 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
         armed.push((spec, server, fetch));
     }
     privilege::drop_to_invoking_user()?;
+    if let Some(path) = &lab.page
+        && !lab.force
+        && std::fs::symlink_metadata(path).is_ok()
+    {
+        anyhow::bail!(page::page_exists(path));
+    }
     let dir = fetch::new_run_dir(
         &lab.captures,
         &format!("lab-{}-{}", exp.name, utc_stamp(now_ns())),
@@ -124,15 +135,11 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
             ));
         }
         let run_pictures = Pictures {
-            svg: per_run(lab.pictures.svg.as_deref(), spec.slug),
-            html: per_run(lab.pictures.html.as_deref(), spec.slug),
+            svg: per_run(lab.graph.as_deref(), spec.slug),
+            html: None,
         };
         fetched.write_graphs(&run_pictures)?;
-        let pictures: Vec<PathBuf> = run_pictures
-            .svg
-            .into_iter()
-            .chain(run_pictures.html)
-            .collect();
+        let pictures: Vec<PathBuf> = run_pictures.svg.into_iter().collect();
         let summary = lab_run::summarize(
             spec.label,
             fetched.run.rcvbuf,
@@ -146,17 +153,29 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
         if !lab.json {
             words::run_finished(&mut out, &summary)?;
         }
+        let guide = lab_guide::run_guide(
+            &fetched.rows,
+            fetched.connection(),
+            fetched.run.request_ts_ns,
+            Head {
+                header_length: fetched.facts.header_length,
+                blank_line: fetched.facts.header_terminator,
+                body_bytes: fetched.facts.body_bytes,
+            },
+        );
         done.push(Done {
             spec,
             commands,
             fetched,
             summary,
+            guide,
             pictures,
         });
     }
     if lab.json {
-        let reports = run_reports(&done);
-        let figures: Vec<RunFigures<'_>> = reports
+        let owned = run_reports(&done);
+        let reports: Vec<&RunReport<'_>> = owned.iter().collect();
+        let figures: Vec<RunFigures<'_>> = owned
             .iter()
             .map(|r| RunFigures {
                 summary: r.summary,
@@ -188,7 +207,13 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
-        report(&mut out, exp, &done)?;
+        words::report(&mut out, exp, &run_reports(&done))?;
+    }
+    if let Some(path) = &lab.page {
+        write_page(path, &experiment_page(exp, &done), lab.force)?;
+        if !lab.json {
+            page::page_written(&mut out, path)?;
+        }
     }
     out.flush()?;
     Ok(())
@@ -221,12 +246,7 @@ fn fetch_spec(spec: &RunSpec, server: &RunningServer, capture: bool) -> anyhow::
     })
 }
 
-/// The lab's report, in render's words.
-fn report(out: &mut dyn Write, exp: &Experiment, done: &[Done]) -> io::Result<()> {
-    words::report(out, exp, &run_reports(done))
-}
-
-/// The finished runs as render's report takes them.
+/// The finished runs as the lab's report tells them.
 fn run_reports(done: &[Done]) -> Vec<RunReport<'_>> {
     done.iter()
         .map(|d| RunReport {
@@ -235,8 +255,7 @@ fn run_reports(done: &[Done]) -> Vec<RunReport<'_>> {
             summary: &d.summary,
             lesson: &d.fetched.lesson,
             header: &d.fetched.facts.header,
-            header_length: d.fetched.facts.header_length,
-            body_bytes: d.fetched.facts.body_bytes,
+            arithmetic: &d.guide.arithmetic,
             explanation: &d.fetched.explanation,
             commands: &d.commands,
             saved: d.fetched.save.as_ref().map(|s| SavedRun {
@@ -246,6 +265,38 @@ fn run_reports(done: &[Done]) -> Vec<RunReport<'_>> {
             pictures: &d.pictures,
         })
         .collect()
+}
+
+/// The experiment's page, in render's words.
+fn experiment_page(exp: &Experiment, done: &[Done]) -> String {
+    let reports = run_reports(done);
+    let runs: Vec<PageRun<'_>> = done
+        .iter()
+        .zip(&reports)
+        .map(|(d, report)| PageRun {
+            report,
+            connection: d.fetched.connection(),
+            request_ts_ns: d.fetched.run.request_ts_ns,
+            guide: &d.guide,
+        })
+        .collect();
+    let summaries: Vec<RunSummary> = done.iter().map(|d| d.summary.clone()).collect();
+    page::page(exp, &runs, lab_guide::unlimited_from(&summaries))
+}
+
+/// Writes the page whole, as a new file; with `force` it may replace one.
+fn write_page(path: &Path, html: &str, force: bool) -> anyhow::Result<()> {
+    let written = if force {
+        atomic_file::write(path, html.as_bytes())
+    } else {
+        atomic_file::write_new(path, html.as_bytes())
+    };
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            anyhow::bail!(page::page_exists(path))
+        }
+        other => other.with_context(|| format!("cannot write {}", path.display())),
+    }
 }
 
 #[cfg(test)]
@@ -263,6 +314,29 @@ mod tests {
             Some(PathBuf::from("page-4k"))
         );
         assert_eq!(per_run(None, "x"), None);
+    }
+
+    #[test]
+    fn the_page_is_a_new_file_unless_forced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("book.html");
+        write_page(&path, "<p>1</p>", false).expect("a new file");
+        let e = write_page(&path, "<p>2</p>", false).expect_err("exists");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} already exists; pass --force to replace it, or --html another FILE",
+                path.display()
+            )
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "<p>1</p>");
+        write_page(&path, "<p>3</p>", true).expect("forced");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "<p>3</p>");
+        assert_eq!(
+            crate::atomic_file::tests::names(dir.path()),
+            ["book.html"],
+            "no temporary file left"
+        );
     }
 
     #[test]

@@ -231,19 +231,7 @@ fn wire_story(rows: &[RecvRow], conn: &ConnectionSummary, request_ts: i64) -> Op
         .find(|p| p.from == Side::Server && p.analysis.contains(Flag::WindowFull))
         .map(event);
     let zero = |p: &&PacketRecord| p.from == Side::Client && p.analysis.contains(Flag::ZeroWindow);
-    let first_zero_window = packets.iter().find(zero).map(|p| {
-        let at = event(p);
-        ZeroWindow {
-            at,
-            after_recv: rows
-                .iter()
-                .rfind(|r| r.t_ns + r.wait_ns <= at.t_ns)
-                .map(|r| r.index),
-            during_recv: rows
-                .iter()
-                .any(|r| r.t_ns <= at.t_ns && at.t_ns < r.t_ns + r.wait_ns),
-        }
-    });
+    let first_zero_window = first_zero_window(rows, packets, request_ts);
     let fc = &conn.tcp.flow_control;
     let (longest, spells) = closed_spells(rows);
     Some(WireStory {
@@ -257,6 +245,33 @@ fn wire_story(rows: &[RecvRow], conn: &ConnectionSummary, request_ts: i64) -> Op
         reopened_by_recv: rows.iter().filter(|r| reopens(r)).count(),
         longest_closed: longest,
         closed_spells: spells,
+    })
+}
+
+/// The client's first zero-window segment (Wireshark's flag) among
+/// `packets`, and what the program whose recv `rows` these are was doing
+/// then; times since the request, sent at `request_ts`.
+pub fn first_zero_window(
+    rows: &[RecvRow],
+    packets: &[PacketRecord],
+    request_ts: i64,
+) -> Option<ZeroWindow> {
+    let p = packets
+        .iter()
+        .find(|p| p.from == Side::Client && p.analysis.contains(Flag::ZeroWindow))?;
+    let at = WireEvent {
+        frame: p.frame,
+        t_ns: p.ts_ns - request_ts,
+    };
+    Some(ZeroWindow {
+        at,
+        after_recv: rows
+            .iter()
+            .rfind(|r| r.t_ns + r.wait_ns <= at.t_ns)
+            .map(|r| r.index),
+        during_recv: rows
+            .iter()
+            .any(|r| r.t_ns <= at.t_ns && at.t_ns < r.t_ns + r.wait_ns),
     })
 }
 

@@ -14,6 +14,7 @@ mod capture_warning;
 mod connection;
 pub mod correlate;
 mod http_stream;
+pub mod lab_guide;
 pub mod lab_run;
 pub mod lesson;
 mod recv;

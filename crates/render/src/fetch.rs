@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use recvscope_analysis::correlate::RecvRow;
+use recvscope_analysis::lab_guide::HeadArithmetic;
 use recvscope_analysis::{ConnectionSummary, Rcvbuf};
 
 /// A finished download, as the report after the book's lines tells it.
@@ -72,29 +73,30 @@ pub fn book_line(out: &mut dyn Write, bytes: usize, total: u64) -> io::Result<()
     writeln!(out, "{bytes} {total}")
 }
 
-/// The book's lines after the recvs: `Header Length N` and the head itself.
-pub fn book_head(out: &mut dyn Write, header_length: u64, header: &str) -> io::Result<()> {
-    writeln!(out, "\nHeader Length {header_length}")?;
-    writeln!(out, "{header}")
-}
-
-/// The book's arithmetic: the head, the blank line that ends it and the
-/// body against the last running total the recvs reached.
-pub fn head_arithmetic(header_length: u64, body_bytes: u64, last_total: u64) -> String {
-    let sum = header_length + 4 + body_bytes;
-    let total = if sum == last_total {
+/// The book's arithmetic, and whether it meets the last running total.
+pub fn head_arithmetic(a: &HeadArithmetic) -> String {
+    let total = if a.holds() {
         "the last running total".to_string()
     } else {
-        format!("but the last running total is {last_total}")
+        format!("but the last running total is {}", a.last_total)
+    };
+    let blank = if a.blank_line == 4 {
+        "\\r\\n\\r\\n"
+    } else {
+        "\\n\\n"
     };
     format!(
-        "Header Length {header_length} + 4 (the \\r\\n\\r\\n that ends the head) + body {body_bytes} = {sum}, {total}."
+        "Header Length {} + {} (the {blank} that ends the head) + body {} = {}, {total}.",
+        a.header_length,
+        a.blank_line,
+        a.body_bytes,
+        a.sum()
     )
 }
 
 /// The text report after the book's lines.
 pub fn report(out: &mut dyn Write, d: &Download<'_>) -> io::Result<()> {
-    book_head(out, d.header_length, d.header)?;
+    writeln!(out, "\n{}", book_header(d.header_length, d.header))?;
     if let Some(p) = d.saved_to {
         writeln!(
             out,
@@ -108,6 +110,11 @@ pub fn report(out: &mut dyn Write, d: &Download<'_>) -> io::Result<()> {
         capture_lines(out, c)?;
     }
     Ok(())
+}
+
+/// The book's `Header Length N` line and the header under it.
+pub(crate) fn book_header(header_length: u64, header: &str) -> String {
+    format!("Header Length {header_length}\n{header}")
 }
 
 /// The warning after a fetch the server did not answer with a success.
@@ -168,13 +175,22 @@ fn capture_lines(out: &mut dyn Write, c: &Capture<'_>) -> io::Result<()> {
 mod tests {
     #[test]
     fn the_head_arithmetic_says_whether_it_meets_the_last_total() {
+        let book = HeadArithmetic {
+            header_length: 242,
+            blank_line: 4,
+            body_bytes: 70057,
+            last_total: 70303,
+        };
         assert_eq!(
-            head_arithmetic(242, 70057, 70303),
+            head_arithmetic(&book),
             "Header Length 242 + 4 (the \\r\\n\\r\\n that ends the head) + body 70057 = 70303, the last running total."
         );
         assert!(
-            head_arithmetic(242, 70000, 70303)
-                .ends_with("= 70246, but the last running total is 70303.")
+            head_arithmetic(&HeadArithmetic {
+                body_bytes: 70000,
+                ..book
+            })
+            .ends_with("= 70246, but the last running total is 70303.")
         );
     }
 

@@ -13,7 +13,8 @@ use recvscope_tcp::Flag;
 use super::svg::escape;
 use crate::facts::connection_facts;
 
-const STYLE: &str = "
+/// The pages' inline style sheet.
+pub(crate) const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, sans-serif; margin: 1.5em auto; max-width: 1100px; color: #222; padding: 0 1em; }
 h1 { font-size: 1.4em; margin-bottom: 0.2em; }
 h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
@@ -64,7 +65,9 @@ fn key(colour: &str) -> String {
     format!("<span class=\"key\" style=\"background:{colour}\"></span>")
 }
 
-fn how_to_read(h: &mut String, with_recvs: bool) {
+/// The graph's legend in words, as a section; `with_recvs` adds the
+/// application's marks.
+pub(crate) fn how_to_read(h: &mut String, with_recvs: bool) {
     h.push_str("<h2>How to read the graph</h2>\n<ul class=\"read\">\n");
     let items = [
         (

@@ -9,5 +9,7 @@ mod terminal;
 mod time_sequence;
 
 pub use html::html_page;
+pub(crate) use html::{STYLE, how_to_read};
+pub(crate) use svg::escape;
 pub use terminal::terminal_chart;
 pub use time_sequence::{AppRecvs, time_sequence_svg};

@@ -4,6 +4,7 @@
 //! commands that repeat it by hand, and where each run was saved).
 
 pub mod experiments;
+pub mod page;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -13,6 +14,7 @@ use recvscope_analysis::correlate::RecvRow;
 use recvscope_analysis::lab_run::{KernelFigures, LimitedBy, RunSummary, WireFigures};
 
 use experiments::{EXPERIMENTS, Experiment, LookFor, Miss, RunFigures};
+use recvscope_analysis::lab_guide::HeadArithmetic;
 use recvscope_analysis::lesson::Lesson;
 
 /// One finished run, as the lab's report tells it.
@@ -22,11 +24,9 @@ pub struct RunReport<'a> {
     pub summary: &'a RunSummary,
     /// The facts its story is made from.
     pub lesson: &'a Lesson,
-    /// The response's head as received, its length (without the blank line)
-    /// and the body's length.
+    /// The response's head as received, and the book's arithmetic of it.
     pub header: &'a str,
-    pub header_length: u64,
-    pub body_bytes: u64,
+    pub arithmetic: &'a HeadArithmetic,
     /// The run's plain-language story, line by line.
     pub explanation: &'a [String],
     /// The server's and the fetch's command lines.
@@ -92,61 +92,51 @@ pub fn body_ended_early(lab: &str, label: &str, bytes: u64) -> String {
     format!("lab {lab} run {label:?}: the body ended early ({bytes} bytes)")
 }
 
+// The report's sections, in order: the text report ends each with a colon,
+// the lab's page makes them headings.
+const RECVS: &str = "What recv() returned (the book's lines: size, running total)";
+const SIDE_BY_SIDE: &str = "Side by side (window figures are the client's, as the server saw them)";
+const LOOK_FOR: &str = "What to look for";
+const HAPPENED: &str = "What happened, run by run";
+const BY_HAND: &str = "Repeat a run by hand (the server in one terminal, the fetch in another)";
+const SAVED: &str = "Saved runs (`recvscope replay FILE` shows each one again, no sudo needed)";
+
 /// The report after every run of `exp`.
 pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> io::Result<()> {
     let columns: Vec<(&str, &[RecvRow])> = runs.iter().map(|r| (r.label, r.rows)).collect();
-    writeln!(
-        out,
-        "\nWhat recv() returned (the book's lines: size, running total):"
-    )?;
+    writeln!(out, "\n{RECVS}:")?;
     write!(out, "{}", recv_columns(&columns))?;
     if let Some(first) = runs.first() {
-        crate::fetch::book_head(out, first.header_length, first.header)?;
-        let last_total = first.rows.iter().map(|r| r.total).max().unwrap_or(0);
+        let a = first.arithmetic;
         writeln!(
             out,
             "\n{}",
-            crate::fetch::head_arithmetic(first.header_length, first.body_bytes, last_total)
+            crate::fetch::book_header(a.header_length, first.header)
         )?;
+        writeln!(out, "\n{}", crate::fetch::head_arithmetic(a))?;
     }
-    writeln!(
-        out,
-        "\nSide by side (window figures are the client's, as the server saw them):"
-    )?;
+    writeln!(out, "\n{SIDE_BY_SIDE}:")?;
     let summaries: Vec<RunSummary> = runs.iter().map(|r| r.summary.clone()).collect();
     write!(out, "{}", table(&summaries))?;
-    writeln!(out, "\nWhat to look for:")?;
-    let figures: Vec<RunFigures<'_>> = runs
-        .iter()
-        .map(|r| RunFigures {
-            summary: r.summary,
-            lesson: r.lesson,
-        })
-        .collect();
-    for look in exp.look_for {
-        writeln!(out, "  - {}", look_for(look, runs, &figures))?;
+    writeln!(out, "\n{LOOK_FOR}:")?;
+    for line in look_for_lines(exp, &runs.iter().collect::<Vec<_>>()) {
+        writeln!(out, "  - {line}")?;
     }
-    writeln!(out, "\nWhat happened, run by run:")?;
+    writeln!(out, "\n{HAPPENED}:")?;
     for r in runs {
         writeln!(out, "  {}:", r.label)?;
         for line in r.explanation {
             writeln!(out, "    {line}")?;
         }
     }
-    writeln!(
-        out,
-        "\nRepeat a run by hand (the server in one terminal, the fetch in another):"
-    )?;
+    writeln!(out, "\n{BY_HAND}:")?;
     for r in runs {
         writeln!(out, "  # {}", r.label)?;
         for c in r.commands {
             writeln!(out, "  {c}")?;
         }
     }
-    writeln!(
-        out,
-        "\nSaved runs (`recvscope replay FILE` shows each one again, no sudo needed):"
-    )?;
+    writeln!(out, "\n{SAVED}:")?;
     for r in runs {
         if let Some(s) = &r.saved {
             let pcap = match s.pcap {
@@ -163,9 +153,24 @@ pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> 
 }
 
 /// The kernel's verdict in the table.
+/// Every "what to look for" sentence of `exp`, checked against `runs`.
+pub fn look_for_lines(exp: &Experiment, runs: &[&RunReport<'_>]) -> Vec<String> {
+    let figures: Vec<RunFigures<'_>> = runs
+        .iter()
+        .map(|r| RunFigures {
+            summary: r.summary,
+            lesson: r.lesson,
+        })
+        .collect();
+    exp.look_for
+        .iter()
+        .map(|look| look_for(look, runs, &figures))
+        .collect()
+}
+
 /// A "what to look for" sentence, followed by what the runs showed instead
 /// when they did not bear it out.
-pub fn look_for(look: &LookFor, runs: &[RunReport<'_>], figures: &[RunFigures<'_>]) -> String {
+pub fn look_for(look: &LookFor, runs: &[&RunReport<'_>], figures: &[RunFigures<'_>]) -> String {
     let Some(misses) = look.misses(figures) else {
         return format!("{} (No capture to check it against.)", look.text);
     };
@@ -236,6 +241,11 @@ fn share(part: u64, whole: u64) -> String {
     }
 }
 
+/// The recvs the book's program prints a line for: those that returned data.
+fn book_lines(rows: &[RecvRow]) -> impl Iterator<Item = &RecvRow> {
+    rows.iter().filter(|r| r.bytes > 0)
+}
+
 /// The book's `size total` lines of each run, in columns side by side.
 pub fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
     let width = 19;
@@ -248,9 +258,7 @@ pub fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
     let longest = runs.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
     for i in 0..longest {
         for (_, rows) in runs {
-            let cell = rows
-                .iter()
-                .filter(|r| r.bytes > 0)
+            let cell = book_lines(rows)
                 .nth(i)
                 .map_or(String::new(), |r| format!("{:>7} {:>9}", r.bytes, r.total));
             let _ = write!(out, "{cell:<width$}");
@@ -265,11 +273,23 @@ pub fn recv_columns(runs: &[(&str, &[RecvRow])]) -> String {
     out
 }
 
-/// One row per measure, one column per run.
-pub fn table(runs: &[RunSummary]) -> String {
-    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+/// One row of the side-by-side comparison: a measure and its value in
+/// each run. The first row names the runs, under an empty measure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ComparisonRow {
+    measure: String,
+    cells: Vec<String>,
+}
+
+/// The rows of the side-by-side comparison, one per measure, one cell per
+/// run: what both the text table and the lab's page show.
+fn comparison(runs: &[RunSummary]) -> Vec<ComparisonRow> {
+    let mut rows: Vec<ComparisonRow> = Vec::new();
     let mut add = |name: &str, f: &dyn Fn(&RunSummary) -> String| {
-        rows.push((name.to_string(), runs.iter().map(f).collect()));
+        rows.push(ComparisonRow {
+            measure: name.to_string(),
+            cells: runs.iter().map(f).collect(),
+        });
     };
     add("", &|r| r.label.clone());
     add("receive buffer asked", &|r| {
@@ -331,16 +351,22 @@ pub fn table(runs: &[RunSummary]) -> String {
         "sndbuf-limited (ms)",
         &kernel(|k| ms(k.times.sndbuf_limited_us)),
     );
-    let name_w = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    rows
+}
+
+/// One row per measure, one column per run.
+pub fn table(runs: &[RunSummary]) -> String {
+    let rows = comparison(runs);
+    let name_w = rows.iter().map(|r| r.measure.len()).max().unwrap_or(0);
     let col_w = rows
         .iter()
-        .flat_map(|(_, c)| c.iter().map(String::len))
+        .flat_map(|r| r.cells.iter().map(String::len))
         .max()
         .unwrap_or(0)
         .max(8);
     let mut out = String::new();
-    for (name, cells) in rows {
-        let _ = write!(out, "  {name:<name_w$}");
+    for ComparisonRow { measure, cells } in rows {
+        let _ = write!(out, "  {measure:<name_w$}");
         for c in cells {
             let _ = write!(out, "  {c:>col_w$}");
         }
