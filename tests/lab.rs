@@ -60,9 +60,10 @@ fn kernel(doc: &Value, i: usize, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("run {i} has no kernel {name}: {doc}"))
 }
 
-/// Asserts that on every run of the lab the wire's verdict ("limited by") is the server
-/// kernel's, wherever the kernel can tell; returns the labels of the runs too short for
-/// it (open under 100 ms, where its clock counts 0 or a tick or two).
+/// Asserts that on every run of the lab the wire's verdict ("limited by") and the server
+/// kernel's agree on whether the receiver's window set the pace, wherever the kernel can
+/// tell; returns the labels of the runs too short for it (open under 100 ms, where its
+/// clock counts 0 or a tick or two).
 fn wire_and_kernel_agree(doc: &Value) -> Vec<String> {
     let runs = doc["runs"].as_array().expect("runs");
     let mut too_short = Vec::new();
@@ -85,14 +86,10 @@ fn wire_and_kernel_agree(doc: &Value) -> Vec<String> {
             assert_eq!(s["verdicts_agree"], Value::Null, "no wire: {s}");
             continue;
         }
-        let wire = if s["wire"]["receiver_limited"] == true {
-            "receiver"
-        } else {
-            "sender"
-        };
+        let wire = &s["wire"]["pace"]["limited_by"];
         assert_eq!(
-            verdict,
-            wire,
+            *verdict == "receiver",
+            *wire == "receiver",
             "{}: the wire says {wire}, the server's kernel {verdict} (busy {busy} µs, rwnd-limited {rwnd} µs, sndbuf-limited {sndbuf} µs): {s}",
             label(doc, i)
         );
@@ -154,6 +151,13 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
         assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["effective"], 65536);
     }
     if is_root() {
+        let pace = |i: usize| &doc["runs"][i]["summary"]["wire"]["pace"];
+        assert_ne!(pace(0)["limited_by"], "receiver", "{}", pace(0));
+        assert_eq!(pace(1)["limited_by"], "receiver", "{}", pace(1));
+        assert_eq!(
+            pace(1)["zero_window_stalls"],
+            wire(&doc, 1, "zero_windows").expect("stalls")
+        );
         assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
         assert!(wire(&doc, 1, "zero_windows") > Some(0));
         assert!(wire(&doc, 1, "window_updates") > Some(0));
@@ -341,9 +345,10 @@ fn slow_sender_lab_never_fills_the_window() {
     if is_root() {
         assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
         assert_eq!(wire(&doc, 0, "window_full"), Some(0));
-        assert_eq!(doc["runs"][0]["summary"]["wire"]["receiver_limited"], false);
+        let limited_by = |i: usize| &doc["runs"][i]["summary"]["wire"]["pace"]["limited_by"];
+        assert_eq!(*limited_by(0), "sender");
         assert!(wire(&doc, 1, "zero_windows") > Some(0));
-        assert_eq!(doc["runs"][1]["summary"]["wire"]["receiver_limited"], true);
+        assert_eq!(*limited_by(1), "receiver");
     }
     assert!(wire_and_kernel_agree(&doc).is_empty());
     assert_eq!(kernel(&doc, 0, "rwnd_limited_us"), 0, "the slow sender");

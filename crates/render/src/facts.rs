@@ -2,7 +2,7 @@
 //! text report and the HTML page both draw.
 
 use recvscope_analysis::ConnectionSummary;
-use recvscope_tcp::WindowScaling;
+use recvscope_tcp::{PaceSetter, WindowScaling};
 
 use crate::findings;
 use crate::units::ms;
@@ -92,19 +92,28 @@ pub(crate) fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
     );
     let fc = &t.flow_control;
     fact("flow control", findings::flow_control_verdict(fc));
-    if !fc.evidence_frames.is_empty() {
-        let frames: Vec<String> = fc
-            .evidence_frames
+    let shown = |frames: &[u64]| {
+        let named: Vec<String> = frames
             .iter()
             .take(EVIDENCE_SHOWN)
             .map(u64::to_string)
             .collect();
-        let more = if fc.evidence_frames.len() > EVIDENCE_SHOWN {
+        let more = if frames.len() > EVIDENCE_SHOWN {
             ", …"
         } else {
             ""
         };
-        fact("shown by frames", format!("{}{more}", frames.join(", ")));
+        format!("{}{more}", named.join(", "))
+    };
+    for pace in [&fc.pace.server, &fc.pace.client] {
+        let frames = match &pace.set_by {
+            PaceSetter::Receiver(w) => &w.frames,
+            PaceSetter::Network { frames, .. } => frames,
+            PaceSetter::Sender => continue,
+        };
+        if !frames.is_empty() {
+            fact("shown by frames", shown(frames));
+        }
     }
     for warning in &c.warnings {
         fact("warning", findings::connection_warning(warning, t.snaplen));

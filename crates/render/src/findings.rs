@@ -1,13 +1,13 @@
 //! The sentences for what the analysis found: warnings, the flow-control
-//! verdict, and the TCP lab's readings. Each is made from the typed values
+//! verdict (what set the pace) and its word, and the TCP lab's readings. Each is made from the typed values
 //! alone, so a sentence can say no more than the figures beside it.
 
 use recvscope_analysis::tcplab::{
     AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
 };
 use recvscope_analysis::{CaptureWarning, ConnectionWarning};
-use recvscope_tcp::FlowControl;
-use recvscope_tcp::{Flag, TcpWarning, WindowScaling};
+use recvscope_tcp::{Flag, FlowControl, LimitedBy, PaceSetter};
+use recvscope_tcp::{TcpWarning, WindowScaling};
 use recvscope_wire::Side;
 
 use crate::units::{secs, secs_to_ms};
@@ -82,34 +82,49 @@ pub(crate) fn tcp_warning(w: TcpWarning) -> String {
     }
 }
 
-/// The connection's flow-control verdict: which receive window, if any,
-/// held which sender back, and how.
+/// What set the pace of the connection's sending: the server's always, the
+/// client's too when something other than the client held it back.
 pub fn flow_control_verdict(fc: &FlowControl) -> String {
-    let describe = |receiver: Side| {
-        let (full, zero, stall_ns) = match receiver {
-            Side::Client => (
-                fc.window_full_to_client,
-                fc.client_zero_windows,
-                fc.client_zero_window_stall_ns,
-            ),
-            Side::Server => (
-                fc.window_full_to_server,
-                fc.server_zero_windows,
-                fc.server_zero_window_stall_ns,
-            ),
-        };
-        format!(
-            "the {} was limited by the {receiver}'s receive window: {full} window-full segment(s), \
-             {zero} zero-window stall(s) lasting {} s in total",
-            receiver.peer(),
-            secs_to_ms(stall_ns)
-        )
-    };
-    match (fc.client_limited_server, fc.server_limited_client) {
-        (false, false) => "never limited by a receive window".to_string(),
-        (true, false) => describe(Side::Client),
-        (false, true) => describe(Side::Server),
-        (true, true) => format!("{}; {}", describe(Side::Client), describe(Side::Server)),
+    let server = pace_verdict(Side::Server, &fc.pace.server.set_by);
+    match fc.pace.client.set_by {
+        PaceSetter::Sender => server,
+        ref client => format!("{server}; {}", pace_verdict(Side::Client, client)),
+    }
+}
+
+/// What set the pace of `sender`'s sending, with the evidence.
+fn pace_verdict(sender: Side, pace: &PaceSetter) -> String {
+    let receiver = sender.peer();
+    match pace {
+        PaceSetter::Receiver(w) => format!(
+            "the {sender} was limited by the {receiver}'s receive window: {} zero-window stall(s) \
+             lasting {} s in total, {} window-full segment(s) with more data waiting",
+            w.zero_window_stalls,
+            secs_to_ms(w.stalled_ns),
+            w.window_full_with_data_waiting
+        ),
+        PaceSetter::Network {
+            real_retransmissions,
+            ..
+        } => format!(
+            "the {sender} was limited by the network: {} retransmission(s) that no D-SACK from the \
+             {receiver} shows unnecessary, and no zero window or window-full segment with more data \
+             waiting",
+            real_retransmissions
+        ),
+        PaceSetter::Sender => format!(
+            "the {sender} or its application set the pace: no zero window, no window-full segment \
+             with more data waiting, no retransmission that shows a loss"
+        ),
+    }
+}
+
+/// A verdict in one word, the wire's or a kernel's.
+pub fn limited_by(l: LimitedBy) -> &'static str {
+    match l {
+        LimitedBy::Receiver => "receiver",
+        LimitedBy::Network => "network",
+        LimitedBy::Sender => "sender",
     }
 }
 
@@ -284,42 +299,69 @@ pub(crate) fn retransmission_rule(kind: Flag) -> &'static str {
 mod tests {
     use super::*;
     use recvscope_analysis::tcplab::WindowFilled;
+    use recvscope_tcp::{ByDirection, Pace, Retransmissions, WindowEvidence};
 
-    fn flow_control() -> FlowControl {
-        FlowControl {
-            receiver_limited: true,
-            client_limited_server: true,
-            server_limited_client: false,
-            client_zero_windows: 11,
-            server_zero_windows: 0,
-            client_zero_window_stall_ns: 4_358_049_095,
-            server_zero_window_stall_ns: 0,
-            window_full_to_client: 24,
-            window_full_to_server: 0,
-            evidence_frames: vec![],
+    fn pace(set_by: PaceSetter) -> Pace {
+        Pace {
+            set_by,
+            retransmissions: Retransmissions::default(),
         }
     }
 
+    fn flow_control(server: PaceSetter, client: PaceSetter) -> FlowControl {
+        FlowControl {
+            pace: ByDirection {
+                client: pace(client),
+                server: pace(server),
+            },
+            client_zero_windows: 2,
+            server_zero_windows: 0,
+            client_zero_window_stall_ns: 3_105_014_000,
+            server_zero_window_stall_ns: 0,
+            window_full_to_client: 5,
+            window_full_to_server: 0,
+        }
+    }
+
+    fn slow_client() -> PaceSetter {
+        PaceSetter::Receiver(WindowEvidence {
+            zero_window_stalls: 2,
+            stalled_ns: 3_105_014_000,
+            window_full_with_data_waiting: 5,
+            frames: vec![14, 16, 17, 18, 20, 21, 22],
+        })
+    }
+
     #[test]
-    fn the_verdict_names_the_receiver_whose_window_held_the_sender() {
+    fn the_verdict_names_what_set_the_pace_with_its_evidence() {
         assert_eq!(
-            flow_control_verdict(&flow_control()),
-            "the server was limited by the client's receive window: 24 window-full segment(s), \
-             11 zero-window stall(s) lasting 4.358 s in total"
+            flow_control_verdict(&flow_control(slow_client(), PaceSetter::Sender)),
+            "the server was limited by the client's receive window: 2 zero-window stall(s) \
+             lasting 3.105 s in total, 5 window-full segment(s) with more data waiting"
         );
-        let mut both = flow_control();
-        both.server_limited_client = true;
-        both.window_full_to_server = 2;
-        assert!(flow_control_verdict(&both).ends_with(
-            "; the client was limited by the server's receive window: 2 window-full segment(s), \
-             0 zero-window stall(s) lasting 0.000 s in total"
-        ));
-        let mut none = flow_control();
-        none.client_limited_server = false;
         assert_eq!(
-            flow_control_verdict(&none),
-            "never limited by a receive window"
+            flow_control_verdict(&flow_control(PaceSetter::Sender, PaceSetter::Sender)),
+            "the server or its application set the pace: no zero window, no window-full segment \
+             with more data waiting, no retransmission that shows a loss"
         );
+        let lossy = PaceSetter::Network {
+            real_retransmissions: 4,
+            frames: vec![9, 12, 30, 31],
+        };
+        assert_eq!(
+            flow_control_verdict(&flow_control(PaceSetter::Sender, lossy)),
+            "the server or its application set the pace: no zero window, no window-full segment \
+             with more data waiting, no retransmission that shows a loss; the client was limited \
+             by the network: 4 retransmission(s) that no D-SACK from the server shows unnecessary, \
+             and no zero window or window-full segment with more data waiting"
+        );
+    }
+
+    #[test]
+    fn each_verdict_has_one_word() {
+        let words = [LimitedBy::Receiver, LimitedBy::Network, LimitedBy::Sender].map(limited_by);
+        assert_eq!(words, ["receiver", "network", "sender"]);
+        assert_eq!(limited_by(slow_client().limited_by()), "receiver");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use recvscope_analysis::correlate::RecvRow;
 use recvscope_analysis::lab_run::{KernelFigures, LimitedBy, RunSummary, WireFigures};
 
+use crate::findings;
 use experiments::{EXPERIMENTS, Experiment};
 
 /// One finished run, as the lab's report tells it.
@@ -139,12 +140,8 @@ pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> 
 }
 
 /// The kernel's verdict in the table.
-fn limited_by(l: Option<LimitedBy>) -> &'static str {
-    match l {
-        Some(LimitedBy::Receiver) => "receiver",
-        Some(LimitedBy::Sender) => "sender",
-        None => "too short",
-    }
+fn kernel_limited_by(l: Option<LimitedBy>) -> &'static str {
+    l.map_or("too short", findings::limited_by)
 }
 
 /// µs as ms with one decimal.
@@ -227,21 +224,14 @@ pub fn table(runs: &[RunSummary]) -> String {
     );
     add(
         "limited by",
-        &wire(|w| {
-            if w.receiver_limited {
-                "receiver"
-            } else {
-                "sender"
-            }
-            .to_string()
-        }),
+        &wire(|w| findings::limited_by(w.limited_by()).to_string()),
     );
     let kernel = |f: fn(&KernelFigures) -> String| {
         move |r: &RunSummary| r.kernel.as_ref().map_or("-".into(), f)
     };
     add(
         "limited by (server's kernel)",
-        &kernel(|k| limited_by(k.limited_by).to_string()),
+        &kernel(|k| kernel_limited_by(k.limited_by).to_string()),
     );
     add("sender busy (ms)", &kernel(|k| ms(k.times.busy_us)));
     add(
