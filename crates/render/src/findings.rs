@@ -1,12 +1,13 @@
 //! The sentences for what the analysis found: warnings, the flow-control
-//! verdict (what set the pace) and its word, and the TCP lab's readings. Each is made from the typed values
+//! verdict (what set the pace) and its word, retransmissions, and the TCP
+//! lab's readings. Each is made from the typed values
 //! alone, so a sentence can say no more than the figures beside it.
 
 use recvscope_analysis::tcplab::{
     AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
 };
 use recvscope_analysis::{CaptureWarning, ConnectionWarning};
-use recvscope_tcp::{Flag, FlowControl, LimitedBy, PaceSetter};
+use recvscope_tcp::{Flag, FlowControl, LimitedBy, PaceSetter, Retransmissions};
 use recvscope_tcp::{TcpWarning, WindowScaling};
 use recvscope_wire::Side;
 
@@ -125,6 +126,65 @@ pub fn limited_by(l: LimitedBy) -> &'static str {
         LimitedBy::Receiver => "receiver",
         LimitedBy::Network => "network",
         LimitedBy::Sender => "sender",
+    }
+}
+
+/// What `sender`'s retransmissions were: how many (as Wireshark counts
+/// them), how many had a tail loss probe's shape, which of them the
+/// receiver's D-SACK or an earlier ACK shows unnecessary, and how many
+/// remain losses.
+pub fn retransmissions_sentence(sender: Side, r: &Retransmissions) -> String {
+    let (receiver, n) = (sender.peer(), r.segments);
+    if n == 0 {
+        return format!("the {sender} sent every segment once: no retransmissions");
+    }
+    let mut text = format!(
+        "the {sender} re-sent {n} segment{}",
+        if n == 1 { "" } else { "s" }
+    );
+    if r.tail > 0 {
+        let which = match (r.tail == n, n) {
+            (true, 1) => "the last it had sent".to_string(),
+            (true, _) => "each the last it had sent then".to_string(),
+            (false, _) => format!("{} the last it had sent then", of_them(r.tail, n)),
+        };
+        text.push_str(&format!(
+            ", {which} (the shape of a tail loss probe: Linux re-sends its last segment when an ACK is late)"
+        ));
+    }
+    if r.dsack_unnecessary > 0 {
+        text.push_str(&format!(
+            "; the {receiver}'s D-SACK showed {} arrived twice",
+            of_them(r.dsack_unnecessary, n)
+        ));
+    }
+    if r.already_acknowledged > 0 {
+        text.push_str(&format!(
+            "; {} re-sent bytes the {receiver} had already acknowledged",
+            of_them(r.already_acknowledged, n)
+        ));
+    }
+    let real = r.real();
+    let loss = if real == 1 { "a loss" } else { "losses" };
+    text.push_str(&match real {
+        0 => ": nothing was lost".to_string(),
+        _ if real == n && n == 1 => {
+            format!("; no D-SACK covers it: {loss}, as far as the capture tells")
+        }
+        _ if real == n => format!("; no D-SACK covers them: {loss}, as far as the capture tells"),
+        1 => format!("; no D-SACK covers the other one: {loss}, as far as the capture tells"),
+        _ => format!("; no D-SACK covers the other {real}: {loss}, as far as the capture tells"),
+    });
+    text
+}
+
+/// `part` of `whole` things named before: "it", "both", "all 3", "2 of them".
+fn of_them(part: u64, whole: u64) -> String {
+    match (part == whole, whole) {
+        (true, 1) => "it".to_string(),
+        (true, 2) => "both".to_string(),
+        (true, _) => format!("all {whole}"),
+        (false, _) => format!("{part} of them"),
     }
 }
 
@@ -299,7 +359,7 @@ pub(crate) fn retransmission_rule(kind: Flag) -> &'static str {
 mod tests {
     use super::*;
     use recvscope_analysis::tcplab::WindowFilled;
-    use recvscope_tcp::{ByDirection, Pace, Retransmissions, WindowEvidence};
+    use recvscope_tcp::{ByDirection, Pace, WindowEvidence};
 
     fn pace(set_by: PaceSetter) -> Pace {
         Pace {
@@ -362,6 +422,63 @@ mod tests {
         let words = [LimitedBy::Receiver, LimitedBy::Network, LimitedBy::Sender].map(limited_by);
         assert_eq!(words, ["receiver", "network", "sender"]);
         assert_eq!(limited_by(slow_client().limited_by()), "receiver");
+    }
+
+    fn resent(segments: u64, tail: u64, dsack: u64, acked: u64) -> Retransmissions {
+        Retransmissions {
+            segments,
+            tail,
+            dsack_unnecessary: dsack,
+            already_acknowledged: acked,
+            dsacks: dsack,
+        }
+    }
+
+    #[test]
+    fn the_retransmission_sentence_says_which_were_unnecessary() {
+        assert_eq!(
+            retransmissions_sentence(Side::Server, &resent(2, 2, 2, 0)),
+            "the server re-sent 2 segments, each the last it had sent then (the shape of a tail \
+             loss probe: Linux re-sends its last segment when an ACK is late); the client's D-SACK \
+             showed both arrived twice: nothing was lost"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Server, &resent(3, 3, 2, 0)),
+            "the server re-sent 3 segments, each the last it had sent then (the shape of a tail \
+             loss probe: Linux re-sends its last segment when an ACK is late); the client's D-SACK \
+             showed 2 of them arrived twice; no D-SACK covers the other one: a loss, as far as \
+             the capture tells"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Server, &resent(1, 1, 1, 0)),
+            "the server re-sent 1 segment, the last it had sent (the shape of a tail loss probe: \
+             Linux re-sends its last segment when an ACK is late); the client's D-SACK showed it arrived \
+             twice: nothing was lost"
+        );
+    }
+
+    #[test]
+    fn the_retransmission_sentence_counts_losses_and_early_acks_from_the_figures() {
+        assert_eq!(
+            retransmissions_sentence(Side::Client, &resent(0, 0, 0, 0)),
+            "the client sent every segment once: no retransmissions"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Server, &resent(1, 0, 0, 0)),
+            "the server re-sent 1 segment; no D-SACK covers it: a loss, as far as the capture tells"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Server, &resent(47, 4, 0, 5)),
+            "the server re-sent 47 segments, 4 of them the last it had sent then (the shape of a tail \
+             loss probe: Linux re-sends its last segment when an ACK is late); 5 of them re-sent \
+             bytes the client had already acknowledged; no D-SACK covers the other 42: losses, as \
+             far as the capture tells"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Client, &resent(3, 0, 3, 0)),
+            "the client re-sent 3 segments; the server's D-SACK showed all 3 arrived twice: \
+             nothing was lost"
+        );
     }
 
     #[test]
