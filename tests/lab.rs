@@ -148,9 +148,10 @@ fn kernel(doc: &Value, i: usize, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("run {i} has no kernel {name}: {doc}"))
 }
 
-/// Asserts that on every run of the lab the wire's verdict ("limited by") is the server
-/// kernel's, wherever the kernel can tell; returns the labels of the runs too short for
-/// it (open under 100 ms, where its clock counts 0 or a tick or two).
+/// Asserts that on every run of the lab the wire's verdict ("limited by") and the server
+/// kernel's agree on whether the receiver's window set the pace, wherever the kernel can
+/// tell; returns the labels of the runs too short for it (open under 100 ms, where its
+/// clock counts 0 or a tick or two).
 fn wire_and_kernel_agree(doc: &Value) -> Vec<String> {
     let runs = doc["runs"].as_array().expect("runs");
     let mut too_short = Vec::new();
@@ -173,20 +174,69 @@ fn wire_and_kernel_agree(doc: &Value) -> Vec<String> {
             assert_eq!(s["verdicts_agree"], Value::Null, "no wire: {s}");
             continue;
         }
-        let wire = if s["wire"]["receiver_limited"] == true {
-            "receiver"
-        } else {
-            "sender"
-        };
+        let wire = &s["wire"]["pace"]["limited_by"];
         assert_eq!(
-            verdict,
-            wire,
+            *verdict == "receiver",
+            *wire == "receiver",
             "{}: the wire says {wire}, the server's kernel {verdict} (busy {busy} µs, rwnd-limited {rwnd} µs, sndbuf-limited {sndbuf} µs): {s}",
             label(doc, i)
         );
         assert_eq!(s["verdicts_agree"], true, "{s}");
     }
     too_short
+}
+
+/// Asserts that each run's retransmissions and D-SACKs, each way, are the frames tshark
+/// flags `tcp.analysis.retransmission` and marks "D-SACK Sequence" (the frames with a
+/// `tcp.options.sack.dsack_le`) in the capture the lab recorded. Every run must have
+/// one; skipped, with a message, without tshark.
+fn retransmissions_and_dsacks_are_tsharks(doc: &Value, dir: &Path) {
+    for run in doc["runs"].as_array().expect("runs") {
+        let pcap = run["fetch"]["capture"]["file"]
+            .as_str()
+            .expect("a capture of every run");
+        let out = Command::new("tshark")
+            .args(["-n", "-r", pcap, "-T", "fields", "-E", "separator=,"])
+            .args(["-E", "occurrence=f", "-e", "tcp.srcport"])
+            .args(["-e", "tcp.analysis.retransmission"])
+            .args(["-e", "tcp.options.sack.dsack_le"])
+            .current_dir(dir)
+            .output();
+        let Ok(out) = out else {
+            eprintln!("tshark is not installed: the D-SACK comparison is skipped");
+            return;
+        };
+        assert!(out.status.success(), "tshark on {pcap}");
+        let conn = &run["fetch"]["connection"];
+        let server_port = conn["server"]
+            .as_str()
+            .and_then(|a| a.rsplit(':').next())
+            .expect("server address");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let from = |side: &str, line: &str| {
+            (line.split(',').next() == Some(server_port)) == (side == "server")
+        };
+        let (mut theirs, mut ours) = (Vec::new(), Vec::new());
+        for (sender, receiver) in [("server", "client"), ("client", "server")] {
+            let resent = &conn["flow_control"]["pace"][sender]["retransmissions"];
+            ours.push((sender, resent["segments"].clone(), resent["dsacks"].clone()));
+            let count = |side: &str, column: usize| {
+                text.lines()
+                    .filter(|l| from(side, l))
+                    .filter(|l| l.split(',').nth(column).is_some_and(|f| !f.is_empty()))
+                    .count()
+            };
+            theirs.push((
+                sender,
+                Value::from(count(sender, 1)),
+                Value::from(count(receiver, 2)),
+            ));
+        }
+        assert_eq!(
+            ours, theirs,
+            "{pcap}: (sender, retransmissions, D-SACKs from its receiver)"
+        );
+    }
 }
 
 #[test]
@@ -242,6 +292,14 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
         assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["effective"], 65536);
     }
     if is_root() {
+        let pace = |i: usize| &doc["runs"][i]["summary"]["wire"]["pace"];
+        assert_ne!(pace(0)["limited_by"], "receiver", "{}", pace(0));
+        assert_eq!(pace(1)["limited_by"], "receiver", "{}", pace(1));
+        assert_eq!(
+            pace(1)["zero_window_stalls"],
+            wire(&doc, 1, "zero_windows").expect("stalls")
+        );
+        retransmissions_and_dsacks_are_tsharks(&doc, dir.path());
         assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
         assert!(wire(&doc, 1, "zero_windows") > Some(0));
         assert!(wire(&doc, 1, "window_updates") > Some(0));
@@ -467,8 +525,9 @@ fn the_commands_that_repeat_a_run_by_hand_work_when_pasted_twice() {
 
 #[test]
 fn slow_reader_lab_shows_stalls_probes_and_updates() {
-    let (doc, _dir) = lab("slow-reader");
+    let (doc, dir) = lab("slow-reader");
     if is_root() {
+        retransmissions_and_dsacks_are_tsharks(&doc, dir.path());
         let stalls = wire(&doc, 0, "zero_windows").expect("stalls");
         assert!(stalls > 0);
         assert!(
@@ -482,7 +541,7 @@ fn slow_reader_lab_shows_stalls_probes_and_updates() {
 
 #[test]
 fn buffer_size_lab_stalls_less_as_the_buffer_grows() {
-    let (doc, _dir) = lab("buffer-size");
+    let (doc, dir) = lab("buffer-size");
     let effective: Vec<u64> = (0..4)
         .map(|i| {
             doc["runs"][i]["fetch"]["rcvbuf"]["effective"]
@@ -505,13 +564,14 @@ fn buffer_size_lab_stalls_less_as_the_buffer_grows() {
             stalls[3], 0,
             "the default buffer holds the whole body: {stalls:?}"
         );
+        retransmissions_and_dsacks_are_tsharks(&doc, dir.path());
     }
     assert!(wire_and_kernel_agree(&doc).is_empty());
 }
 
 #[test]
 fn slow_sender_lab_never_fills_the_window() {
-    let (doc, _dir) = lab("slow-sender");
+    let (doc, dir) = lab("slow-sender");
     assert_eq!(
         (label(&doc, 0), label(&doc, 1)),
         ("slow sender", "slow reader")
@@ -523,9 +583,11 @@ fn slow_sender_lab_never_fills_the_window() {
     if is_root() {
         assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
         assert_eq!(wire(&doc, 0, "window_full"), Some(0));
-        assert_eq!(doc["runs"][0]["summary"]["wire"]["receiver_limited"], false);
+        let limited_by = |i: usize| &doc["runs"][i]["summary"]["wire"]["pace"]["limited_by"];
+        assert_eq!(*limited_by(0), "sender");
         assert!(wire(&doc, 1, "zero_windows") > Some(0));
-        assert_eq!(doc["runs"][1]["summary"]["wire"]["receiver_limited"], true);
+        assert_eq!(*limited_by(1), "receiver");
+        retransmissions_and_dsacks_are_tsharks(&doc, dir.path());
     }
     assert!(wire_and_kernel_agree(&doc).is_empty());
     assert_eq!(kernel(&doc, 0, "rwnd_limited_us"), 0, "the slow sender");

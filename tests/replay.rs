@@ -7,7 +7,7 @@ use recvscope::analysis::NoBodies;
 use recvscope::capture::file::ReadEnd;
 use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
-use recvscope::tcp::Flag;
+use recvscope::tcp::{Flag, PaceSetter, Retransmissions};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -74,7 +74,8 @@ fn the_book_download_has_the_books_header_arithmetic() {
     assert!(h.complete);
     // header length + blank line + body = every byte the server sent.
     assert_eq!(c.tcp.bytes.server_to_client, 247 + 4 + 70057);
-    assert!(!c.tcp.flow_control.receiver_limited);
+    assert_eq!(c.tcp.flow_control.pace.server.set_by, PaceSetter::Sender);
+    assert_eq!(c.tcp.flow_control.pace.client.set_by, PaceSetter::Sender);
 }
 
 #[test]
@@ -87,7 +88,18 @@ fn the_slow_reader_is_receiver_limited_with_zero_window_stalls() {
     )
     .expect("replay");
     let c = &r.connections[0];
-    assert!(c.tcp.flow_control.receiver_limited);
+    let PaceSetter::Receiver(w) = &c.tcp.flow_control.pace.server.set_by else {
+        panic!("{:?}", c.tcp.flow_control.pace.server);
+    };
+    assert_eq!(
+        (
+            w.zero_window_stalls,
+            w.stalled_ns,
+            w.window_full_with_data_waiting
+        ),
+        (11, 4_358_049_095, 24)
+    );
+    assert_eq!(w.frames.len(), 35, "11 stalls and 24 window-full segments");
     assert_eq!(c.tcp.flow_control.client_zero_windows, 11);
     assert_eq!(c.tcp.flow_control.window_full_to_client, 24);
     assert!(c.tcp.zero_window_stall_ns > 1_000_000_000);
@@ -95,6 +107,36 @@ fn the_slow_reader_is_receiver_limited_with_zero_window_stalls() {
     assert_eq!(c.tcp.handshake.client_wscale, Some(0));
     assert_eq!(c.tcp.flags.get(Flag::PersistProbe), 10);
     assert_eq!(c.http[0].body_bytes, 70057);
+}
+
+#[test]
+fn the_lab_recordings_tail_probes_were_dsacked_so_only_the_window_set_the_pace() {
+    let (r, _) = analyse_file(
+        &capture("lab-book-delay.pcap"),
+        None,
+        Reading::Ahead,
+        &mut NoBodies,
+    )
+    .expect("replay");
+    let pace = &r.connections[0].tcp.flow_control.pace.server;
+    assert_eq!(
+        pace.retransmissions,
+        Retransmissions {
+            segments: 2,
+            tail: 2,
+            dsack_unnecessary: 2,
+            already_acknowledged: 0,
+            dsacks: 2,
+        }
+    );
+    assert_eq!(pace.retransmissions.real(), 0);
+    let PaceSetter::Receiver(w) = &pace.set_by else {
+        panic!("{pace:?}");
+    };
+    assert_eq!(
+        (w.zero_window_stalls, w.window_full_with_data_waiting),
+        (11, 23)
+    );
 }
 
 #[test]
@@ -243,6 +285,16 @@ fn json_has_the_documented_shape() {
     }
     assert_eq!(c["flags"]["zero_window"], 20);
     assert_eq!(c["flags_by_direction"]["client"]["zero_window"], 20);
+    let server = &c["flow_control"]["pace"]["server"];
+    assert_eq!(server["limited_by"], "receiver");
+    assert_eq!(server["zero_window_stalls"], 11);
+    assert_eq!(server["window_full_with_data_waiting"], 24);
+    assert_eq!(
+        server["retransmissions"],
+        serde_json::json!({"segments": 2, "tail": 2, "dsack_unnecessary": 2,
+            "already_acknowledged": 0, "real": 0, "dsacks": 2})
+    );
+    assert_eq!(c["flow_control"]["pace"]["client"]["limited_by"], "sender");
     assert!(c["receiver_window"]["client"]["min"].is_u64());
     let h = &c["http"][0];
     for key in [

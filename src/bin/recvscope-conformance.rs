@@ -1,9 +1,11 @@
 //! Conformance check: recvscope's analysis-flag counts against tshark's.
 //!
 //! For every capture in a directory, runs tshark once (`-T fields` with all
-//! fourteen `tcp.analysis.*` fields) and recvscope's analysis, and prints one
-//! row per capture and flag. Exits non-zero when a count differs and the
-//! difference is not listed, with its reason, in the exceptions file.
+//! fourteen `tcp.analysis.*` fields and `tcp.options.sack.dsack_le`) and
+//! recvscope's analysis, and prints one row per capture and count: each
+//! flag, and `dsack`, the segments carrying a D-SACK ("D-SACK Sequence").
+//! Exits non-zero when a count differs and the difference is not listed,
+//! with its reason, in the exceptions file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -82,19 +84,28 @@ fn run() -> anyhow::Result<bool> {
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let theirs = tshark_counts(&tshark, file)?;
-        let ours: HashMap<Flag, u64> = match analyse_file(file, None, Reading::Ahead, &mut NoBodies)
+        let ours: HashMap<&str, u64> = match analyse_file(file, None, Reading::Ahead, &mut NoBodies)
         {
-            Ok((report, _)) => Flag::WIRESHARK
-                .iter()
-                .map(|f| (*f, report.flags.get(*f)))
-                .collect(),
+            Ok((report, _)) => {
+                let dsacks = report
+                    .connections
+                    .iter()
+                    .map(|c| &c.tcp.flow_control.pace)
+                    .map(|p| p.client.retransmissions.dsacks + p.server.retransmissions.dsacks)
+                    .sum();
+                Flag::WIRESHARK
+                    .iter()
+                    .map(|f| (f.name(), report.flags.get(*f)))
+                    .chain([(DSACK, dsacks)])
+                    .collect()
+            }
             Err(_) => HashMap::new(),
         };
-        for flag in Flag::WIRESHARK {
+        for count in compared_counts() {
             compared += 1;
-            let o = ours.get(flag).copied().unwrap_or(0);
-            let t = theirs.get(flag).copied().unwrap_or(0);
-            let status = match exceptions.get(&(name.clone(), flag.name().to_string())) {
+            let o = ours.get(count).copied().unwrap_or(0);
+            let t = theirs.get(count).copied().unwrap_or(0);
+            let status = match exceptions.get(&(name.clone(), count.to_string())) {
                 Some(ex) => {
                     seen_exceptions += 1;
                     if ex.ours == o && ex.tshark == t {
@@ -115,12 +126,12 @@ fn run() -> anyhow::Result<bool> {
                 }
             };
             if o != 0 || t != 0 || status != "ok" {
-                println!("{name:<58} {:<24} {o:>9} {t:>7}  {status}", flag.name());
+                println!("{name:<58} {count:<24} {o:>9} {t:>7}  {status}");
             }
         }
     }
     println!(
-        "\n{} captures, {compared} flag counts compared (rows with both counts 0 omitted), \
+        "\n{} captures, {compared} counts compared (rows with both counts 0 omitted), \
          {mismatches} unlisted mismatch(es), {excused} listed exception(s), {stale} stale exception(s)",
         files.len()
     );
@@ -134,8 +145,17 @@ fn run() -> anyhow::Result<bool> {
     Ok(mismatches == 0 && stale == 0)
 }
 
-/// Frames carrying each flag, as `tshark -T fields` reports them.
-fn tshark_counts(tshark: &Path, file: &Path) -> anyhow::Result<HashMap<Flag, u64>> {
+/// The count of segments carrying a D-SACK block, beside the flags.
+const DSACK: &str = "dsack";
+
+/// What is compared for each capture: the flags by name, then [`DSACK`].
+fn compared_counts() -> impl Iterator<Item = &'static str> {
+    Flag::WIRESHARK.iter().map(|f| f.name()).chain([DSACK])
+}
+
+/// Frames carrying each flag, and a D-SACK, as `tshark -T fields` reports
+/// them.
+fn tshark_counts(tshark: &Path, file: &Path) -> anyhow::Result<HashMap<&'static str, u64>> {
     let mut cmd = Command::new(tshark);
     cmd.arg("-n").arg("-r").arg(file).args([
         "-T",
@@ -148,14 +168,15 @@ fn tshark_counts(tshark: &Path, file: &Path) -> anyhow::Result<HashMap<Flag, u64
     for f in Flag::WIRESHARK {
         cmd.arg("-e").arg(format!("tcp.analysis.{}", f.name()));
     }
+    cmd.arg("-e").arg("tcp.options.sack.dsack_le");
     let out = cmd
         .output()
         .with_context(|| format!("cannot run {} (install tshark)", tshark.display()))?;
     let mut counts = HashMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        for (flag, field) in Flag::WIRESHARK.iter().zip(line.split('\t')) {
+        for (count, field) in compared_counts().zip(line.split('\t')) {
             if !field.is_empty() {
-                *counts.entry(*flag).or_insert(0) += 1;
+                *counts.entry(count).or_insert(0) += 1;
             }
         }
     }
@@ -180,8 +201,8 @@ fn read_exceptions(path: &Path) -> anyhow::Result<HashMap<(String, String), Exce
                 n + 1
             );
         };
-        if Flag::from_name(flag).is_none() {
-            bail!("{}:{}: unknown flag {flag}", path.display(), n + 1);
+        if !compared_counts().any(|c| c == flag) {
+            bail!("{}:{}: unknown count {flag}", path.display(), n + 1);
         }
         let parse = |s: &str| {
             s.parse::<u64>()

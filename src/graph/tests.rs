@@ -370,7 +370,10 @@ fn the_page_holds_the_graph_the_report_and_the_recvs_and_nothing_external() {
     assert_eq!(table_rows("recvs"), 1 + recvs.len());
     assert_eq!(table_rows("http"), 2);
     let verdict = crate::report::findings::flow_control_verdict(&conn.tcp.flow_control);
-    assert!(conn.tcp.flow_control.client_limited_server);
+    assert_eq!(
+        conn.tcp.flow_control.pace.server.set_by.limited_by(),
+        crate::tcp::LimitedBy::Receiver
+    );
     assert!(
         doc.descendants()
             .any(|n| n.text() == Some(verdict.as_str()))

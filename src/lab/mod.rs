@@ -340,10 +340,14 @@ mod tests {
     }
 
     #[test]
-    fn limited_by_is_the_connection_summarys_verdict() {
+    fn limited_by_is_the_connection_summarys_verdict_on_the_servers_sending() {
         use crate::analysis::{NoBodies, Rcvbuf};
         use crate::capture::records::Reading;
-        for (name, receiver) in [("lab-book-delay.pcap", true), ("book-nodelay.pcap", false)] {
+        use crate::tcp::LimitedBy;
+        for (name, verdict) in [
+            ("lab-book-delay.pcap", LimitedBy::Receiver),
+            ("book-nodelay.pcap", LimitedBy::Sender),
+        ] {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("captures")
                 .join(name);
@@ -353,11 +357,8 @@ mod tests {
             let conn = report.connections.first().expect("a connection");
             let s = lab_run::summarize("x", Rcvbuf::default(), &[], Some(conn));
             let wire = s.wire.expect("wire figures");
-            assert_eq!(
-                wire.receiver_limited, conn.tcp.flow_control.receiver_limited,
-                "{name}"
-            );
-            assert_eq!(wire.receiver_limited, receiver, "{name}");
+            assert_eq!(wire.pace, conn.tcp.flow_control.pace.server, "{name}");
+            assert_eq!(wire.limited_by(), verdict, "{name}");
         }
     }
 }

@@ -10,7 +10,7 @@ use recvscope_wire::Side;
 
 use crate::ConnectionSummary;
 use crate::correlate::RecvRow;
-use crate::lab_run::RunSummary;
+use crate::lab_run::{LimitedBy, RunSummary};
 use crate::lesson::{self, ZeroWindow};
 
 /// What the application read, as the book's arithmetic needs it.
@@ -188,7 +188,7 @@ pub fn unlimited_from(runs: &[RunSummary]) -> Option<usize> {
         .map(|r| {
             r.wire
                 .as_ref()
-                .map(|w| w.zero_windows > 0 || w.receiver_limited)
+                .map(|w| w.zero_windows > 0 || w.limited_by() == LimitedBy::Receiver)
         })
         .collect::<Option<_>>()?;
     let from = limited.iter().rposition(|&l| l).map_or(0, |i| i + 1);
@@ -201,6 +201,7 @@ mod tests {
     use crate::correlate::{Stall, WindowUpdate};
     use crate::lab_run::{WireFigures, summarize};
     use crate::{Analyzer, Limits, NoBodies, Rcvbuf, RecvEvent};
+    use recvscope_tcp::{Pace, PaceSetter, Retransmissions, WindowEvidence};
     use recvscope_testkit::{Pkt, Trace};
     use recvscope_wire::LinkType;
 
@@ -335,7 +336,14 @@ mod tests {
                 window_updates: 0,
                 persist_probes: 0,
                 smallest_window: None,
-                receiver_limited,
+                pace: Pace {
+                    set_by: if receiver_limited {
+                        PaceSetter::Receiver(WindowEvidence::default())
+                    } else {
+                        PaceSetter::Sender
+                    },
+                    retransmissions: Retransmissions::default(),
+                },
             }),
             ..summarize("x", Rcvbuf::default(), &[], None)
         }

@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use recvscope_tcp::Flag;
+pub use recvscope_tcp::LimitedBy;
+use recvscope_tcp::{Flag, Pace};
 
 use crate::ConnectionSummary;
 use crate::correlate::RecvRow;
@@ -26,20 +27,18 @@ pub struct RunSummary {
     pub wire: Option<WireFigures>,
     /// `None` when the server's kernel gave no figures.
     pub kernel: Option<KernelFigures>,
-    /// Whether the wire's verdict and the kernel's are the same; `None`
-    /// unless there are both.
+    /// Whether the wire and the kernel answer alike whether the receiver's
+    /// window set the pace ([`verdicts_agree`]); `None` unless there are
+    /// both.
     pub verdicts_agree: Option<bool>,
 }
 
-/// What set the pace of a transfer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LimitedBy {
-    /// The receiver's window held the sender back.
-    Receiver,
-    /// The sender or its application: it sent as fast as it was given data
-    /// or as its own buffer allowed.
-    Sender,
+/// Whether the wire's verdict and the kernel's agree. The kernel's clocks
+/// tell the time the receiver's window held the sender from the rest, not
+/// the network from the sender: they agree when both name the receiver or
+/// neither does, so the wire's network agrees with the kernel's sender.
+pub fn verdicts_agree(wire: LimitedBy, kernel: LimitedBy) -> bool {
+    (wire == LimitedBy::Receiver) == (kernel == LimitedBy::Receiver)
 }
 
 /// What the sending side's kernel measured of a connection: Linux's
@@ -70,7 +69,8 @@ impl SenderTimes {
     /// The kernel's verdict on a connection open for `open_ns`: the
     /// receiver, when its window held the sender back for more than half of
     /// the time the sender was busy; the sender otherwise (a sender never
-    /// busy was limited by nothing but itself). `None` when the connection
+    /// busy was limited by nothing but itself), never the network, which
+    /// these clocks do not tell apart. `None` when the connection
     /// was open less than [`KERNEL_SPAN_MIN_NS`], too short for the
     /// kernel's clock.
     pub fn limited_by(&self, open_ns: i64) -> Option<LimitedBy> {
@@ -106,18 +106,15 @@ pub struct WireFigures {
     pub window_updates: u64,
     pub persist_probes: u64,
     pub smallest_window: Option<u64>,
-    /// The connection summary's verdict: a receive window held a sender back.
-    pub receiver_limited: bool,
+    /// What set the pace of the server's sending, with its evidence and
+    /// retransmissions: the wire's verdict.
+    pub pace: Pace,
 }
 
 impl WireFigures {
-    /// The wire's verdict as a [`LimitedBy`].
+    /// The wire's verdict in one word.
     pub fn limited_by(&self) -> LimitedBy {
-        if self.receiver_limited {
-            LimitedBy::Receiver
-        } else {
-            LimitedBy::Sender
-        }
+        self.pace.set_by.limited_by()
     }
 }
 
@@ -143,7 +140,7 @@ pub fn summarize(
             window_updates: c.tcp.flags_by_direction.client.get(Flag::WindowUpdate),
             persist_probes: c.tcp.flags_by_direction.server.get(Flag::PersistProbe),
             smallest_window: c.tcp.receiver_window.client.min,
-            receiver_limited: c.tcp.flow_control.receiver_limited,
+            pace: c.tcp.flow_control.pace.server.clone(),
         }),
         kernel: None,
         verdicts_agree: None,
@@ -164,7 +161,7 @@ impl RunSummary {
             .wire
             .as_ref()
             .zip(kernel.and_then(|k| k.limited_by))
-            .map(|(w, k)| w.limited_by() == k);
+            .map(|(w, k)| verdicts_agree(w.limited_by(), k));
         RunSummary {
             kernel,
             verdicts_agree,
@@ -177,6 +174,7 @@ impl RunSummary {
 mod tests {
     use super::*;
     use crate::RecvEvent;
+    use recvscope_tcp::{PaceSetter, Retransmissions, WindowEvidence};
 
     fn row(index: u64, bytes: u64, total: u64) -> RecvRow {
         let t = index as i64 * 1_000_000;
@@ -244,7 +242,7 @@ mod tests {
         );
     }
 
-    fn wire(receiver_limited: bool) -> WireFigures {
+    fn wire(set_by: PaceSetter) -> WireFigures {
         WireFigures {
             zero_windows: 0,
             stall_ns: 0,
@@ -252,37 +250,69 @@ mod tests {
             window_updates: 0,
             persist_probes: 0,
             smallest_window: None,
-            receiver_limited,
+            pace: Pace {
+                set_by,
+                retransmissions: Retransmissions::default(),
+            },
         }
+    }
+
+    fn receiver() -> PaceSetter {
+        PaceSetter::Receiver(WindowEvidence {
+            zero_window_stalls: 2,
+            stalled_ns: 3_105_000_000,
+            window_full_with_data_waiting: 5,
+            frames: vec![14, 18],
+        })
+    }
+
+    fn network() -> PaceSetter {
+        PaceSetter::Network {
+            real_retransmissions: 1,
+            frames: vec![13],
+        }
+    }
+
+    #[test]
+    fn the_verdicts_agree_when_both_or_neither_name_the_receiver() {
+        use LimitedBy::*;
+        assert!(verdicts_agree(Receiver, Receiver));
+        assert!(verdicts_agree(Sender, Sender));
+        assert!(verdicts_agree(Network, Sender), "the kernel cannot tell");
+        assert!(!verdicts_agree(Receiver, Sender));
+        assert!(!verdicts_agree(Sender, Receiver));
+        assert!(!verdicts_agree(Network, Receiver));
     }
 
     #[test]
     fn with_kernel_keeps_the_kernels_verdict_and_whether_the_wire_says_the_same() {
         let rows = [row(0, 5120, 5120), row(1, 0, 5120)];
         let base = summarize("x", Rcvbuf::default(), &rows, None);
-        let with_wire = |receiver_limited| RunSummary {
-            wire: Some(wire(receiver_limited)),
+        let with_wire = |set_by| RunSummary {
+            wire: Some(wire(set_by)),
             ..base.clone()
         };
-        let receiver = times(2_000_000, 1_900_000, 0);
-        let s = with_wire(true).with_kernel(Some(receiver), 3 * SECOND);
+        let rwnd_limited = times(2_000_000, 1_900_000, 0);
+        let s = with_wire(receiver()).with_kernel(Some(rwnd_limited), 3 * SECOND);
         assert_eq!(
             s.kernel,
             Some(KernelFigures {
-                times: receiver,
+                times: rwnd_limited,
                 open_ns: 3 * SECOND,
                 limited_by: Some(LimitedBy::Receiver)
             })
         );
         assert_eq!(s.verdicts_agree, Some(true));
-        let s = with_wire(false).with_kernel(Some(receiver), 3 * SECOND);
+        let s = with_wire(PaceSetter::Sender).with_kernel(Some(rwnd_limited), 3 * SECOND);
         assert_eq!(s.verdicts_agree, Some(false));
-        let s = base.clone().with_kernel(Some(receiver), 3 * SECOND);
+        let s = with_wire(network()).with_kernel(Some(times(2_000_000, 0, 0)), 3 * SECOND);
+        assert_eq!(s.verdicts_agree, Some(true), "network beside sender");
+        let s = base.clone().with_kernel(Some(rwnd_limited), 3 * SECOND);
         assert_eq!(s.verdicts_agree, None, "no capture, nothing to compare");
-        let s = with_wire(true).with_kernel(Some(receiver), 1_000_000);
+        let s = with_wire(receiver()).with_kernel(Some(rwnd_limited), 1_000_000);
         assert_eq!(s.kernel.map(|k| k.limited_by), Some(None));
         assert_eq!(s.verdicts_agree, None, "too short for the kernel to tell");
-        let s = with_wire(true).with_kernel(None, 3 * SECOND);
+        let s = with_wire(receiver()).with_kernel(None, 3 * SECOND);
         assert_eq!((s.kernel, s.verdicts_agree), (None, None));
     }
 }

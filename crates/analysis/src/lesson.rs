@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::ConnectionSummary;
 use crate::correlate::RecvRow;
-use recvscope_tcp::{Flag, PacketRecord};
+use recvscope_tcp::{Flag, PacketRecord, Retransmissions};
 use recvscope_wire::Side;
 
 /// What one run's recvs and wire show.
@@ -98,6 +98,8 @@ pub struct WireStory {
     pub longest_closed: Option<Closed>,
     /// How many times recvs read from a zero window without reopening it.
     pub closed_spells: usize,
+    /// The server's retransmissions, and which of them were unnecessary.
+    pub retransmissions: Retransmissions,
 }
 
 /// One frame, timed from the request.
@@ -245,6 +247,7 @@ fn wire_story(rows: &[RecvRow], conn: &ConnectionSummary, request_ts: i64) -> Op
         reopened_by_recv: rows.iter().filter(|r| reopens(r)).count(),
         longest_closed: longest,
         closed_spells: spells,
+        retransmissions: fc.pace.server.retransmissions,
     })
 }
 

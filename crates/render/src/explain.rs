@@ -3,7 +3,9 @@
 
 use recvscope_analysis::lesson::{Closed, Lesson, RecvStory, Waiting, WireStory, ZeroWindow};
 
+use crate::findings;
 use crate::units::ms_tenths;
+use recvscope_wire::Side;
 
 /// The sentences of `lesson`, in the order a student reads them.
 pub fn explain(lesson: &Lesson) -> Vec<String> {
@@ -163,6 +165,7 @@ fn wire(out: &mut Vec<String>, w: &WireStory, lesson: &Lesson) {
                 "The reader kept up: recvs found less waiting than they asked for, and the window never reached zero.".into(),
             );
         }
+        retransmissions(out, w);
         return;
     }
     if let Some(f) = &w.first_window_full {
@@ -207,6 +210,19 @@ fn wire(out: &mut Vec<String>, w: &WireStory, lesson: &Lesson) {
             "{} filled the advertised window exactly (window full).",
             count(w.window_full_segments, "server segment", "server segments")
         ));
+    }
+    retransmissions(out, w);
+}
+
+/// The server's retransmissions, when there were any.
+fn retransmissions(out: &mut Vec<String>, w: &WireStory) {
+    if w.retransmissions.segments == 0 {
+        return;
+    }
+    let said = findings::retransmissions_sentence(Side::Server, &w.retransmissions);
+    let mut chars = said.chars();
+    if let Some(first) = chars.next() {
+        out.push(format!("{}{}.", first.to_uppercase(), chars.as_str()));
     }
 }
 
@@ -259,6 +275,7 @@ fn stayed_closed(c: &Closed, spells: usize) -> String {
 mod tests {
     use super::*;
     use recvscope_analysis::lesson::{Leftover, WireEvent};
+    use recvscope_tcp::Retransmissions;
 
     fn story(calls: usize, full: usize, short: &[u64], waiting: Option<Waiting>) -> RecvStory {
         RecvStory {
@@ -295,6 +312,7 @@ mod tests {
             reopened_by_recv: 0,
             longest_closed: None,
             closed_spells: 0,
+            retransmissions: Retransmissions::default(),
         }
     }
 
@@ -430,6 +448,13 @@ mod tests {
                     reopening_emptied: Some(true),
                 }),
                 closed_spells: 1,
+                retransmissions: Retransmissions {
+                    segments: 3,
+                    tail: 3,
+                    dsack_unnecessary: 2,
+                    already_acknowledged: 0,
+                    dsacks: 2,
+                },
             }),
             kept_up: false,
         };
@@ -442,6 +467,7 @@ mod tests {
                 "2 recvs called while the window was zero reopened the closed window: the client sent a window update before the next recv.",
                 "The window stayed zero while recvs 2–12 took 56320 bytes; it reopened to 50680 bytes only after recv 13, which took everything left in the buffer. Linux frees a received packet's memory only when the program has read all of it, and advertises a window again only when the freed memory makes a worthwhile one.",
                 "5 server segments filled the advertised window exactly (window full).",
+                "The server re-sent 3 segments, each the last it had sent then (the shape of a tail loss probe: Linux re-sends its last segment when an ACK is late); the client's D-SACK showed 2 of them arrived twice; no D-SACK covers the other one: a loss, as far as the capture tells.",
             ]
         );
     }

@@ -2,7 +2,8 @@
 //! text report and the HTML page both draw.
 
 use recvscope_analysis::ConnectionSummary;
-use recvscope_tcp::WindowScaling;
+use recvscope_tcp::{PaceSetter, WindowScaling};
+use recvscope_wire::Side;
 
 use crate::findings;
 use crate::units::ms;
@@ -92,19 +93,40 @@ pub(crate) fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
     );
     let fc = &t.flow_control;
     fact("flow control", findings::flow_control_verdict(fc));
-    if !fc.evidence_frames.is_empty() {
-        let frames: Vec<String> = fc
-            .evidence_frames
+    let shown = |frames: &[u64]| {
+        let named: Vec<String> = frames
             .iter()
             .take(EVIDENCE_SHOWN)
             .map(u64::to_string)
             .collect();
-        let more = if fc.evidence_frames.len() > EVIDENCE_SHOWN {
+        let more = if frames.len() > EVIDENCE_SHOWN {
             ", …"
         } else {
             ""
         };
-        fact("shown by frames", format!("{}{more}", frames.join(", ")));
+        format!("{}{more}", named.join(", "))
+    };
+    let paces = [
+        (Side::Server, &fc.pace.server),
+        (Side::Client, &fc.pace.client),
+    ];
+    for (_, pace) in paces {
+        let frames = match &pace.set_by {
+            PaceSetter::Receiver(w) => &w.frames,
+            PaceSetter::Network { frames, .. } => frames,
+            PaceSetter::Sender => continue,
+        };
+        if !frames.is_empty() {
+            fact("shown by frames", shown(frames));
+        }
+    }
+    for (sender, pace) in paces {
+        if pace.retransmissions.segments > 0 {
+            fact(
+                "retransmissions",
+                findings::retransmissions_sentence(sender, &pace.retransmissions),
+            );
+        }
     }
     for warning in &c.warnings {
         fact("warning", findings::connection_warning(warning, t.snaplen));
@@ -142,5 +164,40 @@ mod tests {
             connection_facts(c)[0].value,
             "RTT 1.050 ms, MSS 1460, window scaling not used, SACK no"
         );
+    }
+
+    #[test]
+    fn a_retransmission_gets_a_fact_of_its_own_beside_the_verdict() {
+        let mut t = Trace::new();
+        t.at(1000, Pkt::c2s(1000, b"").syn().sack_perm())
+            .at(100, Pkt::s2c(5000, b"").syn().sack_perm().ack(1001))
+            .at(100, Pkt::c2s(1001, b"").ack(5001))
+            .at(100, Pkt::s2c(5001, &[1; 1000]).ack(1001))
+            .at(5000, Pkt::s2c(5001, &[1; 1000]).ack(1001))
+            .at(100, Pkt::c2s(1001, b"").ack(6001).sack((5001, 6001), &[]));
+        let c = &crate::tests::report(&t).connections[0];
+        let facts = connection_facts(c);
+        let value = |label| {
+            facts
+                .iter()
+                .find(|f| f.label == label)
+                .map(|f| f.value.as_str())
+        };
+        assert_eq!(
+            value("flow control"),
+            Some(
+                "the server or its application set the pace: no zero window, no window-full \
+                 segment with more data waiting, no retransmission that shows a loss"
+            )
+        );
+        assert_eq!(
+            value("retransmissions"),
+            Some(
+                "the server re-sent 1 segment, the last it had sent (the shape of a tail loss \
+                 probe: Linux re-sends its last segment when an ACK is late); the client's \
+                 D-SACK showed it arrived twice: nothing was lost"
+            )
+        );
+        assert_eq!(value("shown by frames"), None);
     }
 }

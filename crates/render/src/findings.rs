@@ -1,13 +1,14 @@
 //! The sentences for what the analysis found: warnings, the flow-control
-//! verdict, and the TCP lab's readings. Each is made from the typed values
+//! verdict (what set the pace) and its word, retransmissions, and the TCP
+//! lab's readings. Each is made from the typed values
 //! alone, so a sentence can say no more than the figures beside it.
 
 use recvscope_analysis::tcplab::{
     AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
 };
 use recvscope_analysis::{CaptureWarning, ConnectionWarning};
-use recvscope_tcp::FlowControl;
-use recvscope_tcp::{Flag, TcpWarning, WindowScaling};
+use recvscope_tcp::{Flag, FlowControl, LimitedBy, PaceSetter, Retransmissions};
+use recvscope_tcp::{TcpWarning, WindowScaling};
 use recvscope_wire::Side;
 
 use crate::units::{secs, secs_to_ms};
@@ -92,34 +93,108 @@ pub(crate) fn tcp_warning(w: TcpWarning) -> String {
     }
 }
 
-/// The connection's flow-control verdict: which receive window, if any,
-/// held which sender back, and how.
+/// What set the pace of the connection's sending: the server's always, the
+/// client's too when something other than the client held it back.
 pub fn flow_control_verdict(fc: &FlowControl) -> String {
-    let describe = |receiver: Side| {
-        let (full, zero, stall_ns) = match receiver {
-            Side::Client => (
-                fc.window_full_to_client,
-                fc.client_zero_windows,
-                fc.client_zero_window_stall_ns,
-            ),
-            Side::Server => (
-                fc.window_full_to_server,
-                fc.server_zero_windows,
-                fc.server_zero_window_stall_ns,
-            ),
+    let server = pace_verdict(Side::Server, &fc.pace.server.set_by);
+    match fc.pace.client.set_by {
+        PaceSetter::Sender => server,
+        ref client => format!("{server}; {}", pace_verdict(Side::Client, client)),
+    }
+}
+
+/// What set the pace of `sender`'s sending, with the evidence.
+fn pace_verdict(sender: Side, pace: &PaceSetter) -> String {
+    let receiver = sender.peer();
+    match pace {
+        PaceSetter::Receiver(w) => format!(
+            "the {sender} was limited by the {receiver}'s receive window: {} zero-window stall(s) \
+             lasting {} s in total, {} window-full segment(s) with more data waiting",
+            w.zero_window_stalls,
+            secs_to_ms(w.stalled_ns),
+            w.window_full_with_data_waiting
+        ),
+        PaceSetter::Network {
+            real_retransmissions,
+            ..
+        } => format!(
+            "the {sender} was limited by the network: {} retransmission(s) that no D-SACK from the \
+             {receiver} shows unnecessary, and no zero window or window-full segment with more data \
+             waiting",
+            real_retransmissions
+        ),
+        PaceSetter::Sender => format!(
+            "the {sender} or its application set the pace: no zero window, no window-full segment \
+             with more data waiting, no retransmission that shows a loss"
+        ),
+    }
+}
+
+/// A verdict in one word, the wire's or a kernel's.
+pub fn limited_by(l: LimitedBy) -> &'static str {
+    match l {
+        LimitedBy::Receiver => "receiver",
+        LimitedBy::Network => "network",
+        LimitedBy::Sender => "sender",
+    }
+}
+
+/// What `sender`'s retransmissions were: how many (as Wireshark counts
+/// them), how many had a tail loss probe's shape, which of them the
+/// receiver's D-SACK or an earlier ACK shows unnecessary, and how many
+/// remain losses.
+pub fn retransmissions_sentence(sender: Side, r: &Retransmissions) -> String {
+    let (receiver, n) = (sender.peer(), r.segments);
+    if n == 0 {
+        return format!("the {sender} sent every segment once: no retransmissions");
+    }
+    let mut text = format!(
+        "the {sender} re-sent {n} segment{}",
+        if n == 1 { "" } else { "s" }
+    );
+    if r.tail > 0 {
+        let which = match (r.tail == n, n) {
+            (true, 1) => "the last it had sent".to_string(),
+            (true, _) => "each the last it had sent then".to_string(),
+            (false, _) => format!("{} the last it had sent then", of_them(r.tail, n)),
         };
-        format!(
-            "the {} was limited by the {receiver}'s receive window: {full} window-full segment(s), \
-             {zero} zero-window stall(s) lasting {} s in total",
-            receiver.peer(),
-            secs_to_ms(stall_ns)
-        )
-    };
-    match (fc.client_limited_server, fc.server_limited_client) {
-        (false, false) => "never limited by a receive window".to_string(),
-        (true, false) => describe(Side::Client),
-        (false, true) => describe(Side::Server),
-        (true, true) => format!("{}; {}", describe(Side::Client), describe(Side::Server)),
+        text.push_str(&format!(
+            ", {which} (the shape of a tail loss probe: Linux re-sends its last segment when an ACK is late)"
+        ));
+    }
+    if r.dsack_unnecessary > 0 {
+        text.push_str(&format!(
+            "; the {receiver}'s D-SACK showed {} arrived twice",
+            of_them(r.dsack_unnecessary, n)
+        ));
+    }
+    if r.already_acknowledged > 0 {
+        text.push_str(&format!(
+            "; {} re-sent bytes the {receiver} had already acknowledged",
+            of_them(r.already_acknowledged, n)
+        ));
+    }
+    let real = r.real();
+    let loss = if real == 1 { "a loss" } else { "losses" };
+    text.push_str(&match real {
+        0 => ": nothing was lost".to_string(),
+        _ if real == n && n == 1 => {
+            format!("; no D-SACK covers it: {loss}, as far as the capture tells")
+        }
+        _ if real == n => format!("; no D-SACK covers them: {loss}, as far as the capture tells"),
+        1 => format!("; no D-SACK covers the other one: {loss}, as far as the capture tells"),
+        _ => format!("; no D-SACK covers the other {real}: {loss}, as far as the capture tells"),
+    });
+    text
+}
+
+/// `part` of `whole` things named before: "it", "both", "all 3", "2 of them".
+fn of_them(part: u64, whole: u64) -> String {
+    match (part == whole, whole) {
+        (true, 1) => "it".to_string(),
+        (true, 2) => "both".to_string(),
+        (true, _) => format!("all {whole}"),
+        (false, _) => format!("{part} of them"),
     }
 }
 
@@ -305,41 +380,125 @@ mod tests {
         assert!(capture_warning_line(&skipped).starts_with("warning: 3 IP fragment(s)"));
     }
     use recvscope_analysis::tcplab::WindowFilled;
+    use recvscope_tcp::{ByDirection, Pace, WindowEvidence};
 
-    fn flow_control() -> FlowControl {
+    fn pace(set_by: PaceSetter) -> Pace {
+        Pace {
+            set_by,
+            retransmissions: Retransmissions::default(),
+        }
+    }
+
+    fn flow_control(server: PaceSetter, client: PaceSetter) -> FlowControl {
         FlowControl {
-            receiver_limited: true,
-            client_limited_server: true,
-            server_limited_client: false,
-            client_zero_windows: 11,
+            pace: ByDirection {
+                client: pace(client),
+                server: pace(server),
+            },
+            client_zero_windows: 2,
             server_zero_windows: 0,
-            client_zero_window_stall_ns: 4_358_049_095,
+            client_zero_window_stall_ns: 3_105_014_000,
             server_zero_window_stall_ns: 0,
-            window_full_to_client: 24,
+            window_full_to_client: 5,
             window_full_to_server: 0,
-            evidence_frames: vec![],
+        }
+    }
+
+    fn slow_client() -> PaceSetter {
+        PaceSetter::Receiver(WindowEvidence {
+            zero_window_stalls: 2,
+            stalled_ns: 3_105_014_000,
+            window_full_with_data_waiting: 5,
+            frames: vec![14, 16, 17, 18, 20, 21, 22],
+        })
+    }
+
+    #[test]
+    fn the_verdict_names_what_set_the_pace_with_its_evidence() {
+        assert_eq!(
+            flow_control_verdict(&flow_control(slow_client(), PaceSetter::Sender)),
+            "the server was limited by the client's receive window: 2 zero-window stall(s) \
+             lasting 3.105 s in total, 5 window-full segment(s) with more data waiting"
+        );
+        assert_eq!(
+            flow_control_verdict(&flow_control(PaceSetter::Sender, PaceSetter::Sender)),
+            "the server or its application set the pace: no zero window, no window-full segment \
+             with more data waiting, no retransmission that shows a loss"
+        );
+        let lossy = PaceSetter::Network {
+            real_retransmissions: 4,
+            frames: vec![9, 12, 30, 31],
+        };
+        assert_eq!(
+            flow_control_verdict(&flow_control(PaceSetter::Sender, lossy)),
+            "the server or its application set the pace: no zero window, no window-full segment \
+             with more data waiting, no retransmission that shows a loss; the client was limited \
+             by the network: 4 retransmission(s) that no D-SACK from the server shows unnecessary, \
+             and no zero window or window-full segment with more data waiting"
+        );
+    }
+
+    #[test]
+    fn each_verdict_has_one_word() {
+        let words = [LimitedBy::Receiver, LimitedBy::Network, LimitedBy::Sender].map(limited_by);
+        assert_eq!(words, ["receiver", "network", "sender"]);
+        assert_eq!(limited_by(slow_client().limited_by()), "receiver");
+    }
+
+    fn resent(segments: u64, tail: u64, dsack: u64, acked: u64) -> Retransmissions {
+        Retransmissions {
+            segments,
+            tail,
+            dsack_unnecessary: dsack,
+            already_acknowledged: acked,
+            dsacks: dsack,
         }
     }
 
     #[test]
-    fn the_verdict_names_the_receiver_whose_window_held_the_sender() {
+    fn the_retransmission_sentence_says_which_were_unnecessary() {
         assert_eq!(
-            flow_control_verdict(&flow_control()),
-            "the server was limited by the client's receive window: 24 window-full segment(s), \
-             11 zero-window stall(s) lasting 4.358 s in total"
+            retransmissions_sentence(Side::Server, &resent(2, 2, 2, 0)),
+            "the server re-sent 2 segments, each the last it had sent then (the shape of a tail \
+             loss probe: Linux re-sends its last segment when an ACK is late); the client's D-SACK \
+             showed both arrived twice: nothing was lost"
         );
-        let mut both = flow_control();
-        both.server_limited_client = true;
-        both.window_full_to_server = 2;
-        assert!(flow_control_verdict(&both).ends_with(
-            "; the client was limited by the server's receive window: 2 window-full segment(s), \
-             0 zero-window stall(s) lasting 0.000 s in total"
-        ));
-        let mut none = flow_control();
-        none.client_limited_server = false;
         assert_eq!(
-            flow_control_verdict(&none),
-            "never limited by a receive window"
+            retransmissions_sentence(Side::Server, &resent(3, 3, 2, 0)),
+            "the server re-sent 3 segments, each the last it had sent then (the shape of a tail \
+             loss probe: Linux re-sends its last segment when an ACK is late); the client's D-SACK \
+             showed 2 of them arrived twice; no D-SACK covers the other one: a loss, as far as \
+             the capture tells"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Server, &resent(1, 1, 1, 0)),
+            "the server re-sent 1 segment, the last it had sent (the shape of a tail loss probe: \
+             Linux re-sends its last segment when an ACK is late); the client's D-SACK showed it arrived \
+             twice: nothing was lost"
+        );
+    }
+
+    #[test]
+    fn the_retransmission_sentence_counts_losses_and_early_acks_from_the_figures() {
+        assert_eq!(
+            retransmissions_sentence(Side::Client, &resent(0, 0, 0, 0)),
+            "the client sent every segment once: no retransmissions"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Server, &resent(1, 0, 0, 0)),
+            "the server re-sent 1 segment; no D-SACK covers it: a loss, as far as the capture tells"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Server, &resent(47, 4, 0, 5)),
+            "the server re-sent 47 segments, 4 of them the last it had sent then (the shape of a tail \
+             loss probe: Linux re-sends its last segment when an ACK is late); 5 of them re-sent \
+             bytes the client had already acknowledged; no D-SACK covers the other 42: losses, as \
+             far as the capture tells"
+        );
+        assert_eq!(
+            retransmissions_sentence(Side::Client, &resent(3, 0, 3, 0)),
+            "the client re-sent 3 segments; the server's D-SACK showed all 3 arrived twice: \
+             nothing was lost"
         );
     }
 

@@ -8,13 +8,11 @@ use recvscope_wire::{HeaderState, Segment, SeqNumber, Side, TcpFlags};
 use super::analysis::{Analysis, WindowScale};
 use super::dir::Dir;
 use super::flags::{Flag, FlagCounts, FlagSet};
+use super::pace::{MAX_EVIDENCE, RetransmissionLedger, WindowFullWatch, prompt_ns};
 use super::reassembly::{Chunk, Reassembler};
 use super::record::PacketRecord;
 use super::stream::StreamSink;
 use super::summary::{Finished, Gaps, TcpSummary};
-
-/// How many frame numbers a connection keeps as evidence of flow control.
-pub(crate) const MAX_EVIDENCE: usize = 64;
 
 /// What one direction (one sender) did: the figures behind a [`Dir`].
 #[derive(Clone, Debug, Default)]
@@ -40,6 +38,11 @@ pub(crate) struct Direction {
     pub zero_window_stalls: u64,
     /// Frames showing this side's window limiting the peer.
     pub evidence: Vec<u64>,
+    /// The peer's segments that filled this side's window, judged by
+    /// whether the peer had more data waiting.
+    pub window_full: WindowFullWatch,
+    /// This side's retransmissions, matched against the peer's D-SACKs.
+    pub resent: RetransmissionLedger,
 }
 
 /// A TCP connection as tracked through the capture, with the sink its
@@ -161,7 +164,9 @@ impl<S: StreamSink> Connection<S> {
         if seg.payload_truncated() {
             self.snaplen = self.snaplen.max(Some(seg.captured_len));
         }
-        self.stall(dir, seg, flags);
+        self.stall(dir, seg);
+        self.window_full(dir, seg, flags, window);
+        self.retransmission(dir, seg, flags);
         self.in_flight(dir, seg);
         if seg.flags.fin() {
             self.dirs[dir].fin = true;
@@ -239,15 +244,9 @@ impl<S: StreamSink> Connection<S> {
     }
 
     /// Zero-window stall time of the receiver sending in `dir`, and the
-    /// frames that show its window limiting the sender.
-    fn stall(&mut self, dir: Dir, seg: &Segment<'_>, flags: FlagSet) {
+    /// frames where its stalls began.
+    fn stall(&mut self, dir: Dir, seg: &Segment<'_>) {
         let ts = seg.meta.ts_ns;
-        if flags.contains(Flag::WindowFull) {
-            let peer = &mut self.dirs[dir.peer()];
-            if peer.evidence.len() < MAX_EVIDENCE {
-                peer.evidence.push(seg.meta.number);
-            }
-        }
         if seg.flags.syn() || seg.flags.rst() {
             return;
         }
@@ -262,6 +261,46 @@ impl<S: StreamSink> Connection<S> {
             }
         } else if let Some(since) = d.zero_since.take() {
             d.zero_window_stall_ns += (ts - since).max(0);
+        }
+    }
+
+    /// Window-full segments sent in `dir`, judged by whether the sender's
+    /// next new data follows the window's opening promptly; `window` is
+    /// what `seg` advertises to the peer.
+    fn window_full(&mut self, dir: Dir, seg: &Segment<'_>, flags: FlagSet, window: u64) {
+        let ts = seg.meta.ts_ns;
+        let prompt = prompt_ns(self.analysis.initial_rtt_ns());
+        let peer = &mut self.dirs[dir.peer()];
+        if seg.payload_len > 0 {
+            let end = seg.seq + seg.payload_len as usize;
+            peer.window_full.sent(end, ts, prompt, &mut peer.evidence);
+            if flags.contains(Flag::WindowFull) {
+                peer.window_full.filled(end, seg.meta.number);
+            }
+        }
+        if seg.flags.ack() && !seg.flags.syn() && !seg.flags.rst() {
+            let edge = seg.ack + usize::try_from(window).unwrap_or(usize::MAX);
+            self.dirs[dir].window_full.advertised(edge, ts);
+        }
+    }
+
+    /// A retransmission sent in `dir`, and a D-SACK in `seg` covering the
+    /// peer's.
+    fn retransmission(&mut self, dir: Dir, seg: &Segment<'_>, flags: FlagSet) {
+        if flags.contains(Flag::Retransmission) {
+            let control = usize::from(seg.flags.syn() || seg.flags.fin());
+            let end = seg.seq + seg.payload_len as usize + control;
+            let tail = end == self.analysis.next_seq(dir);
+            self.dirs[dir].resent.resent(
+                seg.seq,
+                end,
+                seg.meta.number,
+                flags.contains(Flag::SpuriousRetransmission),
+                tail,
+            );
+        }
+        if let Some(block) = seg.options.sack.dsack(seg.ack) {
+            self.dirs[dir.peer()].resent.dsack(block);
         }
     }
 

@@ -10,6 +10,7 @@ mod analysis;
 mod conn;
 mod dir;
 mod flags;
+mod pace;
 mod reassembly;
 mod record;
 mod stream;
@@ -23,9 +24,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use conn::Connection;
 pub use flags::{Flag, FlagCounts, FlagSet};
+pub use pace::{LimitedBy, Pace, PaceSetter, Retransmissions, WindowEvidence};
 pub use record::{PacketRecord, StreamOffsets};
 pub use stream::StreamSink;
-pub use summary::{Finished, FlowControl, TcpSummary, TcpWarning, WindowScaling};
+pub use summary::{ByDirection, Finished, FlowControl, TcpSummary, TcpWarning, WindowScaling};
 
 use recvscope_wire::Segment;
 

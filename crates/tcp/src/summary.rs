@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::analysis::WindowScale;
 use super::conn::{Connection, Direction};
 use super::flags::{Flag, FlagCounts};
+use super::pace::{Pace, PaceSetter, WindowEvidence};
 use super::record::PacketRecord;
 use super::stream::StreamSink;
 
@@ -47,16 +48,12 @@ pub struct ByDirection<T> {
     pub server: T,
 }
 
-/// Was the sender held back by the receiver's window?
+/// What held each sender back, and the window figures behind it.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowControl {
-    /// True when the server's sending was limited by the client's window
-    /// (window full or zero window from the client), or the other way round.
-    pub receiver_limited: bool,
-    /// The client's window limited the server (window full or zero window).
-    pub client_limited_server: bool,
-    /// The server's window limited the client.
-    pub server_limited_client: bool,
+    /// What set the pace of each side's sending (`client`: the client's
+    /// data to the server), by the rule of [`PaceSetter`].
+    pub pace: ByDirection<Pace>,
     /// Times the client (as receiver) closed its window to zero.
     pub client_zero_windows: u64,
     pub server_zero_windows: u64,
@@ -66,8 +63,6 @@ pub struct FlowControl {
     /// Segments that filled the receiving side's window exactly.
     pub window_full_to_client: u64,
     pub window_full_to_server: u64,
-    /// Frames that show it (the first few of each kind).
-    pub evidence_frames: Vec<u64>,
 }
 
 /// Whether window sizes could be scaled as the two sides agreed.
@@ -235,28 +230,33 @@ impl TcpSummary {
 }
 
 fn flow_control(client: &Direction, server: &Direction) -> FlowControl {
-    let full_to_client = server.flags.get(Flag::WindowFull);
-    let full_to_server = client.flags.get(Flag::WindowFull);
-    let limited = |zw: u64, full: u64| zw > 0 || full > 0;
-    let client_limits = limited(client.zero_window_stalls, full_to_client);
-    let server_limits = limited(server.zero_window_stalls, full_to_server);
-    let mut evidence: Vec<u64> = client
-        .evidence
-        .iter()
-        .chain(&server.evidence)
-        .copied()
-        .collect();
-    evidence.sort_unstable();
     FlowControl {
-        receiver_limited: client_limits || server_limits,
-        client_limited_server: client_limits,
-        server_limited_client: server_limits,
+        pace: ByDirection {
+            client: pace(server, client),
+            server: pace(client, server),
+        },
         client_zero_windows: client.zero_window_stalls,
         server_zero_windows: server.zero_window_stalls,
         client_zero_window_stall_ns: client.zero_window_stall_ns,
         server_zero_window_stall_ns: server.zero_window_stall_ns,
-        window_full_to_client: full_to_client,
-        window_full_to_server: full_to_server,
-        evidence_frames: evidence,
+        window_full_to_client: server.flags.get(Flag::WindowFull),
+        window_full_to_server: client.flags.get(Flag::WindowFull),
+    }
+}
+
+/// The pace of `sender`'s sending to `receiver`.
+fn pace(receiver: &Direction, sender: &Direction) -> Pace {
+    let mut frames = receiver.evidence.clone();
+    frames.sort_unstable();
+    let window = WindowEvidence {
+        zero_window_stalls: receiver.zero_window_stalls,
+        stalled_ns: receiver.zero_window_stall_ns,
+        window_full_with_data_waiting: receiver.window_full.with_data_waiting,
+        frames,
+    };
+    let (retransmissions, real_frames) = sender.resent.figures();
+    Pace {
+        set_by: PaceSetter::judge(window, &retransmissions, real_frames),
+        retransmissions,
     }
 }

@@ -95,6 +95,17 @@ impl Pkt {
             .push(TcpOptionElement::SelectiveAcknowledgementPermitted);
         self
     }
+    /// A SACK option with `first` and up to three more blocks, each
+    /// `(left, right)`.
+    pub fn sack(mut self, first: (u32, u32), more: &[(u32, u32)]) -> Pkt {
+        let mut rest = [None; 3];
+        for (slot, block) in rest.iter_mut().zip(more) {
+            *slot = Some(*block);
+        }
+        self.options
+            .push(TcpOptionElement::SelectiveAcknowledgement(first, rest));
+        self
+    }
 
     fn header(&self) -> TcpHeader {
         let mut h = self.header.clone();

@@ -27,6 +27,7 @@ pub use segment::{Decoded, FrameMeta, HeaderState, Segment, decode};
 pub use seq::SeqNumber;
 pub use side::Side;
 pub use tcp::TcpFlags;
+pub use tcp_options::{SackBlock, SackBlocks, TcpOptions};
 
 #[cfg(test)]
 mod tests {
@@ -183,5 +184,23 @@ mod tests {
         assert_eq!(s.options.window_scale, Some(7));
         assert!(s.options.sack_permitted);
         assert_eq!(s.flags.letters(), "S");
+    }
+
+    #[test]
+    fn sack_blocks_of_an_ack_are_decoded() {
+        let frame = Pkt::s2c(51, b"")
+            .ack(62265)
+            .sack((60817, 62265), &[(70000, 71448)])
+            .ipv4();
+        let s = tcp_of(LinkType::Raw, &frame);
+        let block = |left, right| SackBlock {
+            left: SeqNumber(left),
+            right: SeqNumber(right),
+        };
+        assert_eq!(
+            s.options.sack.as_slice(),
+            [block(60817, 62265), block(70000, 71448)]
+        );
+        assert_eq!(s.options.sack.dsack(s.ack), Some(block(60817, 62265)));
     }
 }

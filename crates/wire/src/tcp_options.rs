@@ -5,6 +5,8 @@
 //! kinds are skipped by their length. The walk takes the bytes apart with
 //! slice patterns only: no input can make it read past the end.
 
+use super::seq::SeqNumber;
+
 /// The options recvscope uses, decoded from one segment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpOptions {
@@ -14,6 +16,57 @@ pub struct TcpOptions {
     pub window_scale: Option<u8>,
     /// SACK permitted (SYN only).
     pub sack_permitted: bool,
+    /// The blocks of the segment's SACK options (RFC 2018).
+    pub sack: SackBlocks,
+}
+
+/// One SACK block: the receiver holds the bytes from `left` up to, not
+/// including, `right`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SackBlock {
+    pub left: SeqNumber,
+    pub right: SeqNumber,
+}
+
+/// How many SACK blocks are kept: as many as fit in 40 bytes of options,
+/// and as many as Wireshark keeps (`MAX_TCP_SACK_RANGES`).
+const MAX_SACK_BLOCKS: usize = 4;
+
+/// The SACK blocks of one segment, in the order sent: those of every SACK
+/// option in turn, the first four kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SackBlocks {
+    blocks: [SackBlock; MAX_SACK_BLOCKS],
+    len: u8,
+}
+
+impl SackBlocks {
+    /// The blocks, first sent first.
+    pub fn as_slice(&self) -> &[SackBlock] {
+        &self.blocks[..usize::from(self.len)]
+    }
+
+    fn push(&mut self, block: SackBlock) {
+        if let Some(slot) = self.blocks.get_mut(usize::from(self.len)) {
+            *slot = block;
+            self.len += 1;
+        }
+    }
+
+    /// The duplicate block (D-SACK, RFC 2883 section 4) of a segment
+    /// acknowledging up to `ack`, by Wireshark's rule ("D-SACK Sequence"):
+    /// the first block, when it ends at or below the cumulative ACK, or
+    /// when the second block starts before the first ends and reaches at
+    /// least as far. It names bytes the receiver got twice.
+    pub fn dsack(&self, ack: SeqNumber) -> Option<SackBlock> {
+        match self.as_slice() {
+            [first, ..] if first.right <= ack => Some(*first),
+            [first, second, ..] if second.left < first.right && second.right >= first.right => {
+                Some(*first)
+            }
+            _ => None,
+        }
+    }
 }
 
 const END: u8 = 0;
@@ -21,6 +74,7 @@ const NOP: u8 = 1;
 const MSS: u8 = 2;
 const WINDOW_SCALE: u8 = 3;
 const SACK_PERMITTED: u8 = 4;
+const SACK: u8 = 5;
 
 impl TcpOptions {
     /// Decodes option bytes (those after the fixed 20-byte header), of any
@@ -43,6 +97,14 @@ impl TcpOptions {
                         (MSS, &[hi, lo]) => out.mss = Some(u16::from_be_bytes([hi, lo])),
                         (WINDOW_SCALE, &[shift]) => out.window_scale = Some(shift),
                         (SACK_PERMITTED, []) => out.sack_permitted = true,
+                        (SACK, blocks) => {
+                            for [l0, l1, l2, l3, r0, r1, r2, r3] in blocks.as_chunks::<8>().0 {
+                                out.sack.push(SackBlock {
+                                    left: SeqNumber(u32::from_be_bytes([*l0, *l1, *l2, *l3])),
+                                    right: SeqNumber(u32::from_be_bytes([*r0, *r1, *r2, *r3])),
+                                });
+                            }
+                        }
                         _ => {}
                     }
                     rest
@@ -103,11 +165,80 @@ mod tests {
         assert_eq!(o, TcpOptions::default());
     }
 
+    fn block(left: u32, right: u32) -> SackBlock {
+        SackBlock {
+            left: SeqNumber(left),
+            right: SeqNumber(right),
+        }
+    }
+
+    #[test]
+    fn sack_blocks_decode_in_the_order_sent() {
+        // NOP, NOP, SACK of two blocks, as Linux sends it after timestamps.
+        let bytes = [
+            1, 1, 5, 18, 0, 0, 0x03, 0xe8, 0, 0, 0x07, 0xd0, 0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 0x10,
+        ];
+        let o = TcpOptions::parse(&bytes);
+        assert_eq!(
+            o.sack.as_slice(),
+            [block(1000, 2000), block(0xffff_fff0, 0x10)]
+        );
+        assert_eq!(TcpOptions::parse(&[1, 1]).sack.as_slice(), []);
+    }
+
+    #[test]
+    fn a_sack_option_not_a_whole_number_of_blocks_keeps_its_whole_blocks() {
+        let o = TcpOptions::parse(&[5, 14, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]);
+        assert_eq!(o.sack.as_slice(), [block(1, 2)]);
+    }
+
+    #[test]
+    fn the_first_block_at_or_below_the_ack_is_a_dsack() {
+        let mut sack = SackBlocks::default();
+        sack.push(block(60817, 62265));
+        assert_eq!(sack.dsack(SeqNumber(62265)), Some(block(60817, 62265)));
+        assert_eq!(sack.dsack(SeqNumber(70000)), Some(block(60817, 62265)));
+        assert_eq!(
+            sack.dsack(SeqNumber(62264)),
+            None,
+            "above the ACK: a plain SACK"
+        );
+        assert_eq!(SackBlocks::default().dsack(SeqNumber(1)), None, "no blocks");
+    }
+
+    #[test]
+    fn a_first_block_inside_the_second_is_a_dsack() {
+        let mut sack = SackBlocks::default();
+        sack.push(block(3000, 4000));
+        sack.push(block(2000, 5000));
+        assert_eq!(sack.dsack(SeqNumber(1000)), Some(block(3000, 4000)));
+        let mut apart = SackBlocks::default();
+        apart.push(block(3000, 4000));
+        apart.push(block(5000, 6000));
+        assert_eq!(apart.dsack(SeqNumber(1000)), None);
+        let mut short = SackBlocks::default();
+        short.push(block(3000, 4000));
+        short.push(block(2000, 3999));
+        assert_eq!(short.dsack(SeqNumber(1000)), None, "ends before the first");
+    }
+
+    #[test]
+    fn dsack_edges_compare_across_the_wrap() {
+        let mut sack = SackBlocks::default();
+        sack.push(block(u32::MAX - 100, 50));
+        assert_eq!(sack.dsack(SeqNumber(50)), Some(block(u32::MAX - 100, 50)));
+        assert_eq!(sack.dsack(SeqNumber(u32::MAX - 10)), None);
+    }
+
     #[test]
     fn any_bytes_of_any_length_parse() {
-        // Fifty bytes of SACK options once ran past a fixed block array.
+        // Fifty bytes of SACK options once ran past a fixed block array:
+        // five options of one block each, of which four are kept.
         let sacks: Vec<u8> = [5, 10, 0, 0, 0, 1, 0, 0, 0, 2].repeat(5);
-        assert_eq!(TcpOptions::parse(&sacks), TcpOptions::default());
+        assert_eq!(
+            TcpOptions::parse(&sacks).sack.as_slice(),
+            [block(1, 2); MAX_SACK_BLOCKS]
+        );
         let mut rng = Rng(0x0b7_10e5);
         for len in 0..=80 {
             for _ in 0..2_000 {

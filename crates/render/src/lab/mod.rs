@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use recvscope_analysis::correlate::RecvRow;
 use recvscope_analysis::lab_run::{KernelFigures, LimitedBy, RunSummary, WireFigures};
 
+use crate::findings;
 use experiments::{EXPERIMENTS, Experiment, LookFor, Miss, RunFigures};
 use recvscope_analysis::lab_guide::HeadArithmetic;
 use recvscope_analysis::lesson::Lesson;
@@ -152,7 +153,6 @@ pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> 
     Ok(())
 }
 
-/// The kernel's verdict in the table.
 /// Every "what to look for" sentence of `exp`, checked against `runs`.
 pub fn look_for_lines(exp: &Experiment, runs: &[&RunReport<'_>]) -> Vec<String> {
     let figures: Vec<RunFigures<'_>> = runs
@@ -201,7 +201,7 @@ fn miss(m: &Miss) -> String {
         Miss::WindowFullSegments(n) => format!("{n} window-full segment(s)"),
         Miss::NoPersistProbe => "no persist probe".into(),
         Miss::NoReopening => "no recv reopened a zero window".into(),
-        Miss::LimitedBy(l) => format!("limited by {}", limited_by(Some(*l))),
+        Miss::LimitedBy(l) => format!("limited by {}", findings::limited_by(*l)),
         Miss::Stalls(by_run) => {
             let v: Vec<String> = by_run.iter().map(u64::to_string).collect();
             format!("zero-window stalls by run {}", v.join(", "))
@@ -219,12 +219,9 @@ fn miss(m: &Miss) -> String {
     }
 }
 
-fn limited_by(l: Option<LimitedBy>) -> &'static str {
-    match l {
-        Some(LimitedBy::Receiver) => "receiver",
-        Some(LimitedBy::Sender) => "sender",
-        None => "too short",
-    }
+/// The kernel's verdict in the table.
+fn kernel_limited_by(l: Option<LimitedBy>) -> &'static str {
+    l.map_or("too short", findings::limited_by)
 }
 
 /// µs as ms with one decimal.
@@ -322,21 +319,14 @@ fn comparison(runs: &[RunSummary]) -> Vec<ComparisonRow> {
     );
     add(
         "limited by",
-        &wire(|w| {
-            if w.receiver_limited {
-                "receiver"
-            } else {
-                "sender"
-            }
-            .to_string()
-        }),
+        &wire(|w| findings::limited_by(w.limited_by()).to_string()),
     );
     let kernel = |f: fn(&KernelFigures) -> String| {
         move |r: &RunSummary| r.kernel.as_ref().map_or("-".into(), f)
     };
     add(
         "limited by (server's kernel)",
-        &kernel(|k| limited_by(k.limited_by).to_string()),
+        &kernel(|k| kernel_limited_by(k.limited_by).to_string()),
     );
     add("sender busy (ms)", &kernel(|k| ms(k.times.busy_us)));
     add(

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use recvscope_analysis::lab_guide::RunGuide;
-use recvscope_analysis::lab_run::RunSummary;
+use recvscope_analysis::lab_run::{LimitedBy, RunSummary};
 
 use super::{NO_CAPTURE, PageRun};
 use crate::graph::escape;
@@ -399,10 +399,12 @@ fn throttled(r: &PageRun<'_>) -> String {
     format!(
         "The smallest window the client advertised was {} bytes. {}",
         opt(w.smallest_window),
-        if w.receiver_limited {
-            format!("Yes: the receiver set the pace ({figures}).")
-        } else {
-            format!("No: the sender set the pace ({figures}).")
+        match w.limited_by() {
+            LimitedBy::Receiver => format!("Yes: the receiver set the pace ({figures})."),
+            other => format!(
+                "No: the {} set the pace ({figures}).",
+                crate::findings::limited_by(other)
+            ),
         }
     )
 }
@@ -450,6 +452,7 @@ mod tests {
     use crate::lab::page::tests::built_page;
     use recvscope_analysis::Rcvbuf;
     use recvscope_analysis::lab_run::{WireFigures, summarize};
+    use recvscope_tcp::{Pace, PaceSetter, Retransmissions, WindowEvidence};
 
     #[test]
     fn the_page_answers_the_guides_questions_from_the_runs_figures() {
@@ -529,7 +532,14 @@ mod tests {
             window_updates: 0,
             persist_probes: 0,
             smallest_window: Some(4096),
-            receiver_limited,
+            pace: Pace {
+                set_by: if receiver_limited {
+                    PaceSetter::Receiver(WindowEvidence::default())
+                } else {
+                    PaceSetter::Sender
+                },
+                retransmissions: Retransmissions::default(),
+            },
         };
         let run = |label: &str, effective, w| RunSummary {
             wire: Some(w),
