@@ -154,8 +154,8 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
         assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["effective"], 65536);
     }
     if is_root() {
-        assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
-        assert!(wire(&doc, 1, "zero_windows") > Some(0));
+        assert_eq!(wire(&doc, 0, "zero_window_stalls"), Some(0));
+        assert!(wire(&doc, 1, "zero_window_stalls") > Some(0));
         assert!(wire(&doc, 1, "window_updates") > Some(0));
         assert!(wire(&doc, 1, "persist_probes") > Some(0));
         for (i, slug) in ["nodelay", "delay"].into_iter().enumerate() {
@@ -287,8 +287,16 @@ fn the_commands_that_repeat_a_run_by_hand_work_when_pasted_twice() {
 fn slow_reader_lab_shows_stalls_probes_and_updates() {
     let (doc, _dir) = lab("slow-reader");
     if is_root() {
-        let stalls = wire(&doc, 0, "zero_windows").expect("stalls");
+        let stalls = wire(&doc, 0, "zero_window_stalls").expect("stalls");
         assert!(stalls > 0);
+        let segments = wire(&doc, 0, "zero_window_segments").expect("segments");
+        assert_eq!(
+            Some(segments),
+            doc["runs"][0]["fetch"]["connection"]["flags_by_direction"]["client"]["zero_window"]
+                .as_u64(),
+            "the client's segments Wireshark flags zero_window"
+        );
+        assert!(segments >= stalls, "each stall starts with one");
         assert!(
             wire(&doc, 0, "persist_probes") >= Some(stalls),
             "probes while stalled"
@@ -315,7 +323,7 @@ fn buffer_size_lab_stalls_less_as_the_buffer_grows() {
     );
     if is_root() {
         let stalls: Vec<u64> = (0..4)
-            .map(|i| wire(&doc, i, "zero_windows").expect("stalls"))
+            .map(|i| wire(&doc, i, "zero_window_stalls").expect("stalls"))
             .collect();
         assert!(stalls[0] > 0, "{stalls:?}");
         assert!(stalls.windows(2).all(|w| w[0] >= w[1]), "{stalls:?}");
@@ -339,10 +347,10 @@ fn slow_sender_lab_never_fills_the_window() {
         "recv returns what trickles in"
     );
     if is_root() {
-        assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
+        assert_eq!(wire(&doc, 0, "zero_window_stalls"), Some(0));
         assert_eq!(wire(&doc, 0, "window_full"), Some(0));
         assert_eq!(doc["runs"][0]["summary"]["wire"]["receiver_limited"], false);
-        assert!(wire(&doc, 1, "zero_windows") > Some(0));
+        assert!(wire(&doc, 1, "zero_window_stalls") > Some(0));
         assert_eq!(doc["runs"][1]["summary"]["wire"]["receiver_limited"], true);
     }
     assert!(wire_and_kernel_agree(&doc).is_empty());
