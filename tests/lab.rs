@@ -151,7 +151,7 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
                 .map(|r| r["total"].clone())
                 .expect("total")
         );
-        assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["effective"], 65536);
+        assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["given"], 65536);
     }
     if is_root() {
         assert_eq!(wire(&doc, 0, "zero_window_stalls"), Some(0));
@@ -309,18 +309,14 @@ fn slow_reader_lab_shows_stalls_probes_and_updates() {
 #[test]
 fn buffer_size_lab_stalls_less_as_the_buffer_grows() {
     let (doc, _dir) = lab("buffer-size");
-    let effective: Vec<u64> = (0..4)
+    let given: Vec<u64> = (0..4)
         .map(|i| {
-            doc["runs"][i]["fetch"]["rcvbuf"]["effective"]
+            doc["runs"][i]["fetch"]["rcvbuf"]["given"]
                 .as_u64()
                 .expect("rcvbuf")
         })
         .collect();
-    assert_eq!(
-        effective[..3],
-        [8192, 32768, 131072],
-        "Linux doubles SO_RCVBUF"
-    );
+    assert_eq!(given[..3], [8192, 32768, 131072], "Linux doubles SO_RCVBUF");
     if is_root() {
         let stalls: Vec<u64> = (0..4)
             .map(|i| wire(&doc, i, "zero_window_stalls").expect("stalls"))

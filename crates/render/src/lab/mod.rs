@@ -202,11 +202,9 @@ pub fn table(runs: &[RunSummary]) -> String {
     };
     add("", &|r| r.label.clone());
     add(RCVBUF_ASKED, &|r| {
-        r.rcvbuf
-            .requested
-            .map_or("default".into(), |b| b.to_string())
+        r.rcvbuf.asked.map_or("default".into(), |b| b.to_string())
     });
-    add(RCVBUF_GIVEN, &|r| r.rcvbuf.effective.to_string());
+    add(RCVBUF_GIVEN, &|r| r.rcvbuf.given.to_string());
     add("recv calls with data", &|r| r.recvs.to_string());
     add("full-size recvs", &|r| r.full_recvs.to_string());
     add("bytes", &|r| r.bytes.to_string());
@@ -407,8 +405,8 @@ mod tests {
         let conn = &report.connections[0];
         let rows = [row(0, 5120, 5120), row(1, 0, 5120)];
         let rcvbuf = Rcvbuf {
-            requested: Some(4096),
-            effective: 8192,
+            asked: Some(4096),
+            given: 8192,
         };
         let t = table(&[summarize("run", rcvbuf, &rows, Some(conn))]);
         let rows: Vec<(&str, &str)> = t
