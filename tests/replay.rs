@@ -243,6 +243,10 @@ fn json_has_the_documented_shape() {
     }
     assert_eq!(c["flags"]["zero_window"], 20);
     assert_eq!(c["flags_by_direction"]["client"]["zero_window"], 20);
+    assert_eq!(
+        c["flow_control"]["client_zero_window_stalls"], 11,
+        "the 20 zero-window segments stalled the server 11 times"
+    );
     assert!(c["receiver_window"]["client"]["min"].is_u64());
     let h = &c["http"][0];
     for key in [

@@ -51,16 +51,22 @@ pub struct ByDirection<T> {
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowControl {
     /// True when the server's sending was limited by the client's window
-    /// (window full or zero window from the client), or the other way round.
+    /// (window-full segments or zero-window stalls), or the other way round.
     pub receiver_limited: bool,
-    /// The client's window limited the server (window full or zero window).
+    /// The client's window limited the server (window-full segments or
+    /// zero-window stalls).
     pub client_limited_server: bool,
     /// The server's window limited the client.
     pub server_limited_client: bool,
-    /// Times the client (as receiver) closed its window to zero.
+    /// Zero-window stalls of the server: times the client's window closed
+    /// to zero, each counted once from its first zero-window segment until
+    /// the window reopened (its zero-window segments are in the flags).
+    #[serde(rename = "client_zero_window_stalls")]
     pub client_zero_windows: u64,
+    /// Zero-window stalls of the client, by the server's window.
+    #[serde(rename = "server_zero_window_stalls")]
     pub server_zero_windows: u64,
-    /// How long the client's and the server's zero windows lasted in all.
+    /// How long the client's and the server's zero-window stalls lasted in all.
     pub client_zero_window_stall_ns: i64,
     pub server_zero_window_stall_ns: i64,
     /// Segments that filled the receiving side's window exactly.
