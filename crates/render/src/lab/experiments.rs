@@ -75,7 +75,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
     },
     Experiment {
         name: "slow-reader",
-        summary: "a reader sleeping 0.5 s between recvs: zero windows, persist probes, window updates",
+        summary: "a reader sleeping 0.5 s between recvs: zero-window stalls, persist probes, window updates",
         look_for: &[
             "Each zero window stops the server; while it waits, Linux sends zero-window probes (Wireshark labels them keep-alives; recvscope counts them as persist probes).",
             "Each recv that frees enough space makes the kernel send a window update at once: look for 'window 0 -> ...' in the rows.",
