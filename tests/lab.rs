@@ -53,6 +53,63 @@ fn label(doc: &Value, i: usize) -> &str {
     doc["runs"][i]["label"].as_str().expect("label")
 }
 
+/// The frames of `pcap` that tshark's display `filter` keeps, or `None`
+/// without tshark.
+fn tshark_count(pcap: &Path, filter: &str) -> Option<u64> {
+    let out = match Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("tshark is not installed ({e}): the tshark comparison is skipped");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).lines().count() as u64)
+}
+
+/// The lab table's per-segment rows of run `i` (the client's zero-window
+/// segments and window updates, the server's window-full segments and
+/// persist probes) are tshark's counts of its capture.
+fn per_segment_rows_are_tsharks(doc: &Value, i: usize, dir: &Path) {
+    let run = &doc["runs"][i]["fetch"];
+    let pcap = dir.join(run["capture"]["file"].as_str().expect("the capture file"));
+    let server = run["connection"]["server"].as_str().expect("server");
+    let port = server.rsplit_once(':').expect("addr:port").1;
+    let client = format!("tcp.dstport == {port}");
+    let from_server = format!("tcp.srcport == {port}");
+    for (row, filter) in [
+        (
+            "zero_window_segments",
+            format!("tcp.analysis.zero_window && {client}"),
+        ),
+        (
+            "window_updates",
+            format!("tcp.analysis.window_update && {client}"),
+        ),
+        (
+            "window_full",
+            format!("tcp.analysis.window_full && {from_server}"),
+        ),
+        (
+            "persist_probes",
+            format!("tcp.analysis.keep_alive && {from_server}"),
+        ),
+    ] {
+        if let Some(n) = tshark_count(&pcap, &filter) {
+            assert_eq!(wire(doc, i, row), Some(n), "{row}: tshark -Y '{filter}'");
+        }
+    }
+}
+
 /// A figure the server's kernel gave of run `i`.
 fn kernel(doc: &Value, i: usize, name: &str) -> u64 {
     doc["runs"][i]["summary"]["kernel"][name]
@@ -285,7 +342,7 @@ fn the_commands_that_repeat_a_run_by_hand_work_when_pasted_twice() {
 
 #[test]
 fn slow_reader_lab_shows_stalls_probes_and_updates() {
-    let (doc, _dir) = lab("slow-reader");
+    let (doc, dir) = lab("slow-reader");
     if is_root() {
         let stalls = wire(&doc, 0, "zero_window_stalls").expect("stalls");
         assert!(stalls > 0);
@@ -297,6 +354,7 @@ fn slow_reader_lab_shows_stalls_probes_and_updates() {
             "the client's segments Wireshark flags zero_window"
         );
         assert!(segments >= stalls, "each stall starts with one");
+        per_segment_rows_are_tsharks(&doc, 0, dir.path());
         assert!(
             wire(&doc, 0, "persist_probes") >= Some(stalls),
             "probes while stalled"
