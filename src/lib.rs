@@ -2,7 +2,7 @@
 
 #![warn(unreachable_pub)]
 
-pub use recvscope_analysis::{self as analysis, correlate, tcplab};
+pub use recvscope_analysis::{self as analysis, correlate, lesson, tcplab};
 pub use recvscope_http as http;
 pub use recvscope_render as report;
 pub use recvscope_tcp as tcp;

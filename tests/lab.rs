@@ -41,7 +41,100 @@ fn lab(name: &str) -> (Value, tempfile::TempDir) {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = serde_json::from_slice(&out.stdout).expect("JSON");
+    sentences_hold(&doc);
     (doc, dir)
+}
+
+/// Asserts, for every run of a lab, that its lesson's facts are the figures of its
+/// recvs and wire, and that no sentence printed about it says otherwise.
+fn sentences_hold(doc: &Value) {
+    let runs = doc["runs"].as_array().expect("runs");
+    for (i, run) in runs.iter().enumerate() {
+        let lesson = &run["fetch"]["lesson"];
+        let said = run["fetch"]["explanation"]
+            .as_array()
+            .expect("explanation")
+            .iter()
+            .map(|l| l.as_str().expect("a sentence"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let data: Vec<&Value> = run["fetch"]["recvs"]
+            .as_array()
+            .expect("recvs")
+            .iter()
+            .filter(|r| r["bytes"].as_u64() > Some(0))
+            .collect();
+        let n = |r: &Value, k: &str| r[k].as_u64().expect(k);
+        let full = data
+            .iter()
+            .filter(|r| n(r, "bytes") >= n(r, "asked"))
+            .count();
+        let ctx = format!("run {i}: {said}");
+        assert_eq!(lesson["recvs"]["full"].as_u64(), Some(full as u64), "{ctx}");
+        assert_eq!(
+            run["summary"]["full_recvs"].as_u64(),
+            Some(full as u64),
+            "{ctx}"
+        );
+        let waiting = &lesson["recvs"]["waiting"];
+        let queued: Vec<u64> = data.iter().map(|r| n(r, "queued_before")).collect();
+        assert_eq!(
+            waiting["most"].as_u64(),
+            queued.iter().max().copied(),
+            "{ctx}"
+        );
+        let found_less = data.iter().any(|r| n(r, "queued_before") < n(r, "asked"));
+        let kept_up = lesson["kept_up"] == true;
+        assert_eq!(said.contains("kept up"), kept_up, "{ctx}");
+        let Some(story) = lesson["wire"].as_object() else {
+            assert!(!kept_up, "{ctx}");
+            continue;
+        };
+        let w = |k: &str| story[k].as_u64().expect(k);
+        let stalls = w("zero_window_stalls");
+        assert_eq!(wire(doc, i, "zero_window_stalls"), Some(stalls), "{ctx}");
+        assert_eq!(
+            wire(doc, i, "zero_window_segments"),
+            Some(w("zero_window_segments")),
+            "{ctx}"
+        );
+        if kept_up {
+            assert!(
+                found_less && stalls == 0 && w("zero_window_segments") == 0,
+                "{ctx}"
+            );
+        }
+        if said.contains("window never closed") {
+            assert_eq!((stalls, w("zero_window_segments")), (0, 0), "{ctx}");
+        }
+        if said.contains("never held the sender back") {
+            assert_eq!(w("window_full_segments"), 0, "{ctx}");
+        }
+        let stalled_since: Vec<i64> = data
+            .iter()
+            .filter_map(|r| r["stalled"]["since_ns"].as_i64())
+            .collect();
+        if let Some(first) = stalled_since.iter().min() {
+            assert!(
+                story["first_zero_window"]["at"]["t_ns"].as_i64() <= Some(*first),
+                "the first zero window is no later than any recv saw one: {ctx}"
+            );
+        }
+        if stalls > 0 {
+            let t = story["first_zero_window"]["at"]["t_ns"]
+                .as_i64()
+                .expect("a stall has a first zero window");
+            let ms = format!("{:.1} ms", t as f64 / 1e6);
+            assert!(
+                said.contains(&ms),
+                "the sentence names the zero window's time {ms}: {ctx}"
+            );
+        }
+    }
+    for look in doc["look_for"].as_array().expect("look_for") {
+        let text = look["text"].as_str().expect("text");
+        assert_eq!(look["held"] == false, text.contains("(Not in"), "{text}");
+    }
 }
 
 /// A wire figure of run `i`, or `None` without a capture.
@@ -237,6 +330,14 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
     // rounds of the shaped server), under the 100 ms the kernel's chronographs need
     // (ten ticks at HZ=100), so only the wire judges it.
     assert_eq!(wire_and_kernel_agree(&doc), ["no delay"]);
+    if is_root() {
+        for look in doc["look_for"].as_array().expect("look_for") {
+            assert_eq!(
+                look["held"], true,
+                "the book's runs show what to look for: {look}"
+            );
+        }
+    }
     let commands = &doc["runs"][1]["commands"];
     assert_eq!(commands[0], "recvscope serve --port 8080 --rtt 20ms");
     assert_eq!(

@@ -449,9 +449,20 @@ fn the_book_lab_capture_replays_with_its_recv_log() {
         .iter()
         .filter(|r| r["window_update"]["from"] == 0)
         .count();
-    assert!(
-        stalled >= 10 && reopened >= 10,
-        "{stalled} stalled, {reopened} reopened"
+    assert_eq!(
+        (stalled, reopened),
+        (13, 2),
+        "13 recvs found the window zero, 2 of them reopened it"
+    );
+    let sizes: Vec<u64> = recvs
+        .iter()
+        .filter_map(|r| r["bytes"].as_u64())
+        .filter(|b| *b > 0)
+        .collect();
+    assert_eq!(
+        sizes,
+        [[5120; 13].as_slice(), &[2944, 799]].concat(),
+        "the book's delayed run: 5120 on every recv but the last ones"
     );
     let last = recvs.last().expect("recv");
     assert_eq!(last["bytes"], 0);

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use recvscope::{correlate, recvlog};
+use recvscope::{correlate, lesson, recvlog};
 use recvscope_fuzz::scratch_file;
 
 static PATH: LazyLock<std::path::PathBuf> = LazyLock::new(|| scratch_file("recv.jsonl"));
@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&*PATH, data).expect("scratch file");
     if let Ok(log) = recvlog::read(&PATH) {
         let rows = correlate::correlate(log.run.request_ts_ns, &log.recvs, None);
-        let _ = recvscope::report::explain::explain(&rows, None);
+        let lesson = lesson::lesson(&rows, None, log.run.request_ts_ns);
+        let _ = recvscope::report::explain::explain(&lesson);
     }
 });

@@ -11,6 +11,7 @@ use crate::analysis::ConnectionSummary;
 use crate::capture::live::CaptureResult;
 use crate::capture::privilege;
 use crate::correlate::RecvRow;
+use crate::lesson::Lesson;
 use crate::recvlog::Rcvbuf;
 use crate::report::fetch as words;
 use crate::serve::{Server, ServerConfig};
@@ -36,6 +37,7 @@ pub(crate) struct FetchJson<'a> {
     pub saved_to: Option<String>,
     pub capture: Option<CaptureJson>,
     pub connection: Option<&'a ConnectionSummary>,
+    pub lesson: &'a Lesson,
     pub explanation: &'a [String],
 }
 
@@ -79,6 +81,7 @@ impl<'a> FetchJson<'a> {
                 dropped: f.capture.as_ref().and_then(|c| c.dropped),
             }),
             connection: f.connection(),
+            lesson: &f.lesson,
             explanation: &f.explanation,
         }
     }

@@ -23,6 +23,7 @@ use crate::clock::now_ns;
 use crate::correlate::{self, RecvRow};
 use crate::graph::Pictures;
 use crate::interrupt;
+use crate::lesson::{self, Lesson};
 use crate::recvlog::{self, LogWriter, Rcvbuf, RecvEvent, RunInfo};
 
 pub use config::FetchConfig;
@@ -202,6 +203,8 @@ pub(crate) struct Fetched {
     /// Where the body went (the target, or its `.partial` name when short).
     pub saved_to: Option<PathBuf>,
     pub rows: Vec<RecvRow>,
+    /// The facts the explanation is made from.
+    pub lesson: Lesson,
     pub explanation: Vec<String>,
     pub capture: Option<CaptureResult>,
     pub save: Option<SavePaths>,
@@ -341,6 +344,7 @@ impl Prepared {
             facts,
             saved_to,
             rows: Vec::new(),
+            lesson: lesson::lesson(&[], None, 0),
             explanation: Vec::new(),
             capture,
             save,
@@ -352,7 +356,8 @@ impl Prepared {
             &download.recvs,
             conn.and_then(|c| c.packet_list.as_deref()),
         );
-        fetched.explanation = crate::report::explain::explain(&fetched.rows, fetched.connection());
+        fetched.lesson = lesson::lesson(&fetched.rows, fetched.connection(), download.request_ts);
+        fetched.explanation = crate::report::explain::explain(&fetched.lesson);
         Ok(fetched)
     }
 }

@@ -351,7 +351,8 @@ fn the_page_holds_the_graph_the_report_and_the_recvs_and_nothing_external() {
         request_ts_ns: request,
     };
     let svg = time_sequence_svg(&conn, Some(app));
-    let explanation = crate::report::explain::explain(&recvs, Some(&conn));
+    let lesson = crate::lesson::lesson(&recvs, Some(&conn), request);
+    let explanation = crate::report::explain::explain(&lesson);
     let page = html_page("Connection #0", &svg, &conn, Some(&recvs), &explanation);
     let doc = parse(&page);
     assert!(

@@ -23,7 +23,7 @@ use crate::fetch::request::HttpVersion;
 use crate::fetch::url::Url;
 use crate::fetch::{self, BodyOut, FetchSpec, Fetched, SavePaths};
 use crate::graph::Pictures;
-use crate::report::lab::experiments::{self, Experiment, RunSpec};
+use crate::report::lab::experiments::{self, Experiment, RunFigures, RunSpec};
 use crate::report::lab::{self as words, RunReport, SavedRun};
 use crate::serve::{RunningServer, Server, ServerConfig};
 
@@ -40,6 +40,15 @@ struct LabJson<'a> {
     lab: &'a str,
     summary: &'a str,
     runs: Vec<RunJson<'a>>,
+    look_for: Vec<LookForJson>,
+}
+
+/// A "what to look for" sentence as printed, and whether the runs bore out
+/// its claims (`None`: no capture to check them against).
+#[derive(Serialize)]
+struct LookForJson {
+    text: String,
+    held: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -146,6 +155,22 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
         });
     }
     if lab.json {
+        let reports = run_reports(&done);
+        let figures: Vec<RunFigures<'_>> = reports
+            .iter()
+            .map(|r| RunFigures {
+                summary: r.summary,
+                lesson: r.lesson,
+            })
+            .collect();
+        let look_for = exp
+            .look_for
+            .iter()
+            .map(|look| LookForJson {
+                text: words::look_for(look, &reports, &figures),
+                held: look.misses(&figures).map(|m| m.is_empty()),
+            })
+            .collect();
         let doc = LabJson {
             lab: exp.name,
             summary: exp.summary,
@@ -158,6 +183,7 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
                     fetch: FetchJson::new(&d.fetched),
                 })
                 .collect(),
+            look_for,
         };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
@@ -197,12 +223,20 @@ fn fetch_spec(spec: &RunSpec, server: &RunningServer, capture: bool) -> anyhow::
 
 /// The lab's report, in render's words.
 fn report(out: &mut dyn Write, exp: &Experiment, done: &[Done]) -> io::Result<()> {
-    let runs: Vec<RunReport<'_>> = done
-        .iter()
+    words::report(out, exp, &run_reports(done))
+}
+
+/// The finished runs as render's report takes them.
+fn run_reports(done: &[Done]) -> Vec<RunReport<'_>> {
+    done.iter()
         .map(|d| RunReport {
             label: d.spec.label,
             rows: &d.fetched.rows,
             summary: &d.summary,
+            lesson: &d.fetched.lesson,
+            header: &d.fetched.facts.header,
+            header_length: d.fetched.facts.header_length,
+            body_bytes: d.fetched.facts.body_bytes,
             explanation: &d.fetched.explanation,
             commands: &d.commands,
             saved: d.fetched.save.as_ref().map(|s| SavedRun {
@@ -211,8 +245,7 @@ fn report(out: &mut dyn Write, exp: &Experiment, done: &[Done]) -> io::Result<()
             }),
             pictures: &d.pictures,
         })
-        .collect();
-    words::report(out, exp, &runs)
+        .collect()
 }
 
 #[cfg(test)]

@@ -229,7 +229,7 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
                 report::text::tail(out, &report, count, cfg.conn, saved.as_deref())?;
             } else {
                 for w in &report.warnings {
-                    writeln!(out, "  warning: {}", report::findings::capture_warning(w))?;
+                    writeln!(out, "  {}", report::findings::capture_warning_line(w))?;
                 }
             }
             if let Some(Some(answers)) = &lab {

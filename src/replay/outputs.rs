@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::analysis::{CaptureWarning, Report};
 use crate::correlate;
 use crate::graph;
+use crate::lesson;
 use crate::recvlog;
 use crate::report::{self, Recvs};
 use crate::tcplab::{self, TcpLabAnswers};
@@ -40,13 +41,14 @@ pub(super) fn recvs_beside(
         &log.recvs,
         conn.and_then(|c| c.packet_list.as_deref()),
     );
-    let explanation = report::explain::explain(&rows, conn);
+    let lesson = lesson::lesson(&rows, conn, log.run.request_ts_ns);
     Some(Recvs {
         recv_log: path.display().to_string(),
         request_ts_ns: log.run.request_ts_ns,
         recv_connection: conn.map(|c| c.tcp.id),
         recvs: rows,
-        explanation,
+        explanation: report::explain::explain(&lesson),
+        lesson,
     })
 }
 

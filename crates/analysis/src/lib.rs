@@ -15,6 +15,7 @@ mod connection;
 pub mod correlate;
 mod http_stream;
 pub mod lab_run;
+pub mod lesson;
 mod recv;
 pub mod tcplab;
 

@@ -72,10 +72,29 @@ pub fn book_line(out: &mut dyn Write, bytes: usize, total: u64) -> io::Result<()
     writeln!(out, "{bytes} {total}")
 }
 
+/// The book's lines after the recvs: `Header Length N` and the head itself.
+pub fn book_head(out: &mut dyn Write, header_length: u64, header: &str) -> io::Result<()> {
+    writeln!(out, "\nHeader Length {header_length}")?;
+    writeln!(out, "{header}")
+}
+
+/// The book's arithmetic: the head, the blank line that ends it and the
+/// body against the last running total the recvs reached.
+pub fn head_arithmetic(header_length: u64, body_bytes: u64, last_total: u64) -> String {
+    let sum = header_length + 4 + body_bytes;
+    let total = if sum == last_total {
+        "the last running total".to_string()
+    } else {
+        format!("but the last running total is {last_total}")
+    };
+    format!(
+        "Header Length {header_length} + 4 (the \\r\\n\\r\\n that ends the head) + body {body_bytes} = {sum}, {total}."
+    )
+}
+
 /// The text report after the book's lines.
 pub fn report(out: &mut dyn Write, d: &Download<'_>) -> io::Result<()> {
-    writeln!(out, "\nHeader Length {}", d.header_length)?;
-    writeln!(out, "{}", d.header)?;
+    book_head(out, d.header_length, d.header)?;
     if let Some(p) = d.saved_to {
         writeln!(
             out,
@@ -147,6 +166,18 @@ fn capture_lines(out: &mut dyn Write, c: &Capture<'_>) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_head_arithmetic_says_whether_it_meets_the_last_total() {
+        assert_eq!(
+            head_arithmetic(242, 70057, 70303),
+            "Header Length 242 + 4 (the \\r\\n\\r\\n that ends the head) + body 70057 = 70303, the last running total."
+        );
+        assert!(
+            head_arithmetic(242, 70000, 70303)
+                .ends_with("= 70246, but the last running total is 70303.")
+        );
+    }
+
     use super::*;
 
     fn text(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {

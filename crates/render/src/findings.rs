@@ -30,6 +30,16 @@ pub(crate) fn not_captured(bytes: u64, snaplen: Option<u32>) -> String {
     }
 }
 
+/// [`capture_warning`] as a report line, `note: …` or `warning: …`: frames
+/// kept to the snaplen are how a header-only capture works, not a fault.
+pub fn capture_warning_line(w: &CaptureWarning) -> String {
+    let label = match w {
+        CaptureWarning::SnaplenCut { .. } => "note",
+        _ => "warning",
+    };
+    format!("{label}: {}", capture_warning(w))
+}
+
 /// A warning about the capture as a whole, or an output asked of it.
 pub fn capture_warning(w: &CaptureWarning) -> String {
     match w {
@@ -284,6 +294,17 @@ pub(crate) fn retransmission_rule(kind: Flag) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_kept_to_the_snaplen_are_a_note_and_damage_a_warning() {
+        let cut = CaptureWarning::SnaplenCut {
+            segments: 1,
+            snaplen: 188,
+        };
+        assert!(capture_warning_line(&cut).starts_with("note: 1 TCP segment(s) were kept"));
+        let skipped = CaptureWarning::Fragments { frames: 3 };
+        assert!(capture_warning_line(&skipped).starts_with("warning: 3 IP fragment(s)"));
+    }
     use recvscope_analysis::tcplab::WindowFilled;
 
     fn flow_control() -> FlowControl {

@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use recvscope_analysis::ConnectionSummary;
 use recvscope_analysis::correlate::RecvRow;
+use recvscope_analysis::lesson::Lesson;
 
 /// A capture's recv log, correlated with its connection.
 #[derive(Serialize)]
@@ -42,6 +43,8 @@ pub struct Recvs {
     /// The connection the log belongs to.
     pub recv_connection: Option<u64>,
     pub recvs: Vec<RecvRow>,
+    /// The facts the explanation is made from.
+    pub lesson: Lesson,
     pub explanation: Vec<String>,
 }
 

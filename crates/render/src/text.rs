@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use recvscope_analysis::{CaptureWarning, ConnectionSummary, HttpExchange, Report};
+use recvscope_analysis::{ConnectionSummary, HttpExchange, Report};
 use recvscope_tcp::Flag;
 
 use crate::facts::connection_facts;
@@ -48,12 +48,7 @@ pub fn tail(
         r.packets, r.tcp_packets,
     )?;
     for w in &r.warnings {
-        // Cut frames are how a header-only capture works, not a fault.
-        let label = match w {
-            CaptureWarning::SnaplenCut { .. } => "note",
-            _ => "warning",
-        };
-        writeln!(out, "  {label}: {}", crate::findings::capture_warning(w))?;
+        writeln!(out, "  {}", crate::findings::capture_warning_line(w))?;
     }
     flag_totals(out, r)?;
     if let Some(saved) = saved {

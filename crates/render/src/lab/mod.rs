@@ -16,13 +16,21 @@ use crate::terms::{
     PERSIST_PROBES, RCVBUF_ASKED, RCVBUF_GIVEN, WINDOW_FULL_SEGMENTS, WINDOW_UPDATES,
     ZERO_WINDOW_SEGMENTS, ZERO_WINDOW_STALL_TIME, ZERO_WINDOW_STALLS,
 };
-use experiments::{EXPERIMENTS, Experiment};
+use experiments::{EXPERIMENTS, Experiment, LookFor, Miss, RunFigures};
+use recvscope_analysis::lesson::Lesson;
 
 /// One finished run, as the lab's report tells it.
 pub struct RunReport<'a> {
     pub label: &'a str,
     pub rows: &'a [RecvRow],
     pub summary: &'a RunSummary,
+    /// The facts its story is made from.
+    pub lesson: &'a Lesson,
+    /// The response's head as received, its length (without the blank line)
+    /// and the body's length.
+    pub header: &'a str,
+    pub header_length: u64,
+    pub body_bytes: u64,
     /// The run's plain-language story, line by line.
     pub explanation: &'a [String],
     /// The server's and the fetch's command lines.
@@ -96,6 +104,15 @@ pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> 
         "\nWhat recv() returned (the book's lines: size, running total):"
     )?;
     write!(out, "{}", recv_columns(&columns))?;
+    if let Some(first) = runs.first() {
+        crate::fetch::book_head(out, first.header_length, first.header)?;
+        let last_total = first.rows.iter().map(|r| r.total).max().unwrap_or(0);
+        writeln!(
+            out,
+            "\n{}",
+            crate::fetch::head_arithmetic(first.header_length, first.body_bytes, last_total)
+        )?;
+    }
     writeln!(
         out,
         "\nSide by side (window figures are the client's, as the server saw them):"
@@ -103,8 +120,15 @@ pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> 
     let summaries: Vec<RunSummary> = runs.iter().map(|r| r.summary.clone()).collect();
     write!(out, "{}", table(&summaries))?;
     writeln!(out, "\nWhat to look for:")?;
-    for line in exp.look_for {
-        writeln!(out, "  - {line}")?;
+    let figures: Vec<RunFigures<'_>> = runs
+        .iter()
+        .map(|r| RunFigures {
+            summary: r.summary,
+            lesson: r.lesson,
+        })
+        .collect();
+    for look in exp.look_for {
+        writeln!(out, "  - {}", look_for(look, runs, &figures))?;
     }
     writeln!(out, "\nWhat happened, run by run:")?;
     for r in runs {
@@ -143,6 +167,57 @@ pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> 
 }
 
 /// The kernel's verdict in the table.
+/// A "what to look for" sentence, followed by what the runs showed instead
+/// when they did not bear it out.
+pub fn look_for(look: &LookFor, runs: &[RunReport<'_>], figures: &[RunFigures<'_>]) -> String {
+    let Some(misses) = look.misses(figures) else {
+        return format!("{} (No capture to check it against.)", look.text);
+    };
+    if misses.is_empty() {
+        return look.text.to_string();
+    }
+    let whose = match look.run.and_then(|i| runs.get(i)) {
+        Some(r) => format!("the {} run", r.label),
+        None => "these runs".to_string(),
+    };
+    let shown: Vec<String> = misses.iter().map(miss).collect();
+    format!("{} (Not in {whose}: {}.)", look.text, shown.join("; "))
+}
+
+/// What the figures showed instead of a claim.
+fn miss(m: &Miss) -> String {
+    match m {
+        Miss::NotKeptUp {
+            zero_window_segments: 0,
+        } => "every recv found all it asked for already waiting".into(),
+        Miss::NotKeptUp {
+            zero_window_segments: n,
+        }
+        | Miss::ZeroWindowSegments(n) => format!("the client sent {n} zero-window segment(s)"),
+        Miss::ShortRecvs { short } => format!("{short} recvs came back short"),
+        Miss::FullRecvs { full, recvs } => format!("{full} of {recvs} recvs were full"),
+        Miss::NoStall => "no zero-window stall".into(),
+        Miss::WindowFullSegments(n) => format!("{n} window-full segment(s)"),
+        Miss::NoPersistProbe => "no persist probe".into(),
+        Miss::NoReopening => "no recv reopened a zero window".into(),
+        Miss::LimitedBy(l) => format!("limited by {}", limited_by(Some(*l))),
+        Miss::Stalls(by_run) => {
+            let v: Vec<String> = by_run.iter().map(u64::to_string).collect();
+            format!("zero-window stalls by run {}", v.join(", "))
+        }
+        Miss::NotDoubled(bufs) => {
+            let v: Vec<String> = bufs
+                .iter()
+                .map(|(asked, given)| match asked {
+                    Some(a) => format!("{a} asked, {given} given"),
+                    None => format!("default, {given} given"),
+                })
+                .collect();
+            format!("receive buffers {}", v.join("; "))
+        }
+    }
+}
+
 fn limited_by(l: Option<LimitedBy>) -> &'static str {
     match l {
         Some(LimitedBy::Receiver) => "receiver",
