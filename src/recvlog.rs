@@ -148,8 +148,8 @@ mod tests {
             recv_size: 5120,
             delay_ns: 250_000_000,
             rcvbuf: Rcvbuf {
-                requested: Some(4096),
-                effective: 8192,
+                asked: Some(4096),
+                given: 8192,
             },
             clock: "CLOCK_REALTIME".into(),
             request_ts_ns: 1_000,
@@ -208,5 +208,23 @@ mod tests {
         std::fs::write(&path, "hello\n").unwrap();
         let e = read(&path).unwrap_err().to_string();
         assert!(e.contains("line 1: not a recvscope recv log line"), "{e}");
+    }
+
+    #[test]
+    fn the_run_line_names_the_receive_buffer_asked_and_given_and_reads_the_older_names() {
+        let line = serde_json::to_value(run_info()).unwrap();
+        assert_eq!(
+            line["rcvbuf"],
+            serde_json::json!({"asked": 4096, "given": 8192})
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.recv.jsonl");
+        let old = serde_json::to_string(&run_info()).unwrap().replace(
+            r#""asked":4096,"given":8192"#,
+            r#""requested":4096,"effective":8192"#,
+        );
+        assert!(old.contains(r#""effective":8192"#), "{old}");
+        std::fs::write(&path, old + "\n").unwrap();
+        assert_eq!(read(&path).unwrap().run.rcvbuf, run_info().rcvbuf);
     }
 }

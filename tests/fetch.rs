@@ -177,8 +177,8 @@ fn slow_reader_with_a_small_buffer_is_flow_controlled_and_replays_the_same() {
         body()
     );
     assert_eq!(live["body_bytes"], BODY_LEN);
-    assert_eq!(live["rcvbuf"]["requested"], 4096);
-    assert_eq!(live["rcvbuf"]["effective"], 8192, "Linux doubles SO_RCVBUF");
+    assert_eq!(live["rcvbuf"]["asked"], 4096);
+    assert_eq!(live["rcvbuf"]["given"], 8192, "Linux doubles SO_RCVBUF");
     assert_eq!(live["capture"]["dropped"], 0);
     let recvs = rows(&live);
     assert!(recvs.iter().any(|r| r["bytes"] == 5120), "full recvs");

@@ -92,7 +92,12 @@ fn sentences_hold(doc: &Value) {
         };
         let w = |k: &str| story[k].as_u64().expect(k);
         let stalls = w("zero_window_stalls");
-        assert_eq!(wire(doc, i, "zero_windows"), Some(stalls), "{ctx}");
+        assert_eq!(wire(doc, i, "zero_window_stalls"), Some(stalls), "{ctx}");
+        assert_eq!(
+            wire(doc, i, "zero_window_segments"),
+            Some(w("zero_window_segments")),
+            "{ctx}"
+        );
         if kept_up {
             assert!(
                 found_less && stalls == 0 && w("zero_window_segments") == 0,
@@ -139,6 +144,63 @@ fn wire(doc: &Value, i: usize, name: &str) -> Option<u64> {
 
 fn label(doc: &Value, i: usize) -> &str {
     doc["runs"][i]["label"].as_str().expect("label")
+}
+
+/// The frames of `pcap` that tshark's display `filter` keeps, or `None`
+/// without tshark.
+fn tshark_count(pcap: &Path, filter: &str) -> Option<u64> {
+    let out = match Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("tshark is not installed ({e}): the tshark comparison is skipped");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).lines().count() as u64)
+}
+
+/// The lab table's per-segment rows of run `i` (the client's zero-window
+/// segments and window updates, the server's window-full segments and
+/// persist probes) are tshark's counts of its capture.
+fn per_segment_rows_are_tsharks(doc: &Value, i: usize, dir: &Path) {
+    let run = &doc["runs"][i]["fetch"];
+    let pcap = dir.join(run["capture"]["file"].as_str().expect("the capture file"));
+    let server = run["connection"]["server"].as_str().expect("server");
+    let port = server.rsplit_once(':').expect("addr:port").1;
+    let client = format!("tcp.dstport == {port}");
+    let from_server = format!("tcp.srcport == {port}");
+    for (row, filter) in [
+        (
+            "zero_window_segments",
+            format!("tcp.analysis.zero_window && {client}"),
+        ),
+        (
+            "window_updates",
+            format!("tcp.analysis.window_update && {client}"),
+        ),
+        (
+            "window_full",
+            format!("tcp.analysis.window_full && {from_server}"),
+        ),
+        (
+            "persist_probes",
+            format!("tcp.analysis.keep_alive && {from_server}"),
+        ),
+    ] {
+        if let Some(n) = tshark_count(&pcap, &filter) {
+            assert_eq!(wire(doc, i, row), Some(n), "{row}: tshark -Y '{filter}'");
+        }
+    }
 }
 
 /// A figure the server's kernel gave of run `i`.
@@ -289,7 +351,7 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
                 .map(|r| r["total"].clone())
                 .expect("total")
         );
-        assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["effective"], 65536);
+        assert_eq!(doc["runs"][i]["fetch"]["rcvbuf"]["given"], 65536);
     }
     if is_root() {
         let pace = |i: usize| &doc["runs"][i]["summary"]["wire"]["pace"];
@@ -297,11 +359,11 @@ fn book_lab_delayed_run_is_flow_controlled_and_undelayed_run_is_not() {
         assert_eq!(pace(1)["limited_by"], "receiver", "{}", pace(1));
         assert_eq!(
             pace(1)["zero_window_stalls"],
-            wire(&doc, 1, "zero_windows").expect("stalls")
+            wire(&doc, 1, "zero_window_stalls").expect("stalls")
         );
         retransmissions_and_dsacks_are_tsharks(&doc, dir.path());
-        assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
-        assert!(wire(&doc, 1, "zero_windows") > Some(0));
+        assert_eq!(wire(&doc, 0, "zero_window_stalls"), Some(0));
+        assert!(wire(&doc, 1, "zero_window_stalls") > Some(0));
         assert!(wire(&doc, 1, "window_updates") > Some(0));
         assert!(wire(&doc, 1, "persist_probes") > Some(0));
         for (i, slug) in ["nodelay", "delay"].into_iter().enumerate() {
@@ -528,8 +590,17 @@ fn slow_reader_lab_shows_stalls_probes_and_updates() {
     let (doc, dir) = lab("slow-reader");
     if is_root() {
         retransmissions_and_dsacks_are_tsharks(&doc, dir.path());
-        let stalls = wire(&doc, 0, "zero_windows").expect("stalls");
+        let stalls = wire(&doc, 0, "zero_window_stalls").expect("stalls");
         assert!(stalls > 0);
+        let segments = wire(&doc, 0, "zero_window_segments").expect("segments");
+        assert_eq!(
+            Some(segments),
+            doc["runs"][0]["fetch"]["connection"]["flags_by_direction"]["client"]["zero_window"]
+                .as_u64(),
+            "the client's segments Wireshark flags zero_window"
+        );
+        assert!(segments >= stalls, "each stall starts with one");
+        per_segment_rows_are_tsharks(&doc, 0, dir.path());
         assert!(
             wire(&doc, 0, "persist_probes") >= Some(stalls),
             "probes while stalled"
@@ -542,21 +613,17 @@ fn slow_reader_lab_shows_stalls_probes_and_updates() {
 #[test]
 fn buffer_size_lab_stalls_less_as_the_buffer_grows() {
     let (doc, dir) = lab("buffer-size");
-    let effective: Vec<u64> = (0..4)
+    let given: Vec<u64> = (0..4)
         .map(|i| {
-            doc["runs"][i]["fetch"]["rcvbuf"]["effective"]
+            doc["runs"][i]["fetch"]["rcvbuf"]["given"]
                 .as_u64()
                 .expect("rcvbuf")
         })
         .collect();
-    assert_eq!(
-        effective[..3],
-        [8192, 32768, 131072],
-        "Linux doubles SO_RCVBUF"
-    );
+    assert_eq!(given[..3], [8192, 32768, 131072], "Linux doubles SO_RCVBUF");
     if is_root() {
         let stalls: Vec<u64> = (0..4)
-            .map(|i| wire(&doc, i, "zero_windows").expect("stalls"))
+            .map(|i| wire(&doc, i, "zero_window_stalls").expect("stalls"))
             .collect();
         assert!(stalls[0] > 0, "{stalls:?}");
         assert!(stalls.windows(2).all(|w| w[0] >= w[1]), "{stalls:?}");
@@ -581,11 +648,11 @@ fn slow_sender_lab_never_fills_the_window() {
         "recv returns what trickles in"
     );
     if is_root() {
-        assert_eq!(wire(&doc, 0, "zero_windows"), Some(0));
+        assert_eq!(wire(&doc, 0, "zero_window_stalls"), Some(0));
         assert_eq!(wire(&doc, 0, "window_full"), Some(0));
         let limited_by = |i: usize| &doc["runs"][i]["summary"]["wire"]["pace"]["limited_by"];
         assert_eq!(*limited_by(0), "sender");
-        assert!(wire(&doc, 1, "zero_windows") > Some(0));
+        assert!(wire(&doc, 1, "zero_window_stalls") > Some(0));
         assert_eq!(*limited_by(1), "receiver");
         retransmissions_and_dsacks_are_tsharks(&doc, dir.path());
     }

@@ -295,6 +295,10 @@ fn json_has_the_documented_shape() {
             "already_acknowledged": 0, "real": 0, "dsacks": 2})
     );
     assert_eq!(c["flow_control"]["pace"]["client"]["limited_by"], "sender");
+    assert_eq!(
+        c["flow_control"]["client_zero_window_stalls"], 11,
+        "the 20 zero-window segments stalled the server 11 times"
+    );
     assert!(c["receiver_window"]["client"]["min"].is_u64());
     let h = &c["http"][0];
     for key in [

@@ -246,8 +246,8 @@ pub(crate) fn prepare(spec: FetchSpec) -> anyhow::Result<Prepared> {
     let peer = resolve(&spec.url)?;
     let sock = ClientSocket::bind(peer, spec.rcvbuf).map_err(FetchError::Socket)?;
     let rcvbuf = Rcvbuf {
-        requested: spec.rcvbuf,
-        effective: sock.rcvbuf().map_err(FetchError::Socket)?,
+        asked: spec.rcvbuf,
+        given: sock.rcvbuf().map_err(FetchError::Socket)?,
     };
     let armed = match &spec.capture {
         Some(cfg) => Some(live::arm(sock.local_addr(), peer, cfg)?),

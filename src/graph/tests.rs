@@ -168,7 +168,7 @@ fn the_slow_reader_graph_shows_every_segment_marker_and_axis() {
         .descendants()
         .filter_map(|n| n.text())
         .collect();
-    assert!(legend.contains("zero window (20)") && legend.contains("retransmission"));
+    assert!(legend.contains("zero-window segments (20)") && legend.contains("retransmission"));
     assert!(svg.len() < 40_000, "{} bytes", svg.len());
 }
 

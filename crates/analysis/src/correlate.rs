@@ -27,10 +27,12 @@ pub struct WindowUpdate {
     pub pure: bool,
 }
 
-/// The receiver's zero window that had stopped the sender.
+/// The zero-window stall a recv was made in: the receiver's closed window
+/// had stopped the sender.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stall {
-    /// When the zero window was advertised, since the request was sent.
+    /// When it began (the receiver's first zero-window segment), since the
+    /// request was sent.
     pub since_ns: i64,
     /// How long it had lasted when recv() was called.
     pub for_ns: i64,

@@ -188,7 +188,7 @@ pub fn unlimited_from(runs: &[RunSummary]) -> Option<usize> {
         .map(|r| {
             r.wire
                 .as_ref()
-                .map(|w| w.zero_windows > 0 || w.limited_by() == LimitedBy::Receiver)
+                .map(|w| w.zero_window_stalls > 0 || w.limited_by() == LimitedBy::Receiver)
         })
         .collect::<Option<_>>()?;
     let from = limited.iter().rposition(|&l| l).map_or(0, |i| i + 1);
@@ -330,8 +330,9 @@ mod tests {
     fn summary(zero_windows: u64, receiver_limited: bool) -> RunSummary {
         RunSummary {
             wire: Some(WireFigures {
-                zero_windows,
-                stall_ns: 0,
+                zero_window_segments: zero_windows,
+                zero_window_stalls: zero_windows,
+                zero_window_stall_ns: 0,
                 window_full: 0,
                 window_updates: 0,
                 persist_probes: 0,

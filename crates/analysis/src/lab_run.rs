@@ -97,14 +97,24 @@ pub struct KernelFigures {
     pub limited_by: Option<LimitedBy>,
 }
 
-/// What the capture showed.
+/// What the capture showed, of the client as receiver and the server as
+/// its sender.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WireFigures {
-    pub zero_windows: u64,
-    pub stall_ns: i64,
+    /// The client's segments Wireshark flags `tcp.analysis.zero_window`.
+    pub zero_window_segments: u64,
+    /// Times the server was stopped by the client's zero window, each from
+    /// its first zero-window segment until the window reopened.
+    pub zero_window_stalls: u64,
+    /// How long those stalls lasted in all.
+    pub zero_window_stall_ns: i64,
+    /// The server's segments Wireshark flags `tcp.analysis.window_full`.
     pub window_full: u64,
+    /// The client's segments Wireshark flags `tcp.analysis.window_update`.
     pub window_updates: u64,
+    /// The server's zero-window probes (Wireshark: keep-alives).
     pub persist_probes: u64,
+    /// The client's smallest advertised window, in bytes.
     pub smallest_window: Option<u64>,
     /// What set the pace of the server's sending, with its evidence and
     /// retransmissions: the wire's verdict.
@@ -134,8 +144,9 @@ pub fn summarize(
         bytes: data.last().map_or(0, |r| r.total),
         duration_ns: rows.last().map_or(0, |r| r.t_ns + r.wait_ns),
         wire: conn.map(|c| WireFigures {
-            zero_windows: c.tcp.flow_control.client_zero_windows,
-            stall_ns: c.tcp.zero_window_stall_ns,
+            zero_window_segments: c.tcp.flags_by_direction.client.get(Flag::ZeroWindow),
+            zero_window_stalls: c.tcp.flow_control.client_zero_windows,
+            zero_window_stall_ns: c.tcp.flow_control.client_zero_window_stall_ns,
             window_full: c.tcp.flow_control.window_full_to_client,
             window_updates: c.tcp.flags_by_direction.client.get(Flag::WindowUpdate),
             persist_probes: c.tcp.flags_by_direction.server.get(Flag::PersistProbe),
@@ -244,8 +255,9 @@ mod tests {
 
     fn wire(set_by: PaceSetter) -> WireFigures {
         WireFigures {
-            zero_windows: 0,
-            stall_ns: 0,
+            zero_window_segments: 0,
+            zero_window_stalls: 0,
+            zero_window_stall_ns: 0,
             window_full: 0,
             window_updates: 0,
             persist_probes: 0,

@@ -4,11 +4,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The receive buffer asked for and the one Linux chose (it doubles the request).
+/// The receive buffer asked for and the one Linux gave (it doubles the
+/// request). Recv logs written before these names read too: their
+/// `requested` and `effective` are the same figures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rcvbuf {
-    pub requested: Option<u64>,
-    pub effective: u64,
+    /// The SO_RCVBUF value set before `connect()`; `None`: not set, the
+    /// kernel's autotuned default.
+    #[serde(alias = "requested")]
+    pub asked: Option<u64>,
+    /// What `getsockopt(SO_RCVBUF)` returned.
+    #[serde(alias = "effective")]
+    pub given: u64,
 }
 
 /// The kernel's view of the receiving socket (`TCP_INFO`), where given.

@@ -132,9 +132,9 @@ pub fn short_body(body_bytes: u64, content_length: u64, saved_to: Option<&Path>)
 }
 
 fn describe_rcvbuf(r: Rcvbuf) -> String {
-    match r.requested {
-        Some(asked) => format!("{asked} asked, {} effective", r.effective),
-        None => format!("{} (kernel default, autotuned)", r.effective),
+    match r.asked {
+        Some(asked) => format!("{asked} asked, {} given by Linux", r.given),
+        None => format!("{} (kernel default, autotuned)", r.given),
     }
 }
 
@@ -207,8 +207,8 @@ mod tests {
         let client: SocketAddr = "127.0.0.1:40000".parse().expect("addr");
         let peer: SocketAddr = "127.0.0.1:8080".parse().expect("addr");
         let asked = Rcvbuf {
-            requested: Some(4096),
-            effective: 8192,
+            asked: Some(4096),
+            given: 8192,
         };
         assert_eq!(
             text(|o| opening(
@@ -219,11 +219,11 @@ mod tests {
                 Some(Duration::from_millis(250)),
                 asked
             )),
-            "127.0.0.1:40000 -> 127.0.0.1:8080  recv(5120) every 250 ms, receive buffer 4096 asked, 8192 effective\n"
+            "127.0.0.1:40000 -> 127.0.0.1:8080  recv(5120) every 250 ms, receive buffer 4096 asked, 8192 given by Linux\n"
         );
         let default = Rcvbuf {
-            requested: None,
-            effective: 131072,
+            asked: None,
+            given: 131072,
         };
         assert_eq!(
             text(|o| opening(o, client, peer, 5120, None, default)),

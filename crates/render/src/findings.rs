@@ -223,8 +223,8 @@ pub(crate) fn receiver_window_answer(w: &ReceiverWindow) -> String {
     let (receiver, sender) = (w.receiver, w.receiver.peer());
     if !w.throttled {
         return format!(
-            "No: no {sender} segment ever filled the {receiver}'s window (window_full 0) and it never \
-             advertised a zero window; the {sender} had at most {} B in flight.",
+            "No: no {sender} segment ever filled the {receiver}'s window (window_full 0) and the \
+             {receiver} sent no zero-window segment; the {sender} had at most {} B in flight.",
             w.sender_max_in_flight
         );
     }
@@ -256,15 +256,16 @@ pub(crate) fn receiver_window_answer(w: &ReceiverWindow) -> String {
             }
         ));
     }
-    if w.zero_windows > 0 {
+    if w.zero_window_segments > 0 || w.zero_window_stalls > 0 {
         parts.push(format!(
-            "the {receiver} advertised a zero window {} time(s), stalling the {sender} for \
-             {} s in all",
-            w.zero_windows,
+            "the {receiver} sent {} zero-window segment(s) (Wireshark's zero_window): {} \
+             zero-window stall(s) of the {sender}, {} s in all",
+            w.zero_window_segments,
+            w.zero_window_stalls,
             secs_to_ms(w.zero_window_stall_ns)
         ));
     } else {
-        parts.push(format!("the {receiver} never advertised a zero window"));
+        parts.push(format!("the {receiver} sent no zero-window segment"));
     }
     format!("Yes: {}.", parts.join("; "))
 }
@@ -557,24 +558,39 @@ mod tests {
             } else {
                 vec![]
             },
-            zero_windows: 0,
+            zero_window_segments: 0,
+            zero_window_stalls: 0,
             zero_window_stall_ns: 0,
             sender_max_in_flight: 1000,
         }
     }
 
     #[test]
-    fn the_window_answer_lists_the_segments_that_filled_it() {
+    fn the_window_answer_lists_the_segments_that_filled_it_and_tells_zero_window_segments_from_stalls()
+     {
         assert_eq!(
             receiver_window_answer(&window(true)),
             "Yes: 1 client segment(s) filled the server's advertised window exactly \
              (Wireshark's window_full: frame 6 at 0.014010 s, window 1000 B); \
-             the server never advertised a zero window."
+             the server sent no zero-window segment."
+        );
+        let closed = ReceiverWindow {
+            zero_window_segments: 20,
+            zero_window_stalls: 11,
+            zero_window_stall_ns: 4_541_000_000,
+            ..window(true)
+        };
+        assert_eq!(
+            receiver_window_answer(&closed),
+            "Yes: 1 client segment(s) filled the server's advertised window exactly \
+             (Wireshark's window_full: frame 6 at 0.014010 s, window 1000 B); \
+             the server sent 20 zero-window segment(s) (Wireshark's zero_window): \
+             11 zero-window stall(s) of the client, 4.541 s in all."
         );
         assert_eq!(
             receiver_window_answer(&window(false)),
-            "No: no client segment ever filled the server's window (window_full 0) and it never \
-             advertised a zero window; the client had at most 1000 B in flight."
+            "No: no client segment ever filled the server's window (window_full 0) and the \
+             server sent no zero-window segment; the client had at most 1000 B in flight."
         );
     }
 

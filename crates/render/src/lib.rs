@@ -18,6 +18,7 @@ pub mod lab;
 mod recv_table;
 pub mod recvs;
 pub mod tcp_lab;
+mod terms;
 pub mod text;
 mod units;
 

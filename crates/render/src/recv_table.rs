@@ -48,7 +48,7 @@ pub(crate) fn notes(r: &RecvRow) -> Vec<String> {
     let mut then = Vec::new();
     if let Some(s) = &r.stalled {
         then.push(format!(
-            "sender stalled since {} ms ({} ms)",
+            "zero-window stall since {} ms ({} ms)",
             ms_tenths(s.since_ns),
             ms_tenths(s.for_ns)
         ));
@@ -66,4 +66,37 @@ pub(crate) fn notes(r: &RecvRow) -> Vec<String> {
         then.push("server closed (recv returned 0)".into());
     }
     then
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recvscope_analysis::RecvEvent;
+    use recvscope_analysis::correlate::{Stall, WindowUpdate};
+
+    #[test]
+    fn a_row_names_the_zero_window_stall_it_ended_and_the_window_update_it_caused() {
+        let mut r = RecvRow::socket_side(
+            &RecvEvent::new(1, 250_900_000, 251_000_000, 5120, 1213, 6333),
+            0,
+        );
+        r.stalled = Some(Stall {
+            since_ns: 43_100_000,
+            for_ns: 207_900_000,
+        });
+        r.window_update = Some(WindowUpdate {
+            t_ns: 251_000_000,
+            frame: 13,
+            from: 0,
+            to: 4096,
+            pure: true,
+        });
+        assert_eq!(
+            notes(&r),
+            [
+                "zero-window stall since 43.1 ms (207.9 ms)",
+                "window 0 -> 4096 at 251.0 ms (window update)"
+            ]
+        );
+    }
 }

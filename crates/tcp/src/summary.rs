@@ -54,10 +54,15 @@ pub struct FlowControl {
     /// What set the pace of each side's sending (`client`: the client's
     /// data to the server), by the rule of [`PaceSetter`].
     pub pace: ByDirection<Pace>,
-    /// Times the client (as receiver) closed its window to zero.
+    /// Zero-window stalls of the server: times the client's window closed
+    /// to zero, each counted once from its first zero-window segment until
+    /// the window reopened (its zero-window segments are in the flags).
+    #[serde(rename = "client_zero_window_stalls")]
     pub client_zero_windows: u64,
+    /// Zero-window stalls of the client, by the server's window.
+    #[serde(rename = "server_zero_window_stalls")]
     pub server_zero_windows: u64,
-    /// How long the client's and the server's zero windows lasted in all.
+    /// How long the client's and the server's zero-window stalls lasted in all.
     pub client_zero_window_stall_ns: i64,
     pub server_zero_window_stall_ns: i64,
     /// Segments that filled the receiving side's window exactly.

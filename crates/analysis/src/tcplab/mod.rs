@@ -103,8 +103,12 @@ pub struct ReceiverWindow {
     /// Bulk-sender segments that filled the window exactly (`window_full`).
     pub window_full: u64,
     pub window_filled: Vec<WindowFilled>,
-    /// Times the receiver closed its window to zero, and for how long in all.
-    pub zero_windows: u64,
+    /// The receiver's segments Wireshark flags `tcp.analysis.zero_window`.
+    pub zero_window_segments: u64,
+    /// Times the receiver's zero window stopped the bulk sender, each from
+    /// its first zero-window segment until the window reopened.
+    pub zero_window_stalls: u64,
+    /// How long those stalls lasted in all.
     pub zero_window_stall_ns: i64,
     /// Most bytes the bulk sender had unacknowledged at once.
     pub sender_max_in_flight: u64,
@@ -263,10 +267,15 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
         .filter(|r| !r.flags.syn())
         .min_by_key(|r| r.window);
     let fc = &conn.tcp.flow_control;
-    let (window_full, zero_windows) = if view.receiver == Side::Server {
+    let (window_full, zero_window_stalls) = if view.receiver == Side::Server {
         (fc.window_full_to_server, fc.server_zero_windows)
     } else {
         (fc.window_full_to_client, fc.client_zero_windows)
+    };
+    let receiver_flags = if view.receiver == Side::Server {
+        &conn.tcp.flags_by_direction.server
+    } else {
+        &conn.tcp.flags_by_direction.client
     };
     let mut offered = None;
     let mut filled = Vec::new();
@@ -286,7 +295,7 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
     } else {
         conn.tcp.max_bytes_in_flight.server
     };
-    let throttled = window_full > 0 || zero_windows > 0;
+    let throttled = window_full > 0 || zero_window_stalls > 0;
     let zero_window_stall_ns = if view.receiver == Side::Server {
         fc.server_zero_window_stall_ns
     } else {
@@ -304,7 +313,8 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
         throttled,
         window_full,
         window_filled: filled,
-        zero_windows,
+        zero_window_segments: receiver_flags.get(Flag::ZeroWindow),
+        zero_window_stalls,
         zero_window_stall_ns,
         sender_max_in_flight: in_flight,
     }

@@ -92,11 +92,11 @@ pub(crate) fn how_to_read(h: &mut String, with_recvs: bool) {
         ),
         (
             "#D55E00",
-            "<b>▼ Zero window</b>: the client's receive buffer is full; the orange line has come down onto the green one and the server must stop.",
+            "<b>▼ Zero-window segment</b>: the client advertises a window of zero (Wireshark's tcp.analysis.zero_window): its receive buffer is full; the orange line has come down onto the green one and the server must stop.",
         ),
         (
             "#F0E442",
-            "<b>▲ Window update</b>: the client has room again and says so; the orange line jumps up and data flows again.",
+            "<b>▲ Window update</b>: the client has room again and says so (Wireshark's tcp.analysis.window_update); the orange line jumps up and data flows again.",
         ),
     ];
     for (colour, text) in items {

@@ -132,7 +132,7 @@ impl Claim {
                     recvs: s.recvs,
                 },
             ),
-            Claim::Stalls => ok(s.wire.as_ref()?.zero_windows > 0, Miss::NoStall),
+            Claim::Stalls => ok(s.wire.as_ref()?.zero_window_stalls > 0, Miss::NoStall),
             Claim::NoZeroWindow => {
                 let n = l.wire.as_ref()?.zero_window_segments;
                 ok(n == 0, Miss::ZeroWindowSegments(n))
@@ -150,7 +150,7 @@ impl Claim {
             Claim::StallsFallAsBufferGrows => {
                 let stalls: Vec<u64> = runs
                     .iter()
-                    .map(|r| r.summary.wire.as_ref().map(|w| w.zero_windows))
+                    .map(|r| r.summary.wire.as_ref().map(|w| w.zero_window_stalls))
                     .collect::<Option<_>>()?;
                 let falls = stalls.windows(2).all(|p| p[1] <= p[0]);
                 ok(falls && stalls.last() == Some(&0), Miss::Stalls(stalls))
@@ -158,7 +158,7 @@ impl Claim {
             Claim::BufferDoubled => {
                 let bufs: Vec<(Option<u64>, u64)> = runs
                     .iter()
-                    .map(|r| (r.summary.rcvbuf.requested, r.summary.rcvbuf.effective))
+                    .map(|r| (r.summary.rcvbuf.asked, r.summary.rcvbuf.given))
                     .collect();
                 let doubled = bufs
                     .iter()
@@ -244,7 +244,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
     },
     Experiment {
         name: "slow-reader",
-        summary: "a reader sleeping 0.5 s between recvs: zero windows, persist probes, window updates",
+        summary: "a reader sleeping 0.5 s between recvs: zero-window stalls, persist probes, window updates",
         look_for: &[
             LookFor {
                 run: Some(0),

@@ -14,6 +14,10 @@ use recvscope_analysis::correlate::RecvRow;
 use recvscope_analysis::lab_run::{KernelFigures, LimitedBy, RunSummary, WireFigures};
 
 use crate::findings;
+use crate::terms::{
+    PERSIST_PROBES, RCVBUF_ASKED, RCVBUF_GIVEN, WINDOW_FULL_SEGMENTS, WINDOW_UPDATES,
+    ZERO_WINDOW_SEGMENTS, ZERO_WINDOW_STALL_TIME, ZERO_WINDOW_STALLS,
+};
 use experiments::{EXPERIMENTS, Experiment, LookFor, Miss, RunFigures};
 use recvscope_analysis::lab_guide::HeadArithmetic;
 use recvscope_analysis::lesson::Lesson;
@@ -289,14 +293,10 @@ fn comparison(runs: &[RunSummary]) -> Vec<ComparisonRow> {
         });
     };
     add("", &|r| r.label.clone());
-    add("receive buffer asked", &|r| {
-        r.rcvbuf
-            .requested
-            .map_or("default".into(), |b| b.to_string())
+    add(RCVBUF_ASKED, &|r| {
+        r.rcvbuf.asked.map_or("default".into(), |b| b.to_string())
     });
-    add("receive buffer (Linux)", &|r| {
-        r.rcvbuf.effective.to_string()
-    });
+    add(RCVBUF_GIVEN, &|r| r.rcvbuf.given.to_string());
     add("recv calls with data", &|r| r.recvs.to_string());
     add("full-size recvs", &|r| r.full_recvs.to_string());
     add("bytes", &|r| r.bytes.to_string());
@@ -305,14 +305,21 @@ fn comparison(runs: &[RunSummary]) -> Vec<ComparisonRow> {
     });
     let wire =
         |f: fn(&WireFigures) -> String| move |r: &RunSummary| r.wire.as_ref().map_or("-".into(), f);
-    add("zero windows", &wire(|w| w.zero_windows.to_string()));
     add(
-        "sender stalled (s)",
-        &wire(|w| format!("{:.2}", w.stall_ns as f64 / 1e9)),
+        ZERO_WINDOW_SEGMENTS,
+        &wire(|w| w.zero_window_segments.to_string()),
     );
-    add("window full", &wire(|w| w.window_full.to_string()));
-    add("window updates", &wire(|w| w.window_updates.to_string()));
-    add("persist probes", &wire(|w| w.persist_probes.to_string()));
+    add(
+        ZERO_WINDOW_STALLS,
+        &wire(|w| w.zero_window_stalls.to_string()),
+    );
+    add(
+        &format!("{ZERO_WINDOW_STALL_TIME} (s)"),
+        &wire(|w| format!("{:.2}", w.zero_window_stall_ns as f64 / 1e9)),
+    );
+    add(WINDOW_FULL_SEGMENTS, &wire(|w| w.window_full.to_string()));
+    add(WINDOW_UPDATES, &wire(|w| w.window_updates.to_string()));
+    add(PERSIST_PROBES, &wire(|w| w.persist_probes.to_string()));
     add(
         "smallest window",
         &wire(|w| w.smallest_window.map_or("-".into(), |v| v.to_string())),
@@ -370,6 +377,7 @@ mod tests {
     use super::*;
     use recvscope_analysis::lab_run::{SenderTimes, summarize};
     use recvscope_analysis::{Rcvbuf, RecvEvent};
+    use recvscope_testkit::{Pkt, Trace};
 
     fn row(index: u64, bytes: u64, total: u64) -> RecvRow {
         let t = index as i64 * 1_000_000;
@@ -397,7 +405,7 @@ mod tests {
                 .map(|l| l.split_whitespace().last().unwrap_or("").to_string())
         };
         assert_eq!(line("full-size recvs").as_deref(), Some("1"), "{t}");
-        assert_eq!(line("zero windows").as_deref(), Some("-"), "{t}");
+        assert_eq!(line("zero-window stalls").as_deref(), Some("-"), "{t}");
         assert_eq!(line("sender busy (ms)").as_deref(), Some("-"), "{t}");
     }
 
@@ -456,5 +464,64 @@ mod tests {
             cells("sndbuf-limited (ms)").as_deref(),
             Some("4.0 0.0 0.0 0.0")
         );
+    }
+
+    /// A download whose client closes its window once: three zero-window
+    /// segments (the ACK that closes it, the answer to the server's persist
+    /// probe, one more) in one 0.3 s stall, then a window update.
+    fn one_stall_of_three_zero_window_segments() -> Trace {
+        let mut t = Trace::new();
+        t.push(Pkt::c2s(1000, b"").syn().window(1000))
+            .push(Pkt::s2c(5000, b"").syn().ack(1001))
+            .push(Pkt::c2s(1001, b"").ack(5001).window(1000))
+            .push(
+                Pkt::c2s(1001, b"GET / HTTP/1.0\r\n\r\n")
+                    .ack(5001)
+                    .window(1000),
+            )
+            .push(Pkt::s2c(5001, &[b'x'; 1000]).ack(1019))
+            .push(Pkt::c2s(1019, b"").ack(6001).window(0))
+            .at(100_000, Pkt::s2c(6000, b"").ack(1019))
+            .push(Pkt::c2s(1019, b"").ack(6001).window(0))
+            .at(100_000, Pkt::c2s(1019, b"").ack(6001).window(0))
+            .at(98_000, Pkt::c2s(1019, b"").ack(6001).window(1000))
+            .push(Pkt::s2c(6001, &[b'x'; 500]).ack(1019).fin())
+            .push(Pkt::c2s(1019, b"").ack(6502).fin());
+        t
+    }
+
+    #[test]
+    fn the_table_names_each_figure_once_and_tells_zero_window_segments_from_stalls() {
+        let report = crate::tests::report(&one_stall_of_three_zero_window_segments());
+        let conn = &report.connections[0];
+        let rows = [row(0, 5120, 5120), row(1, 0, 5120)];
+        let rcvbuf = Rcvbuf {
+            asked: Some(4096),
+            given: 8192,
+        };
+        let t = table(&[summarize("run", rcvbuf, &rows, Some(conn))]);
+        let rows: Vec<(&str, &str)> = t
+            .lines()
+            .skip(1)
+            .map(|l| {
+                l.trim()
+                    .rsplit_once("  ")
+                    .map_or((l, ""), |(n, v)| (n.trim(), v.trim()))
+            })
+            .collect();
+        let mut labels: Vec<&str> = rows.iter().map(|(n, _)| *n).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), rows.len(), "a label used twice:\n{t}");
+        let cell = |name: &str| rows.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        assert_eq!(cell("receive buffer asked"), Some("4096"), "{t}");
+        assert_eq!(cell("receive buffer given by Linux"), Some("8192"), "{t}");
+        assert_eq!(cell("zero-window segments"), Some("3"), "{t}");
+        assert_eq!(cell("zero-window stalls"), Some("1"), "{t}");
+        assert_eq!(cell("zero-window stall time (s)"), Some("0.30"), "{t}");
+        assert_eq!(cell("window-full segments"), Some("1"), "{t}");
+        assert_eq!(cell("window updates"), Some("1"), "{t}");
+        assert_eq!(cell("persist probes"), Some("1"), "{t}");
+        assert_eq!(cell("smallest window"), Some("0"), "{t}");
     }
 }

@@ -142,7 +142,7 @@ pub(super) fn markers(doc: &mut Doc, wire: &Wire, x: &Linear, y: &Linear) {
             false,
             r#"class="marker""#,
             &format!(
-                "frame {}: zero window at {:.6} s, ACK {}",
+                "frame {}: zero-window segment at {:.6} s, ACK {}",
                 m.frame, m.t, m.offset
             ),
         );

@@ -13,6 +13,8 @@ use recvscope_analysis::correlate::RecvRow;
 use recvscope_tcp::{Flag, PacketRecord, StreamOffsets};
 use recvscope_wire::Side;
 
+use crate::terms::{WINDOW_UPDATES, ZERO_WINDOW_SEGMENTS};
+
 mod axes;
 mod marks;
 mod panel;
@@ -199,7 +201,7 @@ fn subtitle(conn: &ConnectionSummary, wire: &Wire) -> String {
         s.push_str(&format!(" ({retrans} retransmitted)"));
     }
     s.push_str(&format!(
-        "; {} zero-window ACK(s), {} window update(s)",
+        "; {ZERO_WINDOW_SEGMENTS} {}, {WINDOW_UPDATES} {}",
         wire.zero.len(),
         wire.updates.len()
     ));

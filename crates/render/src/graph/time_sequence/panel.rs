@@ -101,11 +101,11 @@ pub(super) fn legend(doc: &mut Doc, wire: &Wire, with_app: bool) {
         (Swatch::Line(ORANGE), "window limit (ACK + window)".into()),
         (
             Swatch::Triangle(VERMILLION, false),
-            format!("zero window ({})", wire.zero.len()),
+            format!("{ZERO_WINDOW_SEGMENTS} ({})", wire.zero.len()),
         ),
         (
             Swatch::Triangle(YELLOW, true),
-            format!("window update ({})", wire.updates.len()),
+            format!("{WINDOW_UPDATES} ({})", wire.updates.len()),
         ),
     ];
     if with_app {

@@ -12,7 +12,7 @@ pub(super) struct Seg {
     pub(super) frame: u64,
 }
 
-/// A client ACK worth a marker (zero window, window update).
+/// A client ACK worth a marker (zero-window segment, window update).
 pub(super) struct Mark {
     pub(super) t: f64,
     pub(super) offset: u64,

@@ -85,14 +85,14 @@ pub(super) fn answers(
         runs,
         |r| {
             let b = r.report.summary.rcvbuf;
-            match b.requested {
+            match b.asked {
                 Some(asked) => format!(
                     "It asked for {asked} bytes (SO_RCVBUF); Linux gave {}.",
-                    b.effective
+                    b.given
                 ),
                 None => format!(
                     "It asked for none (the kernel's default, autotuned); Linux gave {}.",
-                    b.effective
+                    b.given
                 ),
             }
         },
@@ -188,7 +188,7 @@ fn step_three(
                 (_, false) => NO_CAPTURE.to_string(),
                 (Some(i), true) => format!(
                     "From {} on (Linux gave {} bytes): in that run and every later one there was no zero-window stall and the sender set the pace.",
-                    summaries[i].label, summaries[i].rcvbuf.effective
+                    summaries[i].label, summaries[i].rcvbuf.given
                 ),
                 (None, true) => format!(
                     "In none of these runs: even {} had a zero-window stall or was limited by the receiver.",
@@ -300,18 +300,21 @@ fn stalls(r: &PageRun<'_>) -> String {
     let Some(w) = &s.wire else {
         return NO_CAPTURE.to_string();
     };
-    let mut text = if w.zero_windows == 0 {
+    let mut text = if w.zero_window_stalls == 0 {
         "Never: there was no zero-window stall.".to_string()
     } else {
         format!(
             "{}, {} ms in all: {}% of the {:.2} s from the request to the last recv.",
             count(
-                w.zero_windows as usize,
+                w.zero_window_stalls as usize,
                 "zero-window stall",
                 "zero-window stalls"
             ),
-            ms_tenths(w.stall_ns),
-            share(w.stall_ns.max(0) as u64, s.duration_ns.max(0) as u64),
+            ms_tenths(w.zero_window_stall_ns),
+            share(
+                w.zero_window_stall_ns.max(0) as u64,
+                s.duration_ns.max(0) as u64
+            ),
             s.duration_ns as f64 / 1e9
         )
     };
@@ -386,7 +389,7 @@ fn throttled(r: &PageRun<'_>) -> String {
     let figures = format!(
         "{}, {}",
         count(
-            w.zero_windows as usize,
+            w.zero_window_stalls as usize,
             "zero-window stall",
             "zero-window stalls"
         ),
@@ -431,12 +434,12 @@ fn slow_sender(r: &PageRun<'_>) -> String {
                     "window-full segments"
                 ),
                 count(
-                    w.zero_windows as usize,
+                    w.zero_window_stalls as usize,
                     "zero-window stall",
                     "zero-window stalls"
                 ),
                 opt(w.smallest_window),
-                s.rcvbuf.effective
+                s.rcvbuf.given
             );
         }
         None => {
@@ -526,8 +529,9 @@ mod tests {
     fn step_three_asks_buffer_size_where_the_reader_stops_limiting_and_slow_sender_why_recvs_are_small()
      {
         let wire = |zero_windows, receiver_limited| WireFigures {
-            zero_windows,
-            stall_ns: 0,
+            zero_window_segments: zero_windows,
+            zero_window_stalls: zero_windows,
+            zero_window_stall_ns: 0,
             window_full: 0,
             window_updates: 0,
             persist_probes: 0,
@@ -546,8 +550,8 @@ mod tests {
             ..summarize(
                 label,
                 Rcvbuf {
-                    requested: None,
-                    effective,
+                    asked: None,
+                    given: effective,
                 },
                 &[],
                 None,

@@ -378,8 +378,8 @@ mod tests {
             row(2, 500, 0, 7000, 0),
         ];
         let rcvbuf = Rcvbuf {
-            requested: Some(4096),
-            effective: 8192,
+            asked: Some(4096),
+            given: 8192,
         };
         let summaries = vec![
             summarize("a<b & \"c\"", rcvbuf, &rows_a, Some(&conn)).with_kernel(
