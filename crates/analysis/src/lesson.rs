@@ -94,6 +94,9 @@ pub struct WireStory {
     /// Recvs called while the window was zero after which the client
     /// reopened it at once.
     pub reopened_by_recv: usize,
+    /// Of those, the ones whose reopening ACK Wireshark calls a window update
+    /// (no data, same ACK, only the window changed).
+    pub reopened_by_window_update: usize,
     /// The most recvs the program made while the window stayed zero.
     pub longest_closed: Option<Closed>,
     /// How many times recvs read from a zero window without reopening it.
@@ -245,6 +248,10 @@ fn wire_story(rows: &[RecvRow], conn: &ConnectionSummary, request_ts: i64) -> Op
         first_window_full,
         first_zero_window,
         reopened_by_recv: rows.iter().filter(|r| reopens(r)).count(),
+        reopened_by_window_update: rows
+            .iter()
+            .filter(|r| reopens(r) && r.window_update.as_ref().is_some_and(|w| w.pure))
+            .count(),
         longest_closed: longest,
         closed_spells: spells,
         retransmissions: fc.pace.server.retransmissions,

@@ -156,8 +156,8 @@ fn wire(out: &mut Vec<String>, w: &WireStory, lesson: &Lesson) {
             )
         } else {
             format!(
-                "The client's receive window never closed{smallest}, but {} filled it exactly (window full): the server waited for ACKs to make room, without a zero-window stall.",
-                count(w.window_full_segments, "server segment", "server segments")
+                "The client's receive window never closed{smallest}, but the server sent {}, filling it exactly: it waited for ACKs to make room, without a zero-window stall.",
+                count(w.window_full_segments, "window-full segment", "window-full segments")
             )
         });
         if lesson.kept_up {
@@ -170,9 +170,9 @@ fn wire(out: &mut Vec<String>, w: &WireStory, lesson: &Lesson) {
     }
     if let Some(f) = &w.first_window_full {
         out.push(format!(
-            "The server's segment at {} ms (frame {}) was the first to fill the client's window exactly (window full).",
-            ms_tenths(f.t_ns),
-            f.frame
+            "The server's first window-full segment (it filled the client's window exactly) was frame {}, at {} ms.",
+            f.frame,
+            ms_tenths(f.t_ns)
         ));
     }
     if let Some(z) = &w.first_zero_window {
@@ -193,8 +193,16 @@ fn wire(out: &mut Vec<String>, w: &WireStory, lesson: &Lesson) {
         )
     ));
     if w.reopened_by_recv > 0 {
+        let updates = match (w.reopened_by_window_update, w.reopened_by_recv) {
+            (0, 1) => "not a window update by Wireshark's rule".to_string(),
+            (0, _) => "none of them a window update by Wireshark's rule".to_string(),
+            (1, 1) => "a window update".to_string(),
+            (u, n) if u == n => "each a window update".to_string(),
+            (1, _) => "1 of them a window update".to_string(),
+            (u, _) => format!("{u} of them window updates"),
+        };
         out.push(format!(
-            "{} reopened the closed window: the client sent a window update before the next recv.",
+            "{} reopened it: the client advertised an open window before the next recv ({updates}).",
             count(
                 w.reopened_by_recv as u64,
                 "recv called while the window was zero",
@@ -207,8 +215,12 @@ fn wire(out: &mut Vec<String>, w: &WireStory, lesson: &Lesson) {
     }
     if w.window_full_segments > 0 {
         out.push(format!(
-            "{} filled the advertised window exactly (window full).",
-            count(w.window_full_segments, "server segment", "server segments")
+            "{}: server segments that filled the advertised window exactly.",
+            count(
+                w.window_full_segments,
+                "window-full segment",
+                "window-full segments"
+            )
         ));
     }
     retransmissions(out, w);
@@ -310,6 +322,7 @@ mod tests {
             first_window_full: None,
             first_zero_window: None,
             reopened_by_recv: 0,
+            reopened_by_window_update: 0,
             longest_closed: None,
             closed_spells: 0,
             retransmissions: Retransmissions::default(),
@@ -350,7 +363,7 @@ mod tests {
         assert_eq!(
             explain(&lesson),
             [
-                "The client's receive window never closed (smallest advertised: 30408 bytes), but 17 server segments filled it exactly (window full): the server waited for ACKs to make room, without a zero-window stall."
+                "The client's receive window never closed (smallest advertised: 30408 bytes), but the server sent 17 window-full segments, filling it exactly: it waited for ACKs to make room, without a zero-window stall."
             ]
         );
     }
@@ -439,6 +452,7 @@ mod tests {
                     during_recv: false,
                 }),
                 reopened_by_recv: 2,
+                reopened_by_window_update: 1,
                 longest_closed: Some(Closed {
                     first_recv: 2,
                     recvs: 11,
@@ -461,12 +475,12 @@ mod tests {
         assert_eq!(
             explain(&lesson),
             [
-                "The server's segment at 40.5 ms (frame 14) was the first to fill the client's window exactly (window full).",
+                "The server's first window-full segment (it filled the client's window exactly) was frame 14, at 40.5 ms.",
                 "The client's first zero-window segment came at 105.1 ms (frame 18), after recv 0 had returned, before the next recv.",
                 "The server was stopped by 2 zero-window stalls, 3105.7 ms in all; the client sent 5 zero-window segments.",
-                "2 recvs called while the window was zero reopened the closed window: the client sent a window update before the next recv.",
+                "2 recvs called while the window was zero reopened it: the client advertised an open window before the next recv (1 of them a window update).",
                 "The window stayed zero while recvs 2–12 took 56320 bytes; it reopened to 50680 bytes only after recv 13, which took everything left in the buffer. Linux frees a received packet's memory only when the program has read all of it, and advertises a window again only when the freed memory makes a worthwhile one.",
-                "5 server segments filled the advertised window exactly (window full).",
+                "5 window-full segments: server segments that filled the advertised window exactly.",
                 "The server re-sent 3 segments, each the last it had sent then (the shape of a tail loss probe: Linux re-sends its last segment when an ACK is late); the client's D-SACK showed 2 of them arrived twice; no D-SACK covers the other one: a loss, as far as the capture tells.",
             ]
         );
