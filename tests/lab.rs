@@ -189,7 +189,7 @@ fn per_segment_rows_are_tsharks(doc: &Value, i: usize, dir: &Path) {
             format!("tcp.analysis.window_update && {client}"),
         ),
         (
-            "window_full",
+            "window_full_segments",
             format!("tcp.analysis.window_full && {from_server}"),
         ),
         (
@@ -649,7 +649,7 @@ fn slow_sender_lab_never_fills_the_window() {
     );
     if is_root() {
         assert_eq!(wire(&doc, 0, "zero_window_stalls"), Some(0));
-        assert_eq!(wire(&doc, 0, "window_full"), Some(0));
+        assert_eq!(wire(&doc, 0, "window_full_segments"), Some(0));
         let limited_by = |i: usize| &doc["runs"][i]["summary"]["wire"]["pace"]["limited_by"];
         assert_eq!(*limited_by(0), "sender");
         assert!(wire(&doc, 1, "zero_window_stalls") > Some(0));

@@ -333,7 +333,7 @@ mod tests {
                 zero_window_segments: zero_windows,
                 zero_window_stalls: zero_windows,
                 zero_window_stall_ns: 0,
-                window_full: 0,
+                window_full_segments: 0,
                 window_updates: 0,
                 persist_probes: 0,
                 smallest_window: None,

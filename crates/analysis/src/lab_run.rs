@@ -109,7 +109,7 @@ pub struct WireFigures {
     /// How long those stalls lasted in all.
     pub zero_window_stall_ns: i64,
     /// The server's segments Wireshark flags `tcp.analysis.window_full`.
-    pub window_full: u64,
+    pub window_full_segments: u64,
     /// The client's segments Wireshark flags `tcp.analysis.window_update`.
     pub window_updates: u64,
     /// The server's zero-window probes (Wireshark: keep-alives).
@@ -147,7 +147,7 @@ pub fn summarize(
             zero_window_segments: c.tcp.flags_by_direction.client.get(Flag::ZeroWindow),
             zero_window_stalls: c.tcp.flow_control.client_zero_windows,
             zero_window_stall_ns: c.tcp.flow_control.client_zero_window_stall_ns,
-            window_full: c.tcp.flow_control.window_full_to_client,
+            window_full_segments: c.tcp.flow_control.window_full_to_client,
             window_updates: c.tcp.flags_by_direction.client.get(Flag::WindowUpdate),
             persist_probes: c.tcp.flags_by_direction.server.get(Flag::PersistProbe),
             smallest_window: c.tcp.receiver_window.client.min,
@@ -258,7 +258,7 @@ mod tests {
             zero_window_segments: 0,
             zero_window_stalls: 0,
             zero_window_stall_ns: 0,
-            window_full: 0,
+            window_full_segments: 0,
             window_updates: 0,
             persist_probes: 0,
             smallest_window: None,

@@ -83,7 +83,7 @@ pub struct WireStory {
     pub zero_window_segments: u64,
     /// Times the server was stopped by a zero window, and for how long in all.
     pub zero_window_stalls: u64,
-    pub stall_ns: i64,
+    pub zero_window_stall_ns: i64,
     /// Server segments that filled the client's window exactly (Wireshark's
     /// window full).
     pub window_full_segments: u64,
@@ -243,7 +243,7 @@ fn wire_story(rows: &[RecvRow], conn: &ConnectionSummary, request_ts: i64) -> Op
         smallest_window: conn.tcp.receiver_window.client.min,
         zero_window_segments: packets.iter().filter(zero).count() as u64,
         zero_window_stalls: fc.client_zero_windows,
-        stall_ns: fc.client_zero_window_stall_ns,
+        zero_window_stall_ns: fc.client_zero_window_stall_ns,
         window_full_segments: fc.window_full_to_client,
         first_window_full,
         first_zero_window,

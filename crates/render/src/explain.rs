@@ -185,7 +185,7 @@ fn wire(out: &mut Vec<String>, w: &WireStory, lesson: &Lesson) {
             "zero-window stall",
             "zero-window stalls"
         ),
-        ms_tenths(w.stall_ns),
+        ms_tenths(w.zero_window_stall_ns),
         count(
             w.zero_window_segments,
             "zero-window segment",
@@ -317,7 +317,7 @@ mod tests {
             smallest_window: Some(30408),
             zero_window_segments: 0,
             zero_window_stalls: 0,
-            stall_ns: 0,
+            zero_window_stall_ns: 0,
             window_full_segments: window_full,
             first_window_full: None,
             first_zero_window: None,
@@ -437,7 +437,7 @@ mod tests {
                 smallest_window: Some(0),
                 zero_window_segments: 5,
                 zero_window_stalls: 2,
-                stall_ns: 3_105_700_000,
+                zero_window_stall_ns: 3_105_700_000,
                 window_full_segments: 5,
                 first_window_full: Some(WireEvent {
                     frame: 14,

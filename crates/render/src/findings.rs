@@ -229,7 +229,7 @@ pub(crate) fn receiver_window_answer(w: &ReceiverWindow) -> String {
         );
     }
     let mut parts = Vec::new();
-    if w.window_full > 0 {
+    if w.window_full_segments > 0 {
         let frames: Vec<String> = w
             .window_filled
             .iter()
@@ -247,7 +247,7 @@ pub(crate) fn receiver_window_answer(w: &ReceiverWindow) -> String {
         parts.push(format!(
             "{} {sender} segment(s) filled the {receiver}'s advertised window exactly \
              (Wireshark's window_full: {}{})",
-            w.window_full,
+            w.window_full_segments,
             frames.join("; "),
             if w.window_filled.len() > frames.len() {
                 "; …"
@@ -548,7 +548,7 @@ mod tests {
             max_frame: Some(3),
             scaling: WindowScaling::NotUsed,
             throttled,
-            window_full: u64::from(throttled),
+            window_full_segments: u64::from(throttled),
             window_filled: if throttled {
                 vec![WindowFilled {
                     frame: 6,

@@ -101,7 +101,7 @@ pub struct ReceiverWindow {
     pub scaling: WindowScaling,
     pub throttled: bool,
     /// Bulk-sender segments that filled the window exactly (`window_full`).
-    pub window_full: u64,
+    pub window_full_segments: u64,
     pub window_filled: Vec<WindowFilled>,
     /// The receiver's segments Wireshark flags `tcp.analysis.zero_window`.
     pub zero_window_segments: u64,
@@ -311,7 +311,7 @@ fn receiver_window(view: &View<'_>, conn: &ConnectionSummary) -> ReceiverWindow 
         max_frame: max.map(|r| r.frame),
         scaling: conn.tcp.handshake.window_scaling,
         throttled,
-        window_full,
+        window_full_segments: window_full,
         window_filled: filled,
         zero_window_segments: receiver_flags.get(Flag::ZeroWindow),
         zero_window_stalls,
@@ -431,7 +431,7 @@ pub(crate) mod tests {
             .push(Pkt::c2s(2001, &[1; 1000]).ack(5001).window(8192));
         let a = answer(&listed(&t), 0).expect("listed");
         assert!(a.window.throttled);
-        assert_eq!(a.window.window_full, 1);
+        assert_eq!(a.window.window_full_segments, 1);
         let filled: Vec<(u64, Option<u64>)> = a
             .window
             .window_filled

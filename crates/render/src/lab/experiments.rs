@@ -138,7 +138,7 @@ impl Claim {
                 ok(n == 0, Miss::ZeroWindowSegments(n))
             }
             Claim::NoWindowFull => {
-                let n = s.wire.as_ref()?.window_full;
+                let n = s.wire.as_ref()?.window_full_segments;
                 ok(n == 0, Miss::WindowFullSegments(n))
             }
             Claim::PersistProbes => ok(s.wire.as_ref()?.persist_probes > 0, Miss::NoPersistProbe),

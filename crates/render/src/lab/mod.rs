@@ -317,7 +317,10 @@ fn comparison(runs: &[RunSummary]) -> Vec<ComparisonRow> {
         &format!("{ZERO_WINDOW_STALL_TIME} (s)"),
         &wire(|w| format!("{:.2}", w.zero_window_stall_ns as f64 / 1e9)),
     );
-    add(WINDOW_FULL_SEGMENTS, &wire(|w| w.window_full.to_string()));
+    add(
+        WINDOW_FULL_SEGMENTS,
+        &wire(|w| w.window_full_segments.to_string()),
+    );
     add(WINDOW_UPDATES, &wire(|w| w.window_updates.to_string()));
     add(PERSIST_PROBES, &wire(|w| w.persist_probes.to_string()));
     add(

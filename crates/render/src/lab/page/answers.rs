@@ -394,7 +394,7 @@ fn throttled(r: &PageRun<'_>) -> String {
             "zero-window stalls"
         ),
         count(
-            w.window_full as usize,
+            w.window_full_segments as usize,
             "window-full segment",
             "window-full segments"
         )
@@ -429,7 +429,7 @@ fn slow_sender(r: &PageRun<'_>) -> String {
                 text,
                 " {}, {}; the smallest window advertised was {} bytes of the {} Linux gave the buffer.",
                 count(
-                    w.window_full as usize,
+                    w.window_full_segments as usize,
                     "window-full segment",
                     "window-full segments"
                 ),
@@ -532,7 +532,7 @@ mod tests {
             zero_window_segments: zero_windows,
             zero_window_stalls: zero_windows,
             zero_window_stall_ns: 0,
-            window_full: 0,
+            window_full_segments: 0,
             window_updates: 0,
             persist_probes: 0,
             smallest_window: Some(4096),
