@@ -259,11 +259,14 @@ fn tshark_flags(pcap: &Path) -> Option<Vec<(String, u64)>> {
         args.push("-e".into());
         args.push(format!("tcp.analysis.{n}"));
     }
-    let out = Command::new("tshark")
+    let Ok(out) = Command::new("tshark")
         .args(&args)
         .args(["-E", "occurrence=f", "-E", "separator=,"])
         .output()
-        .ok()?;
+    else {
+        recvscope_testkit::tool_missing("tshark", "the tshark comparison");
+        return None;
+    };
     assert!(out.status.success(), "tshark: {}", stderr(&out));
     let mut counts = vec![0u64; names.len()];
     for line in String::from_utf8_lossy(&out.stdout).lines() {

@@ -176,7 +176,7 @@ fn chromium() -> Option<&'static str> {
 #[test]
 fn chromium_draws_the_page() {
     let Some(browser) = chromium() else {
-        println!("chromium is not installed: skipping the browser rendering check");
+        recvscope_testkit::tool_missing("chromium", "the browser rendering check");
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -156,8 +156,8 @@ fn tshark_count(pcap: &Path, filter: &str) -> Option<u64> {
         .output()
     {
         Ok(out) => out,
-        Err(e) => {
-            eprintln!("tshark is not installed ({e}): the tshark comparison is skipped");
+        Err(_) => {
+            recvscope_testkit::tool_missing("tshark", "the tshark comparison");
             return None;
         }
     };
@@ -265,7 +265,7 @@ fn retransmissions_and_dsacks_are_tsharks(doc: &Value, dir: &Path) {
             .current_dir(dir)
             .output();
         let Ok(out) = out else {
-            eprintln!("tshark is not installed: the D-SACK comparison is skipped");
+            recvscope_testkit::tool_missing("tshark", "the D-SACK comparison");
             return;
         };
         assert!(out.status.success(), "tshark on {pcap}");

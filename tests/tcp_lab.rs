@@ -118,8 +118,8 @@ fn tshark(name: &str, stream: u64) -> Option<Vec<Frame>> {
     }
     let out = match cmd.output() {
         Ok(out) => out,
-        Err(e) => {
-            eprintln!("tshark is not installed ({e}): the tshark comparison is skipped");
+        Err(_) => {
+            recvscope_testkit::tool_missing("tshark", "the tshark comparison");
             return None;
         }
     };

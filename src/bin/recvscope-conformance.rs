@@ -4,8 +4,10 @@
 //! fourteen `tcp.analysis.*` fields and `tcp.options.sack.dsack_le`) and
 //! recvscope's analysis, and prints one row per capture and count: each
 //! flag, and `dsack`, the segments carrying a D-SACK ("D-SACK Sequence").
-//! Exits non-zero when a count differs and the difference is not listed,
-//! with its reason, in the exceptions file.
+//! A capture either side cannot read is a failure of its own (a `readable`
+//! row, 1 or 0 for each side), never a row of agreeing zeros; its flags are
+//! not compared. Exits non-zero when a count differs, or a side cannot read a
+//! capture, and it is not listed, with its reason, in the exceptions file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -84,23 +86,65 @@ fn run() -> anyhow::Result<bool> {
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let theirs = tshark_counts(&tshark, file)?;
-        let ours: HashMap<&str, u64> = match analyse_file(file, None, Reading::Ahead, &mut NoBodies)
-        {
-            Ok((report, _)) => {
-                let dsacks = report
-                    .connections
-                    .iter()
-                    .map(|c| &c.tcp.flow_control.pace)
-                    .map(|p| p.client.retransmissions.dsacks + p.server.retransmissions.dsacks)
-                    .sum();
-                Flag::WIRESHARK
-                    .iter()
-                    .map(|f| (f.name(), report.flags.get(*f)))
-                    .chain([(DSACK, dsacks)])
-                    .collect()
+        let ours: Option<HashMap<&str, u64>> =
+            match analyse_file(file, None, Reading::Ahead, &mut NoBodies) {
+                Ok((report, _)) => {
+                    let dsacks = report
+                        .connections
+                        .iter()
+                        .map(|c| &c.tcp.flow_control.pace)
+                        .map(|p| p.client.retransmissions.dsacks + p.server.retransmissions.dsacks)
+                        .sum();
+                    Some(
+                        Flag::WIRESHARK
+                            .iter()
+                            .map(|f| (f.name(), report.flags.get(*f)))
+                            .chain([(DSACK, dsacks)])
+                            .collect(),
+                    )
+                }
+                Err(_) => None,
+            };
+        if let Some(code) = theirs.failed.filter(|_| theirs.frames > 0) {
+            println!(
+                "note: tshark exited {code} on {name} after {} frame(s): a damaged file, compared as far as both read it",
+                theirs.frames
+            );
+        }
+        let tshark_read = theirs.failed.is_none() || theirs.frames > 0;
+        let both = match (ours, tshark_read) {
+            (Some(o), true) => Some(o),
+            (o, t) => {
+                compared += 1;
+                let (o, t) = (u64::from(o.is_some()), u64::from(t));
+                let status = match exceptions.get(&(name.clone(), READABLE.to_string())) {
+                    Some(ex) if ex.ours == o && ex.tshark == t => {
+                        seen_exceptions += 1;
+                        excused += 1;
+                        format!("EXCEPTION: {}", ex.reason)
+                    }
+                    Some(ex) => {
+                        seen_exceptions += 1;
+                        stale += 1;
+                        format!(
+                            "STALE EXCEPTION (listed {} vs {}): {}",
+                            ex.ours, ex.tshark, ex.reason
+                        )
+                    }
+                    None => {
+                        mismatches += 1;
+                        "UNREADABLE: a side could not read the capture, so nothing was compared"
+                            .to_string()
+                    }
+                };
+                println!("{name:<58} {READABLE:<24} {o:>9} {t:>7}  {status}");
+                None
             }
-            Err(_) => HashMap::new(),
         };
+        let Some(ours) = both else {
+            continue;
+        };
+        let theirs = theirs.counts;
         for count in compared_counts() {
             compared += 1;
             let o = ours.get(count).copied().unwrap_or(0);
@@ -148,14 +192,27 @@ fn run() -> anyhow::Result<bool> {
 /// The count of segments carrying a D-SACK block, beside the flags.
 const DSACK: &str = "dsack";
 
+/// The row of a capture a side could not read: 1 if it read it, 0 if not.
+const READABLE: &str = "readable";
+
 /// What is compared for each capture: the flags by name, then [`DSACK`].
 fn compared_counts() -> impl Iterator<Item = &'static str> {
     Flag::WIRESHARK.iter().map(|f| f.name()).chain([DSACK])
 }
 
+/// What tshark made of one capture.
+struct TsharkRead {
+    /// Frames carrying each flag, and a D-SACK.
+    counts: HashMap<&'static str, u64>,
+    /// Frames it printed.
+    frames: u64,
+    /// Its exit code when it failed (`-1`: killed by a signal).
+    failed: Option<i32>,
+}
+
 /// Frames carrying each flag, and a D-SACK, as `tshark -T fields` reports
-/// them.
-fn tshark_counts(tshark: &Path, file: &Path) -> anyhow::Result<HashMap<&'static str, u64>> {
+/// them, with how many frames it read and whether it failed.
+fn tshark_counts(tshark: &Path, file: &Path) -> anyhow::Result<TsharkRead> {
     let mut cmd = Command::new(tshark);
     cmd.arg("-n").arg("-r").arg(file).args([
         "-T",
@@ -164,6 +221,8 @@ fn tshark_counts(tshark: &Path, file: &Path) -> anyhow::Result<HashMap<&'static 
         "separator=/t",
         "-E",
         "occurrence=f",
+        "-e",
+        "frame.number",
     ]);
     for f in Flag::WIRESHARK {
         cmd.arg("-e").arg(format!("tcp.analysis.{}", f.name()));
@@ -173,14 +232,23 @@ fn tshark_counts(tshark: &Path, file: &Path) -> anyhow::Result<HashMap<&'static 
         .output()
         .with_context(|| format!("cannot run {} (install tshark)", tshark.display()))?;
     let mut counts = HashMap::new();
+    let mut frames = 0;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        for (count, field) in compared_counts().zip(line.split('\t')) {
+        let mut fields = line.split('\t');
+        if fields.next().is_some_and(|n| !n.is_empty()) {
+            frames += 1;
+        }
+        for (count, field) in compared_counts().zip(fields) {
             if !field.is_empty() {
                 *counts.entry(count).or_insert(0) += 1;
             }
         }
     }
-    Ok(counts)
+    Ok(TsharkRead {
+        counts,
+        frames,
+        failed: (!out.status.success()).then(|| out.status.code().unwrap_or(-1)),
+    })
 }
 
 /// Reads `capture<TAB>flag<TAB>recvscope<TAB>tshark<TAB>reason` lines.
@@ -201,7 +269,7 @@ fn read_exceptions(path: &Path) -> anyhow::Result<HashMap<(String, String), Exce
                 n + 1
             );
         };
-        if !compared_counts().any(|c| c == flag) {
+        if flag != READABLE && !compared_counts().any(|c| c == flag) {
             bail!("{}:{}: unknown count {flag}", path.display(), n + 1);
         }
         let parse = |s: &str| {

@@ -254,3 +254,16 @@ impl Rng {
         (self.next_u64() % n as u64) as usize
     }
 }
+
+/// A check that needs `tool` cannot run because it is missing: under CI
+/// (`CI` set to anything but `false` or empty) the test fails, since CI
+/// installs every tool the suite uses and a skipped check would pass by not
+/// running; elsewhere it says what was skipped.
+pub fn tool_missing(tool: &str, check: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    assert!(
+        !ci,
+        "{tool} is not installed, and CI must run {check}: install {tool}"
+    );
+    eprintln!("{tool} is not installed: {check} is skipped");
+}
