@@ -14,6 +14,24 @@ use crate::{BodySink, Broken, HttpWarning, Request, Response, Side};
 /// Most 1xx statuses kept for one final response ([`Response::interim`]).
 const MAX_INTERIM: usize = 16;
 
+/// Bytes the head search has examined on this thread: each head byte should
+/// be examined once however the head is split (the tests count it).
+#[cfg(test)]
+pub(crate) mod examined {
+    use std::cell::Cell;
+
+    thread_local!(static BYTES: Cell<u64> = const { Cell::new(0) });
+
+    pub(crate) fn add(n: usize) {
+        BYTES.with(|b| b.set(b.get() + n as u64));
+    }
+
+    /// The count so far, reset to 0.
+    pub(crate) fn take() -> u64 {
+        BYTES.with(|b| b.replace(0))
+    }
+}
+
 /// Incremental search for the end of a head, one byte at a time.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Scan {
@@ -78,6 +96,8 @@ impl Dir {
                 let avail = &rest[i..rest.len().min(i + max - self.buf.len())];
                 let line = memchr::memchr(b'\n', avail);
                 let text = &avail[..line.unwrap_or(avail.len())];
+                #[cfg(test)]
+                examined::add(text.len() + usize::from(line.is_some()));
                 self.buf.extend_from_slice(text);
                 if !text.is_empty() {
                     scan.eol = if scan.eol == 1 && text == b"\r" { 2 } else { 0 };
@@ -90,6 +110,8 @@ impl Dir {
                 b'\n'
             } else {
                 let b = rest[i];
+                #[cfg(test)]
+                examined::add(1);
                 self.buf.push(b);
                 match scan.start.feed(b) {
                     Check::Maybe => {}

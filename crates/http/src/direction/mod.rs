@@ -8,7 +8,7 @@ use super::start_line::{Check, looks_like_start};
 use super::{BodySink, Broken, Cut, HttpWarning, Side, SkipReason};
 
 mod body_phase;
-mod head_phase;
+pub(crate) mod head_phase;
 
 use body_phase::Body;
 use head_phase::Scan;

@@ -98,9 +98,15 @@ fn large_head_fed_byte_by_byte_is_scanned_in_linear_time() {
         head.extend_from_slice(b"X-Filler: 0123456789abcdef\r\n");
     }
     head.extend_from_slice(b"\r\n");
+    crate::direction::head_phase::examined::take();
     for b in &head {
         c.data(C, 1, std::slice::from_ref(b), &mut sink);
     }
+    assert_eq!(
+        crate::direction::head_phase::examined::take(),
+        head.len() as u64,
+        "each byte examined once, not once per chunk that follows it"
+    );
     let s = c.finish(&mut sink);
     let q = req(&s, 0);
     assert!(q.complete);
