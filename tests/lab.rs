@@ -137,6 +137,18 @@ fn sentences_hold(doc: &Value) {
     }
 }
 
+/// Waits, polling, until `ready` holds; fails after 60 s naming `what`.
+fn wait_until(ready: impl Fn() -> bool, what: &str) {
+    let start = std::time::Instant::now();
+    while !ready() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "waited 60 s for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// A wire figure of run `i`, or `None` without a capture.
 fn wire(doc: &Value, i: usize, name: &str) -> Option<u64> {
     doc["runs"][i]["summary"]["wire"][name].as_u64()
@@ -709,6 +721,9 @@ fn without_the_capture_privilege_a_lab_says_how_to_get_it() {
 
 #[test]
 fn ctrl_c_in_a_lab_keeps_the_runs_so_far() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut args = vec!["lab", "book"];
     if !is_root() {
@@ -721,7 +736,20 @@ fn ctrl_c_in_a_lab_keeps_the_runs_so_far() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let second_run_reading = || {
+        let runs = dir.path().join("runs");
+        let Ok(mut labs) = std::fs::read_dir(&runs) else {
+            return false;
+        };
+        labs.next()
+            .and_then(Result::ok)
+            .and_then(|lab| std::fs::read_to_string(lab.path().join("delay.recv.jsonl")).ok())
+            .is_some_and(|log| log.lines().count() >= 2)
+    };
+    wait_until(
+        second_run_reading,
+        "the delayed run's first recv in its log",
+    );
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().expect("wait");
