@@ -42,6 +42,8 @@ enum Reply {
     SixDigitStatus,
     /// Five bytes of body under a Content-Length of 2.
     LongerThanContentLength,
+    /// The book's reply, 300 ms after the request.
+    LateImage,
 }
 
 /// Starts a server on 127.0.0.1 that answers every connection with `reply`.
@@ -70,6 +72,11 @@ fn answer(mut c: TcpStream, reply: Reply) {
         "HTTP/1.1 200 OK\r\nContent-Length: {BODY_LEN}\r\nContent-Type: image/jpeg\r\nConnection: close\r\n\r\n"
     );
     let _ = match reply {
+        Reply::LateImage => {
+            std::thread::sleep(Duration::from_millis(300));
+            c.write_all(head.as_bytes())
+                .and_then(|()| c.write_all(&body()))
+        }
         Reply::Image => c
             .write_all(head.as_bytes())
             .and_then(|()| c.write_all(&body())),
@@ -1082,4 +1089,48 @@ fn a_zero_timeout_a_unitless_delay_and_a_header_cutting_snaplen_are_refused_at_o
         "error: invalid value '10' for '--snaplen <BYTES>': 10 bytes cut a frame inside its headers, so no packet could be read as TCP: give at least 144, or 0 for whole frames"
     );
     assert_eq!(names_in(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_capture_file_that_cannot_be_written_is_a_warning_that_says_what_it_means() {
+    if !is_root() {
+        eprintln!("not root: no capture and no private mount namespace for this test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The reply comes late, so the recv log's few lines (one page) are
+    // placed first; the capture of whole frames then fills the 32 KiB tmpfs.
+    let url = format!("http://{}/cover3.jpg", server(Reply::LateImage));
+    let script = format!(
+        "mount -t tmpfs -o size=32k tmpfs {d} && cd {d} && {exe} fetch {url} --save x --snaplen 0 --recv-size 65536 --discard-body",
+        d = dir.path().display(),
+        exe = env!("CARGO_BIN_EXE_recvscope"),
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .output()
+        .expect("unshare");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let warning: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let [line] = warning[..] else {
+        panic!("one warning: {text}");
+    };
+    let (before, after) = line
+        .split_once(" bytes reached the disk)")
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        before.starts_with("  warning: writing the capture file runs/x.pcap failed ("),
+        "{line}"
+    );
+    assert_eq!(
+        after,
+        ": the file stops early, so `recvscope replay` of it shows less than this report, which saw every frame"
+    );
+    assert_eq!(
+        text.lines().last(),
+        Some(
+            "saved runs/x.pcap and runs/x.recv.jsonl; `recvscope replay runs/x.pcap` shows the part of this run the file holds"
+        )
+    );
 }

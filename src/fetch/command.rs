@@ -9,7 +9,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::analysis::ConnectionSummary;
-use crate::capture::live::CaptureResult;
+use crate::capture::live::{CaptureResult, Trouble};
 use crate::capture::privilege;
 use crate::correlate::RecvRow;
 use crate::lesson::Lesson;
@@ -236,7 +236,10 @@ fn capture<'a>(
         interface: &c.interface,
         dropped: c.dropped,
         snaplen,
-        save_error: c.save_error.as_deref(),
+        trouble: c.trouble.as_ref().map(|t| match t {
+            Trouble::FileWrite { path, error } => words::CaptureTrouble::FileWrite { path, error },
+            Trouble::Stopped { error } => words::CaptureTrouble::Stopped { error },
+        }),
         saved: save.map(|s| (s.pcap.as_path(), s.log.as_path())),
     }
 }

@@ -37,10 +37,32 @@ pub struct Capture<'a> {
     pub dropped: Option<u32>,
     /// Bytes kept of each frame; 0: whole frames.
     pub snaplen: u32,
-    /// A problem writing the capture file, if any.
-    pub save_error: Option<&'a str>,
+    /// The first thing that went wrong while the capture ran, if any.
+    pub trouble: Option<CaptureTrouble<'a>>,
     /// The saved capture and recv log, when saved.
     pub saved: Option<(&'a Path, &'a Path)>,
+}
+
+/// What went wrong in a capture that started, with libpcap's reason.
+pub enum CaptureTrouble<'a> {
+    /// Writing the capture file failed: the file ends early; the report,
+    /// made from every frame, is whole.
+    FileWrite { path: &'a Path, error: &'a str },
+    /// libpcap stopped delivering frames: the wire view ends there.
+    Stopped { error: &'a str },
+}
+
+/// The warning line for `t`: what failed, and what it means for the run.
+pub fn capture_trouble(t: &CaptureTrouble<'_>) -> String {
+    match t {
+        CaptureTrouble::FileWrite { path, error } => format!(
+            "warning: writing the capture file {} failed ({error}): the file stops early, so `recvscope replay` of it shows less than this report, which saw every frame",
+            path.display()
+        ),
+        CaptureTrouble::Stopped { error } => format!(
+            "warning: the capture stopped early ({error}): the wire view above ends there; the download itself went on"
+        ),
+    }
 }
 
 /// Without a URL: where the built-in image comes from.
@@ -194,13 +216,17 @@ fn capture_lines(out: &mut dyn Write, c: &Capture<'_>) -> io::Result<()> {
             c.snaplen
         )?;
     }
-    if let Some(e) = c.save_error {
-        writeln!(out, "  warning: the capture file may be incomplete: {e}")?;
+    if let Some(t) = &c.trouble {
+        writeln!(out, "  {}", capture_trouble(t))?;
     }
     if let Some((pcap, log)) = c.saved {
+        let again = match c.trouble {
+            Some(CaptureTrouble::FileWrite { .. }) => "the part of this run the file holds",
+            _ => "this run again",
+        };
         writeln!(
             out,
-            "saved {} and {}; `recvscope replay {}` shows this run again",
+            "saved {} and {}; `recvscope replay {}` shows {again}",
             pcap.display(),
             log.display(),
             pcap.display()
@@ -282,6 +308,23 @@ mod tests {
     }
 
     #[test]
+    fn capture_trouble_says_what_failed_and_what_it_means_for_the_run() {
+        assert_eq!(
+            capture_trouble(&CaptureTrouble::FileWrite {
+                path: Path::new("runs/x.pcap"),
+                error: "No space left on device"
+            }),
+            "warning: writing the capture file runs/x.pcap failed (No space left on device): the file stops early, so `recvscope replay` of it shows less than this report, which saw every frame"
+        );
+        assert_eq!(
+            capture_trouble(&CaptureTrouble::Stopped {
+                error: "The interface disappeared"
+            }),
+            "warning: the capture stopped early (The interface disappeared): the wire view above ends there; the download itself went on"
+        );
+    }
+
+    #[test]
     fn broken_chunks_say_where_the_framing_broke() {
         assert_eq!(
             broken_chunks(
@@ -316,7 +359,7 @@ mod tests {
             interface: "lo",
             dropped: Some(3),
             snaplen: 96,
-            save_error: None,
+            trouble: None,
             saved: Some((Path::new("a.pcap"), Path::new("a.recv.jsonl"))),
         };
         let t = text(|o| capture_lines(o, &c));
