@@ -90,14 +90,14 @@ pub struct FetchArgs {
     /// Bytes asked of each recv().
     #[arg(long, default_value_t = 5120, value_parser = clap::value_parser!(u32).range(1..=(64 << 20)), value_name = "BYTES")]
     pub(crate) recv_size: u32,
-    /// Sleep between recv() calls, e.g. 250ms or 0.25s.
+    /// Sleep between recv() calls: a number with its unit, e.g. 250ms, 0.25s or 1m.
     #[arg(long, value_parser = duration, value_name = "DURATION")]
     pub(crate) delay: Option<Duration>,
     /// SO_RCVBUF to set before connecting (Linux doubles it); suffixes k, M.
     #[arg(long, value_name = "BYTES", value_parser = positive_size)]
     pub(crate) rcvbuf: Option<u64>,
-    /// Give up connecting, or waiting for data, after this long.
-    #[arg(long, value_parser = duration, default_value = "30s", value_name = "DURATION")]
+    /// Give up connecting, or waiting for data, after this long (more than 0, e.g. 30s or 500ms).
+    #[arg(long, value_parser = positive_duration, default_value = "30s", value_name = "DURATION")]
     pub(crate) timeout: Duration,
     /// Where to save the body (default: the URL's file name).
     #[arg(short, long, value_name = "FILE")]
@@ -123,8 +123,8 @@ pub struct FetchArgs {
     /// Capture on this interface instead of the one the connection uses.
     #[arg(long, value_name = "NAME")]
     pub(crate) interface: Option<String>,
-    /// Bytes kept per captured frame; 0 keeps whole frames (default: headers only).
-    #[arg(long, default_value_t = DEFAULT_SNAPLEN, value_name = "BYTES")]
+    /// Bytes kept per captured frame, at least 144 (the headers); 0 keeps whole frames.
+    #[arg(long, default_value_t = DEFAULT_SNAPLEN, value_parser = snaplen, value_name = "BYTES")]
     pub(crate) snaplen: u32,
     /// Kernel capture buffer.
     #[arg(long, default_value_t = DEFAULT_BUFFER, value_name = "BYTES")]
@@ -151,12 +151,17 @@ pub(crate) enum HttpArg {
     V11,
 }
 
-/// Parses `250ms`, `0.25s`, `2s`, `1m` or a plain number of seconds.
+/// Parses `250ms`, `0.25s`, `2s` or `1m`. A bare number is refused: `5`
+/// could mean 5 s or 5 ms, and the two differ a thousandfold.
 pub(crate) fn duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (num, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
         Some(i) => t.split_at(i),
-        None => (t, "s"),
+        None => {
+            return Err(format!(
+                "{text:?} needs a unit: {t}s or {t}ms (ns, us, ms, s or m)"
+            ));
+        }
     };
     let value: f64 = num
         .parse()
@@ -232,6 +237,32 @@ pub struct ServeArgs {
     pub(crate) quiet: bool,
 }
 
+/// A [`duration`] longer than zero, for limits such as `--timeout`.
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match duration(text)? {
+        Duration::ZERO => Err(format!("{text:?}: must be more than 0, e.g. 30s")),
+        d => Ok(d),
+    }
+}
+
+/// The least `fetch --snaplen` other than 0: a frame's link, IPv4 or IPv6
+/// and TCP headers with the longest options (up to 20 + 60 + 60 bytes)
+/// stay whole, so every captured frame is decoded as TCP.
+pub(crate) const MIN_SNAPLEN: u32 = 144;
+
+/// `fetch --snaplen`: 0 (whole frames) or enough to keep every header.
+fn snaplen(text: &str) -> Result<u32, String> {
+    let n: u32 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of bytes"))?;
+    if n != 0 && n < MIN_SNAPLEN {
+        return Err(format!(
+            "{n} bytes cut a frame inside its headers, so no packet could be read as TCP: give at least {MIN_SNAPLEN}, or 0 for whole frames"
+        ));
+    }
+    Ok(n)
+}
+
 fn positive_size(text: &str) -> Result<u64, String> {
     match parse_size(text)? {
         0 => Err("must be more than 0".to_string()),
@@ -255,10 +286,47 @@ pub(crate) mod tests {
     fn durations_read_like_the_book_writes_them() {
         assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(duration("0.25s"), Ok(Duration::from_millis(250)));
-        assert_eq!(duration("0.25"), Ok(Duration::from_millis(250)));
         assert_eq!(duration("2m"), Ok(Duration::from_secs(120)));
         assert!(duration("fast").is_err());
         assert!(duration("3h").is_err());
         assert!(duration("-1s").is_err());
+    }
+
+    #[test]
+    fn a_bare_number_is_refused_with_the_units_it_could_mean() {
+        assert_eq!(
+            duration("5"),
+            Err("\"5\" needs a unit: 5s or 5ms (ns, us, ms, s or m)".to_string())
+        );
+    }
+
+    /// The message clap prints for `recvscope ARGV…`, which must not parse.
+    fn refusal(argv: &[&str]) -> String {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("recvscope").chain(argv.iter().copied()))
+            .expect_err("refused")
+            .to_string()
+    }
+
+    #[test]
+    fn a_zero_timeout_is_refused_when_parsed() {
+        assert_eq!(
+            refusal(&["fetch", "--timeout", "0s"]).lines().next(),
+            Some(
+                "error: invalid value '0s' for '--timeout <DURATION>': \"0s\": must be more than 0, e.g. 30s"
+            )
+        );
+    }
+
+    #[test]
+    fn a_snaplen_that_cuts_the_headers_is_refused() {
+        assert_eq!(
+            refusal(&["fetch", "--snaplen", "10"]).lines().next(),
+            Some(
+                "error: invalid value '10' for '--snaplen <BYTES>': 10 bytes cut a frame inside its headers, so no packet could be read as TCP: give at least 144, or 0 for whole frames"
+            )
+        );
+        assert_eq!(snaplen("0"), Ok(0));
+        assert_eq!(snaplen("144"), Ok(144));
     }
 }

@@ -36,6 +36,14 @@ enum Reply {
     Silent,
     /// A close-delimited body that never ends.
     Forever,
+    /// A chunked body whose second chunk-size line is not hexadecimal.
+    BadChunks,
+    /// A status code of six digits.
+    SixDigitStatus,
+    /// Five bytes of body under a Content-Length of 2.
+    LongerThanContentLength,
+    /// The book's reply, 300 ms after the request.
+    LateImage,
 }
 
 /// Starts a server on 127.0.0.1 that answers every connection with `reply`.
@@ -64,6 +72,11 @@ fn answer(mut c: TcpStream, reply: Reply) {
         "HTTP/1.1 200 OK\r\nContent-Length: {BODY_LEN}\r\nContent-Type: image/jpeg\r\nConnection: close\r\n\r\n"
     );
     let _ = match reply {
+        Reply::LateImage => {
+            std::thread::sleep(Duration::from_millis(300));
+            c.write_all(head.as_bytes())
+                .and_then(|()| c.write_all(&body()))
+        }
         Reply::Image => c
             .write_all(head.as_bytes())
             .and_then(|()| c.write_all(&body())),
@@ -86,6 +99,13 @@ fn answer(mut c: TcpStream, reply: Reply) {
         Reply::Silent => {
             std::thread::sleep(Duration::from_secs(5));
             Ok(())
+        }
+        Reply::BadChunks => c.write_all(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n",
+        ),
+        Reply::SixDigitStatus => c.write_all(b"HTTP/1.1 999999 OK\r\nContent-Length: 2\r\n\r\nhi"),
+        Reply::LongerThanContentLength => {
+            c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhello")
         }
         Reply::Forever => c
             .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
@@ -808,10 +828,10 @@ fn an_unknown_host_says_it_cannot_be_resolved() {
         .expect("unshare");
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("cannot resolve host \"no-such-host.invalid\""),
-        "{err}"
+    assert_eq!(
+        err,
+        "recvscope: cannot resolve host \"no-such-host.invalid\": Temporary failure in name resolution; check the host name in the URL\n",
+        "the reason once, without \"failed to lookup address information\" before it"
     );
 }
 
@@ -914,4 +934,206 @@ fn a_server_that_sends_forever_is_stopped_by_ctrl_c_and_what_came_is_kept_as_par
         .expect("partial")
         .len();
     assert!(kept > 65536, "{kept} bytes kept");
+}
+
+#[test]
+fn a_reader_that_closes_stdout_ends_the_run_quietly_and_a_full_stdout_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    let args = [
+        "fetch",
+        &url,
+        "--no-capture",
+        "--no-save",
+        "--discard-body",
+        "--recv-size",
+        "1",
+    ];
+    // `recvscope fetch … | head -1`: one line read, then the pipe closed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args(args)
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 1];
+    let mut stdout = child.stdout.take().expect("stdout");
+    stdout.read_exact(&mut first).expect("a first byte");
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()));
+
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args(args)
+        .current_dir(dir.path())
+        .stdout(full)
+        .output()
+        .expect("run");
+    assert_eq!(
+        (out.status.code(), stderr(&out)),
+        (
+            Some(1),
+            "recvscope: writing to standard output: No space left on device (os error 28)\n"
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn a_full_captures_directory_names_the_recv_log_it_could_not_write() {
+    if !is_root() {
+        eprintln!("not root: no private mount namespace for the full-directory test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    // 70057 one-byte recvs make a recv log far past a 64 KiB tmpfs.
+    let script = format!(
+        "mount -t tmpfs -o size=64k tmpfs {d} && cd {d} && {exe} fetch {url} --no-capture --save x --discard-body --recv-size 1 >/dev/null",
+        d = dir.path().display(),
+        exe = env!("CARGO_BIN_EXE_recvscope"),
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .output()
+        .expect("unshare");
+    assert_eq!(
+        (out.status.code(), stderr(&out)),
+        (
+            Some(1),
+            "recvscope: cannot write the recv log runs/x.recv.jsonl: the disk is full; free some space, or save runs on another disk with --captures DIR (or not at all with --no-save)\n"
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn a_silent_server_leaves_no_empty_file_posing_as_a_partial_body() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Silent));
+    let err = fails(
+        dir.path(),
+        &[
+            "fetch",
+            &url,
+            "--no-capture",
+            "--no-save",
+            "--timeout",
+            "300ms",
+        ],
+    );
+    assert_eq!(
+        err,
+        "recvscope: no data for 0.3 s after 0 bytes (raise --timeout)\n"
+    );
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn broken_chunks_and_a_six_digit_status_each_say_what_is_wrong() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/c", server(Reply::BadChunks));
+    let err = fails(
+        dir.path(),
+        &["fetch", &url, "--http", "1.1", "--no-capture", "--no-save"],
+    );
+    assert_eq!(
+        err,
+        "recvscope: the chunked framing is broken after 5 body bytes: invalid chunk size; the partial body is in c.partial\n"
+    );
+    let url = format!("http://{}/s", server(Reply::SixDigitStatus));
+    let err = fails(dir.path(), &["fetch", &url, "--no-capture", "--no-save"]);
+    assert_eq!(
+        err,
+        "recvscope: the status line \"HTTP/1.1 999999 OK\" is malformed: the status code must be 3 digits\n"
+    );
+    assert_eq!(names_in(dir.path()), ["c.partial"]);
+}
+
+#[test]
+fn bytes_past_the_content_length_are_a_warning_and_not_saved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/l", server(Reply::LongerThanContentLength));
+    let out = recvscope(dir.path(), &["fetch", &url, "--no-capture", "--no-save"]);
+    assert_eq!(
+        (out.status.code(), stderr(&out)),
+        (
+            Some(0),
+            "recvscope: warning: the server sent 3 bytes more than its Content-Length of 2; they are not part of the body and were not saved\n"
+                .to_string()
+        )
+    );
+    assert_eq!(std::fs::read(dir.path().join("l")).expect("body"), b"he");
+}
+
+#[test]
+fn a_zero_timeout_a_unitless_delay_and_a_header_cutting_snaplen_are_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = |args: &[&str]| {
+        let out = recvscope(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        stderr(&out).lines().next().unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        first(&["fetch", "--timeout", "0s"]),
+        "error: invalid value '0s' for '--timeout <DURATION>': \"0s\": must be more than 0, e.g. 30s"
+    );
+    assert_eq!(
+        first(&["fetch", "--delay", "5"]),
+        "error: invalid value '5' for '--delay <DURATION>': \"5\" needs a unit: 5s or 5ms (ns, us, ms, s or m)"
+    );
+    assert_eq!(
+        first(&["fetch", "--snaplen", "10"]),
+        "error: invalid value '10' for '--snaplen <BYTES>': 10 bytes cut a frame inside its headers, so no packet could be read as TCP: give at least 144, or 0 for whole frames"
+    );
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_capture_file_that_cannot_be_written_is_a_warning_that_says_what_it_means() {
+    if !is_root() {
+        eprintln!("not root: no capture and no private mount namespace for this test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The reply comes late, so the recv log's few lines (one page) are
+    // placed first; the capture of whole frames then fills the 32 KiB tmpfs.
+    let url = format!("http://{}/cover3.jpg", server(Reply::LateImage));
+    let script = format!(
+        "mount -t tmpfs -o size=32k tmpfs {d} && cd {d} && {exe} fetch {url} --save x --snaplen 0 --recv-size 65536 --discard-body",
+        d = dir.path().display(),
+        exe = env!("CARGO_BIN_EXE_recvscope"),
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .output()
+        .expect("unshare");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let warning: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let [line] = warning[..] else {
+        panic!("one warning: {text}");
+    };
+    let (before, after) = line
+        .split_once(" bytes reached the disk)")
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        before.starts_with("  warning: writing the capture file runs/x.pcap failed ("),
+        "{line}"
+    );
+    assert_eq!(
+        after,
+        ": the file stops early, so `recvscope replay` of it shows less than this report, which saw every frame"
+    );
+    assert_eq!(
+        text.lines().last(),
+        Some(
+            "saved runs/x.pcap and runs/x.recv.jsonl; `recvscope replay runs/x.pcap` shows the part of this run the file holds"
+        )
+    );
 }

@@ -568,3 +568,39 @@ fn several_files_report_whole_and_in_order_as_one_by_one_with_any_number_of_jobs
     let zero = recvscope(&["replay", "--jobs", "0", &paths[0]]);
     assert_eq!(zero.status.code(), Some(2), "clap's usage error");
 }
+
+#[test]
+fn a_conn_the_capture_does_not_have_is_an_error_before_any_output_naming_the_range() {
+    let two = capture("keepalive-chunked.pcap");
+    let one = capture("book-nodelay.pcap");
+    let (two, one) = (two.to_str().expect("path"), one.to_str().expect("path"));
+    for args in [
+        vec!["replay", "--conn", "999", two],
+        vec!["replay", "--conn", "999", two, "--json"],
+        vec!["replay", "--conn", "999", two, two, "-j", "2"],
+    ] {
+        let out = recvscope(&args);
+        assert_eq!(
+            (out.status.code(), String::from_utf8_lossy(&out.stderr)),
+            (
+                Some(1),
+                format!("recvscope: {two} has connections 0–1; there is no --conn 999\n").into()
+            ),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: nothing before the error");
+    }
+    // One file has it, the next does not: still nothing but the error.
+    let out = recvscope(&["replay", "--conn", "1", two, one, "-j", "1"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("recvscope: {one} has one connection, 0; there is no --conn 1\n")
+    );
+    assert!(out.stdout.is_empty());
+    let out = recvscope(&["replay", "--conn", "1", two]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\n#1  "),
+        "a --conn in range is listed"
+    );
+}

@@ -399,10 +399,12 @@ fn the_cli_prints_the_numbered_answers_and_json_adds_tcp_lab() {
     );
 
     let out = recvscope(&["replay", "--tcp-lab", "--conn", "7", file]);
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    assert!(
-        text.contains("TCP lab: no connection 7 in this capture"),
-        "{text}"
+    assert_eq!(
+        (out.status.code(), String::from_utf8_lossy(&out.stderr)),
+        (
+            Some(1),
+            format!("recvscope: {file} has one connection, 0; there is no --conn 7\n").into()
+        )
     );
+    assert!(out.stdout.is_empty(), "nothing before the error");
 }

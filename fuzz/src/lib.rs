@@ -40,7 +40,8 @@ pub fn render(file: &Path, r: &Report) {
         json.connection(&mut out, c).expect("sink");
     }
     json.finish(&mut out, r).expect("sink");
-    report::text::tail(&mut out, r, r.connections.len() as u64, Some(0), None).expect("sink");
+    let listed = r.connections.iter().find(|c| c.tcp.id == 0);
+    report::text::tail(&mut out, r, r.connections.len() as u64, listed, None).expect("sink");
     for c in &r.connections {
         if let Some(answers) = tcplab::answer(c, t0) {
             recvscope::report::tcp_lab::write(&mut out, &answers).expect("sink");

@@ -65,8 +65,20 @@ pub(crate) struct CaptureResult {
     /// Frames the kernel dropped because the ring was full (`None`: unknown).
     pub dropped: Option<u32>,
     pub saved: Option<PathBuf>,
-    /// A problem writing the capture file, if any.
-    pub save_error: Option<String>,
+    /// The first thing that went wrong while the capture ran, if any.
+    pub trouble: Option<Trouble>,
+}
+
+/// What went wrong in a capture that started: each means something else
+/// for the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Trouble {
+    /// Writing the capture file failed (libpcap's reason): the file ends
+    /// early, while the report, made from every frame, is whole.
+    FileWrite { path: PathBuf, error: String },
+    /// libpcap stopped delivering frames (its reason): the wire view ends
+    /// there, and the download went on without it.
+    Stopped { error: String },
 }
 
 /// A running capture thread.
@@ -76,6 +88,10 @@ pub(crate) struct Running {
     breaker: pcap::BreakLoop,
     closed: mpsc::Receiver<()>,
 }
+
+/// Bytes of a pcap file's header, and of each record's before its frame.
+const FILE_HEADER: u64 = 24;
+const RECORD_HEADER: u64 = 16;
 
 /// Opens the capture for the connection `client` ↔ `server`.
 pub(crate) fn arm(
@@ -210,13 +226,21 @@ impl Armed {
         let mut analyzer = Analyzer::new(self.link, Limits::default(), Some(0));
         let mut watch = CloseWatch::new(self.client);
         let mut number = 0u64;
-        let mut save_error = None;
+        let mut trouble = None;
+        // What the file should hold: libpcap's writes report no error, and
+        // a failed one is lost to its flush, so the file's length tells.
+        let mut file_bytes = FILE_HEADER;
+        let write_failed = |e: pcap::Error| Trouble::FileWrite {
+            path: saved.clone().unwrap_or_default(),
+            error: e.to_string(),
+        };
         loop {
             match self.cap.next_packet() {
                 Ok(p) => {
                     number += 1;
                     if let Some(s) = savefile.as_mut() {
                         s.write(&p);
+                        file_bytes += RECORD_HEADER + u64::from(p.header.caplen);
                     }
                     let ts = p.header.ts;
                     let meta = FrameMeta {
@@ -238,12 +262,14 @@ impl Armed {
                     if let Some(s) = savefile.as_mut()
                         && let Err(e) = s.flush()
                     {
-                        save_error.get_or_insert(e.to_string());
+                        trouble.get_or_insert(write_failed(e));
                     }
                 }
                 Err(pcap::Error::NoMorePackets) => break,
                 Err(e) => {
-                    analyzer_warning(&mut save_error, &e);
+                    trouble.get_or_insert(Trouble::Stopped {
+                        error: e.to_string(),
+                    });
                     break;
                 }
             }
@@ -254,7 +280,16 @@ impl Armed {
         if let Some(s) = savefile.as_mut()
             && let Err(e) = s.flush()
         {
-            save_error.get_or_insert(e.to_string());
+            trouble.get_or_insert(write_failed(e));
+        }
+        if let (Some(_), Some(path)) = (&savefile, &saved) {
+            let on_disk = std::fs::metadata(path).map_or(0, |m| m.len());
+            if on_disk < file_bytes {
+                trouble.get_or_insert(Trouble::FileWrite {
+                    path: path.clone(),
+                    error: format!("{on_disk} of its {file_bytes} bytes reached the disk"),
+                });
+            }
         }
         let dropped = self.cap.stats().ok().map(|s| s.dropped);
         CaptureResult {
@@ -263,13 +298,9 @@ impl Armed {
             packets: number,
             dropped,
             saved,
-            save_error,
+            trouble,
         }
     }
-}
-
-fn analyzer_warning(slot: &mut Option<String>, e: &pcap::Error) {
-    slot.get_or_insert(format!("capture stopped early: {e}"));
 }
 
 impl Running {

@@ -24,6 +24,8 @@ pub(crate) struct BodyFile {
     target: PathBuf,
     file: AtomicFile,
     error: Option<io::Error>,
+    /// Bytes written so far.
+    bytes: u64,
 }
 
 /// Fails early when `target` exists and may not be overwritten.
@@ -64,7 +66,13 @@ impl BodyFile {
             target: target.to_path_buf(),
             file,
             error: None,
+            bytes: 0,
         })
+    }
+
+    /// Bytes of body written so far.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// Moves the finished body into place: the target when `complete`,
@@ -94,6 +102,7 @@ impl BodyFile {
 
 impl Body for BodyFile {
     fn write(&mut self, bytes: &[u8]) {
+        self.bytes += bytes.len() as u64;
         if self.error.is_none()
             && let Err(e) = self.file.write_all(bytes)
         {

@@ -5,10 +5,11 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use serde::Serialize;
 
 use crate::analysis::ConnectionSummary;
-use crate::capture::live::CaptureResult;
+use crate::capture::live::{CaptureResult, Trouble};
 use crate::capture::privilege;
 use crate::correlate::RecvRow;
 use crate::lesson::Lesson;
@@ -87,8 +88,18 @@ impl<'a> FetchJson<'a> {
     }
 }
 
+/// What a failed write to standard output is about; the io error under it
+/// stays in the chain, so a closed pipe ends the run quietly.
+pub(crate) const STDOUT: &str = "writing to standard output";
+
 /// Runs `recvscope fetch`.
 pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let live = stdout.is_terminal();
+    let mut out = LineOut {
+        out: io::BufWriter::new(stdout.lock()),
+        live,
+    };
     let (url, _lab) = match &cfg.url {
         Some(url) => (url.clone(), None),
         None => {
@@ -98,7 +109,7 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
             })?
             .spawn();
             if !cfg.json {
-                println!("{}", words::no_url(lab.local_addr()));
+                writeln!(out, "{}", words::no_url(lab.local_addr())).context(STDOUT)?;
             }
             (Url::parse(&lab.url("/cover3.jpg"))?, Some(lab))
         }
@@ -131,12 +142,6 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
         Save::Named(name) => Some(SavePaths::new(&cfg.captures, name, cfg.force)?),
         Save::Default => Some(SavePaths::unused(&cfg.captures, &default_name(&url))?),
     };
-    let stdout = io::stdout();
-    let live = stdout.is_terminal();
-    let mut out = LineOut {
-        out: io::BufWriter::new(stdout.lock()),
-        live,
-    };
     if !cfg.json {
         words::opening(
             &mut out,
@@ -145,29 +150,39 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
             cfg.recv_size,
             cfg.delay,
             prepared.rcvbuf(),
-        )?;
+        )
+        .context(STDOUT)?;
     }
     let lines = (!cfg.json).then_some(&mut out as &mut dyn Write);
     let fetched = prepared.run(body, save, lines)?;
     fetched.write_graphs(&cfg.pictures)?;
     if cfg.json {
-        serde_json::to_writer_pretty(&mut out, &FetchJson::new(&fetched))?;
-        writeln!(out)?;
+        serde_json::to_writer_pretty(&mut out, &FetchJson::new(&fetched)).context(STDOUT)?;
+        writeln!(out).context(STDOUT)?;
     } else {
         let snaplen = cfg.capture.as_ref().map_or(0, |c| c.snaplen);
-        report(&mut out, &fetched, snaplen)?;
+        report(&mut out, &fetched, snaplen).context(STDOUT)?;
     }
-    out.flush()?;
+    out.flush().context(STDOUT)?;
     let facts = &fetched.facts;
     if !(200..300).contains(&facts.status) {
         eprintln!("{}", words::status_warning(facts.status, &facts.reason));
     }
+    if facts.extra_bytes > 0 {
+        let framing = (!facts.chunked).then_some(facts.content_length).flatten();
+        eprintln!("{}", words::extra_bytes_warning(facts.extra_bytes, framing));
+    }
     if !facts.complete {
-        return Err(anyhow::anyhow!(words::short_body(
-            facts.body_bytes,
-            facts.content_length.unwrap_or(0),
-            fetched.saved_to.as_deref()
-        )));
+        let saved_to = fetched.saved_to.as_deref();
+        return Err(anyhow::anyhow!(if facts.chunked {
+            words::broken_chunks(facts.broken.as_ref(), facts.body_bytes, saved_to)
+        } else {
+            words::short_body(
+                facts.body_bytes,
+                facts.content_length.unwrap_or(0),
+                saved_to,
+            )
+        }));
     }
     Ok(())
 }
@@ -221,7 +236,10 @@ fn capture<'a>(
         interface: &c.interface,
         dropped: c.dropped,
         snaplen,
-        save_error: c.save_error.as_deref(),
+        trouble: c.trouble.as_ref().map(|t| match t {
+            Trouble::FileWrite { path, error } => words::CaptureTrouble::FileWrite { path, error },
+            Trouble::Stopped { error } => words::CaptureTrouble::Stopped { error },
+        }),
         saved: save.map(|s| (s.pcap.as_path(), s.log.as_path())),
     }
 }

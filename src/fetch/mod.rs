@@ -42,7 +42,10 @@ const POLL: Duration = Duration::from_millis(100);
 /// Why a fetch failed; each reads as one line that says what to do.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FetchError {
-    #[error("cannot resolve host {host:?}: {error}")]
+    #[error(
+        "cannot resolve host {host:?}: {}; check the host name in the URL",
+        resolver_says(error)
+    )]
     Resolve { host: String, error: io::Error },
     #[error("host {0:?} has no address")]
     NoAddress(String),
@@ -64,6 +67,10 @@ pub(crate) enum FetchError {
     Timeout { bytes: u64, secs: f64 },
     #[error("recv(): {0}")]
     Recv(io::Error),
+    /// Standard output could not take the book's lines: the source says
+    /// why, so a reader that closed the pipe (`| head`) ends the run quietly.
+    #[error("{}", command::STDOUT)]
+    Output(#[source] io::Error),
     #[error(transparent)]
     Response(#[from] ResponseError),
     #[error("interrupted after {0} bytes")]
@@ -72,12 +79,27 @@ pub(crate) enum FetchError {
     Save(#[from] body::SaveError),
     #[error("{0} already exists; pass --force to replace it, or --save another NAME")]
     RunExists(PathBuf),
+    #[error(
+        "{what} {path}: the disk is full; free some space, or save runs on another disk with --captures DIR (or not at all with --no-save)"
+    )]
+    DiskFull { what: &'static str, path: PathBuf },
     #[error("{what} {path}: {error}")]
     Files {
         what: &'static str,
         path: PathBuf,
         error: io::Error,
     },
+}
+
+/// The resolver's reason, without the standard library's "failed to lookup
+/// address information: " before it, which says again what the line
+/// around it says.
+fn resolver_says(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.strip_prefix("failed to lookup address information: ") {
+        Some(reason) => reason.to_string(),
+        None => text,
+    }
 }
 
 /// What to fetch and how: the book's knobs.
@@ -327,6 +349,8 @@ impl Prepared {
             Err(e) => return Err(fail(e, sink, capture.as_ref(), save.as_ref())),
         };
         let saved_to = match sink {
+            // No body byte came: an empty file would pass for a partial body.
+            Sink::File(f, _) if !facts.complete && f.bytes() == 0 => None,
             Sink::File(f, force) => Some(f.finish(facts.complete, force)?),
             Sink::Discard => None,
         };
@@ -390,16 +414,21 @@ fn fail(
     capture: Option<&CaptureResult>,
     save: Option<&SavePaths>,
 ) -> anyhow::Error {
+    if let FetchError::Output(_) = e {
+        // Typed to the end: `main` ends quietly on a closed pipe.
+        return anyhow::Error::new(e);
+    }
     let kept = match (&e, sink) {
         (
             FetchError::Interrupted(_) | FetchError::Reset(_) | FetchError::Timeout { .. },
             Sink::File(f, force),
-        ) => f.finish(false, force).ok(),
+        ) if f.bytes() > 0 => f.finish(false, force).ok(),
+        // Anything else (no body byte yet, or no file) leaves no file.
         _ => None,
     };
     let mut msg = e.to_string();
     if let Some(p) = kept {
-        msg.push_str(&format!("; the partial body is in {}", p.display()));
+        msg.push_str(&crate::report::fetch::partial_kept(&p));
     }
     if let (Some(c), Some(s)) = (capture, save)
         && c.packets > 0
@@ -488,9 +517,19 @@ fn download(
         &mut reader,
         body,
         &mut d.recvs,
-        &mut |ev| match writer.as_mut() {
-            Some(w) => w.recv(ev),
-            None => Ok(()),
+        &mut |ev| match (writer.as_mut(), log) {
+            (Some(w), Some(path)) => w.recv(ev).map_err(|error| match error.kind() {
+                io::ErrorKind::StorageFull => FetchError::DiskFull {
+                    what: "cannot write the recv log",
+                    path: path.to_path_buf(),
+                },
+                _ => FetchError::Files {
+                    what: "cannot write the recv log",
+                    path: path.to_path_buf(),
+                    error,
+                },
+            }),
+            _ => Ok(()),
         },
         &mut lines,
     );
@@ -522,7 +561,7 @@ fn recv_loop(
     reader: &mut ResponseReader,
     body: &mut Sink,
     recvs: &mut Vec<RecvEvent>,
-    log: &mut dyn FnMut(&RecvEvent) -> io::Result<()>,
+    log: &mut dyn FnMut(&RecvEvent) -> Result<(), FetchError>,
     lines: &mut Option<&mut dyn Write>,
 ) -> Result<(), FetchError> {
     stream
@@ -577,13 +616,13 @@ fn recv_loop(
             queued_before,
             tcp_info,
         };
-        log(&ev).map_err(FetchError::Recv)?;
+        log(&ev)?;
         recvs.push(ev);
         if n == 0 {
             return Ok(());
         }
         if let Some(w) = lines.as_mut() {
-            crate::report::fetch::book_line(w, n, total).map_err(FetchError::Recv)?;
+            crate::report::fetch::book_line(w, n, total).map_err(FetchError::Output)?;
         }
         reader.data(&buf[..n], body)?;
         if let Some(delay) = spec.delay {

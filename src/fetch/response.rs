@@ -20,6 +20,17 @@ pub(crate) enum ResponseError {
     ClosedInHeader(u64),
     #[error("no blank line after {MAX_HEADER} bytes of HTTP header: this is not a usable reply")]
     NoBlankLine,
+    #[error("the status line {line:?} is malformed: {why}")]
+    BadStatusLine { line: String, why: StatusLineFault },
+}
+
+/// What is wrong with a status line that starts with `HTTP/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum StatusLineFault {
+    #[error("the status code must be 3 digits")]
+    Code,
+    #[error("it must read HTTP/1.x, a space, a 3-digit code, a space and a reason")]
+    Shape,
 }
 
 /// What the reply turned out to be.
@@ -39,6 +50,11 @@ pub(crate) struct ResponseFacts {
     pub body_bytes: u64,
     /// The body ended where its framing says it ends.
     pub complete: bool,
+    /// Why the parser could not read the reply to its end, when it says.
+    pub broken: Option<http::Broken>,
+    /// Bytes that arrived after the body's end (past its Content-Length
+    /// or its last chunk): not part of the reply, and not saved.
+    pub extra_bytes: u64,
 }
 
 /// Receives the decoded body.
@@ -111,11 +127,34 @@ impl ResponseReader {
         let mut sink = ServerBody(body);
         self.conv.close(Side::Server, 0, &mut sink);
         let summary = self.conv.finish(&mut sink);
+        let broken = summary.warnings.iter().find_map(|w| match w {
+            http::HttpWarning::MessageIncomplete {
+                side: Side::Server,
+                txn: 0,
+                why,
+            } => Some(why.clone()),
+            _ => None,
+        });
+        let bad_line = || {
+            let line = status_line(&self.head);
+            ResponseError::BadStatusLine {
+                why: status_line_fault(&line),
+                line,
+            }
+        };
+        if let Some(http::Broken::MalformedStatusLine { .. }) = broken {
+            return Err(bad_line());
+        }
         let response = summary
             .transactions
             .first()
             .and_then(|t| t.response.clone())
-            .ok_or_else(|| ResponseError::NotHttp(preview(&self.head)))?;
+            .ok_or_else(bad_line)?;
+        let extra_bytes = if response.complete && response.interim.is_empty() {
+            self.received.saturating_sub(response.wire_bytes)
+        } else {
+            0
+        };
         Ok(ResponseFacts {
             header_length: len as u64,
             header_terminator: term,
@@ -126,7 +165,26 @@ impl ResponseReader {
             chunked: response.chunked,
             body_bytes: response.body_bytes,
             complete: response.complete,
+            broken,
+            extra_bytes,
         })
+    }
+}
+
+/// The head's first line, without its line end.
+fn status_line(head: &[u8]) -> String {
+    let end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+    let line = String::from_utf8_lossy(&head[..end]);
+    line.trim_end_matches('\r').chars().take(64).collect()
+}
+
+/// Why `line` (which starts with `HTTP/`) is not a status line.
+fn status_line_fault(line: &str) -> StatusLineFault {
+    match line.split(' ').nth(1) {
+        Some(code) if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) => {
+            StatusLineFault::Code
+        }
+        _ => StatusLineFault::Shape,
     }
 }
 
@@ -235,6 +293,35 @@ mod tests {
     }
 
     #[test]
+    fn a_status_code_of_six_digits_reads_as_a_malformed_status_line() {
+        let e = read(&[b"HTTP/1.1 999999 OK\r\n\r\n"]).0.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the status line \"HTTP/1.1 999999 OK\" is malformed: the status code must be 3 digits"
+        );
+    }
+
+    #[test]
+    fn bytes_past_the_content_length_are_counted() {
+        let (facts, body) = read(&[b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhello"]);
+        let facts = facts.unwrap();
+        assert_eq!((facts.complete, facts.extra_bytes), (true, 3));
+        assert_eq!(body, b"he");
+    }
+
+    #[test]
+    fn broken_chunked_framing_is_named() {
+        let (facts, body) =
+            read(&[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"]);
+        let facts = facts.unwrap();
+        assert_eq!(
+            (facts.complete, facts.broken),
+            (false, Some(http::Broken::InvalidChunkSize))
+        );
+        assert_eq!(body, b"hello");
+    }
+
+    #[test]
     fn body_shorter_than_content_length_is_incomplete() {
         let (facts, body) = read(&[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"]);
         let facts = facts.unwrap();
@@ -253,6 +340,13 @@ mod tests {
         assert_eq!(
             read(&[b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"]).0,
             Err(ResponseError::ClosedInHeader(36))
+        );
+        assert_eq!(
+            read(&[b"HTTP/1.1 999999 OK\r\nContent-Length: 2\r\n\r\nhi"]).0,
+            Err(ResponseError::BadStatusLine {
+                line: "HTTP/1.1 999999 OK".into(),
+                why: StatusLineFault::Code
+            })
         );
         let endless = vec![b'a'; MAX_HEADER];
         assert_eq!(

@@ -57,7 +57,8 @@ pub fn run(cfg: &ReplayConfig) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Ok;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if cfg.files.len() < 2 || cfg.jobs < 2 || cfg.extract.is_some() {
+    let parallel = cfg.files.len() >= 2 && cfg.jobs >= 2 && cfg.extract.is_none();
+    if !parallel && cfg.conn.is_none() {
         for file in &cfg.files {
             if let ReadEnd::Damaged(why) = replay_file(file, cfg, &mut out)? {
                 eprintln!("recvscope: warning: {why}");
@@ -65,7 +66,26 @@ pub fn run(cfg: &ReplayConfig) -> anyhow::Result<Outcome> {
             }
         }
     } else {
-        for report in replay_parallel(cfg)? {
+        let reports: Box<dyn Iterator<Item = FileReport> + '_> = if parallel {
+            Box::new(replay_parallel(cfg)?)
+        } else {
+            Box::new(cfg.files.iter().map(|file| {
+                let mut text = Vec::new();
+                replay_file(file, cfg, &mut text).map(|end| (text, end))
+            }))
+        };
+        // With --conn N every report is held until all are read: an N that
+        // a file does not have prints its error and nothing else.
+        let reports: Vec<FileReport> = if cfg.conn.is_some() {
+            reports
+                .collect::<anyhow::Result<Vec<_>>>()?
+                .into_iter()
+                .map(Ok)
+                .collect()
+        } else {
+            reports.collect()
+        };
+        for report in reports {
             let (text, end) = report?;
             out.write_all(&text)?;
             if let ReadEnd::Damaged(why) = end {
@@ -202,6 +222,16 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
     if let Some(e) = failed {
         return Err(e.into());
     }
+    if let Some(n) = cfg.conn
+        && n >= count
+    {
+        return Err(NoSuchConnection {
+            file: file.to_path_buf(),
+            connections: count,
+            asked: n,
+        }
+        .into());
+    }
     if let ReadEnd::Damaged(why) = &end {
         report
             .warnings
@@ -226,7 +256,10 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
         }
         Emit::Text { connections } => {
             if connections {
-                report::text::tail(out, &report, count, cfg.conn, saved.as_deref())?;
+                let listed = cfg
+                    .conn
+                    .and_then(|n| report.connections.iter().find(|c| c.tcp.id == n));
+                report::text::tail(out, &report, count, listed, saved.as_deref())?;
             } else {
                 for w in &report.warnings {
                     writeln!(out, "  {}", report::findings::capture_warning_line(w))?;
@@ -251,6 +284,16 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
         outputs::graph(file, &report, recvs.as_ref(), cfg)?;
     }
     Ok(end)
+}
+
+/// `--conn N` names a connection the capture does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", report::text::no_such_connection(file, *connections, *asked))]
+pub struct NoSuchConnection {
+    file: std::path::PathBuf,
+    /// Connections in the capture, numbered from 0.
+    connections: u64,
+    asked: u64,
 }
 
 /// The fields of the `replay --json` document after its connections.

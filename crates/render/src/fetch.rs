@@ -10,6 +10,7 @@ use std::time::Duration;
 use recvscope_analysis::correlate::RecvRow;
 use recvscope_analysis::lab_guide::HeadArithmetic;
 use recvscope_analysis::{ConnectionSummary, Rcvbuf};
+use recvscope_http::Broken;
 
 /// A finished download, as the report after the book's lines tells it.
 pub struct Download<'a> {
@@ -36,10 +37,32 @@ pub struct Capture<'a> {
     pub dropped: Option<u32>,
     /// Bytes kept of each frame; 0: whole frames.
     pub snaplen: u32,
-    /// A problem writing the capture file, if any.
-    pub save_error: Option<&'a str>,
+    /// The first thing that went wrong while the capture ran, if any.
+    pub trouble: Option<CaptureTrouble<'a>>,
     /// The saved capture and recv log, when saved.
     pub saved: Option<(&'a Path, &'a Path)>,
+}
+
+/// What went wrong in a capture that started, with libpcap's reason.
+pub enum CaptureTrouble<'a> {
+    /// Writing the capture file failed: the file ends early; the report,
+    /// made from every frame, is whole.
+    FileWrite { path: &'a Path, error: &'a str },
+    /// libpcap stopped delivering frames: the wire view ends there.
+    Stopped { error: &'a str },
+}
+
+/// The warning line for `t`: what failed, and what it means for the run.
+pub fn capture_trouble(t: &CaptureTrouble<'_>) -> String {
+    match t {
+        CaptureTrouble::FileWrite { path, error } => format!(
+            "warning: writing the capture file {} failed ({error}): the file stops early, so `recvscope replay` of it shows less than this report, which saw every frame",
+            path.display()
+        ),
+        CaptureTrouble::Stopped { error } => format!(
+            "warning: the capture stopped early ({error}): the wire view above ends there; the download itself went on"
+        ),
+    }
 }
 
 /// Without a URL: where the built-in image comes from.
@@ -123,12 +146,49 @@ pub fn status_warning(status: u16, reason: &str) -> String {
 }
 
 /// The error of a body shorter than its Content-Length: how much came,
-/// and where the partial body is.
+/// and where the partial body is (`None`: nothing was kept).
 pub fn short_body(body_bytes: u64, content_length: u64, saved_to: Option<&Path>) -> String {
     format!(
-        "the body is shorter than its Content-Length: {body_bytes} of {content_length} bytes; the partial body is in {}",
-        saved_to.map_or_else(|| "nowhere".into(), |p| p.display().to_string())
+        "the body is shorter than its Content-Length: {body_bytes} of {content_length} bytes{}",
+        kept(saved_to)
     )
+}
+
+/// The error of a chunked body that did not reach its last chunk: where
+/// the framing broke (`why`, when the parser says), or that the server
+/// closed first, and where the partial body is.
+pub fn broken_chunks(why: Option<&Broken>, body_bytes: u64, saved_to: Option<&Path>) -> String {
+    let what = match why {
+        Some(b) => format!(
+            "the chunked framing is broken after {body_bytes} body bytes: {}",
+            crate::http_words::broken(b, None)
+        ),
+        None => format!(
+            "the chunked body stops after {body_bytes} bytes: the server closed the connection before the last (zero-size) chunk"
+        ),
+    };
+    format!("{what}{}", kept(saved_to))
+}
+
+/// The warning after a reply that went on past its body's end: `extra`
+/// bytes after the Content-Length (`None`: after the last chunk).
+pub fn extra_bytes_warning(extra: u64, content_length: Option<u64>) -> String {
+    let past = match content_length {
+        Some(n) => format!("more than its Content-Length of {n}"),
+        None => "after the last chunk".to_string(),
+    };
+    format!(
+        "recvscope: warning: the server sent {extra} bytes {past}; they are not part of the body and were not saved"
+    )
+}
+
+/// Where a partial body is, after an error that ends the run.
+pub fn partial_kept(path: &Path) -> String {
+    format!("; the partial body is in {}", path.display())
+}
+
+fn kept(saved_to: Option<&Path>) -> String {
+    saved_to.map_or_else(String::new, partial_kept)
 }
 
 fn describe_rcvbuf(r: Rcvbuf) -> String {
@@ -156,13 +216,17 @@ fn capture_lines(out: &mut dyn Write, c: &Capture<'_>) -> io::Result<()> {
             c.snaplen
         )?;
     }
-    if let Some(e) = c.save_error {
-        writeln!(out, "  warning: the capture file may be incomplete: {e}")?;
+    if let Some(t) = &c.trouble {
+        writeln!(out, "  {}", capture_trouble(t))?;
     }
     if let Some((pcap, log)) = c.saved {
+        let again = match c.trouble {
+            Some(CaptureTrouble::FileWrite { .. }) => "the part of this run the file holds",
+            _ => "this run again",
+        };
         writeln!(
             out,
-            "saved {} and {}; `recvscope replay {}` shows this run again",
+            "saved {} and {}; `recvscope replay {}` shows {again}",
             pcap.display(),
             log.display(),
             pcap.display()
@@ -237,7 +301,55 @@ mod tests {
             short_body(10, 20, Some(Path::new("x.jpg.partial"))),
             "the body is shorter than its Content-Length: 10 of 20 bytes; the partial body is in x.jpg.partial"
         );
-        assert!(short_body(10, 20, None).ends_with("is in nowhere"));
+        assert_eq!(
+            short_body(0, 20, None),
+            "the body is shorter than its Content-Length: 0 of 20 bytes"
+        );
+    }
+
+    #[test]
+    fn capture_trouble_says_what_failed_and_what_it_means_for_the_run() {
+        assert_eq!(
+            capture_trouble(&CaptureTrouble::FileWrite {
+                path: Path::new("runs/x.pcap"),
+                error: "No space left on device"
+            }),
+            "warning: writing the capture file runs/x.pcap failed (No space left on device): the file stops early, so `recvscope replay` of it shows less than this report, which saw every frame"
+        );
+        assert_eq!(
+            capture_trouble(&CaptureTrouble::Stopped {
+                error: "The interface disappeared"
+            }),
+            "warning: the capture stopped early (The interface disappeared): the wire view above ends there; the download itself went on"
+        );
+    }
+
+    #[test]
+    fn broken_chunks_say_where_the_framing_broke() {
+        assert_eq!(
+            broken_chunks(
+                Some(&Broken::InvalidChunkSize),
+                5,
+                Some(Path::new("c.partial"))
+            ),
+            "the chunked framing is broken after 5 body bytes: invalid chunk size; the partial body is in c.partial"
+        );
+        assert_eq!(
+            broken_chunks(None, 7, None),
+            "the chunked body stops after 7 bytes: the server closed the connection before the last (zero-size) chunk"
+        );
+    }
+
+    #[test]
+    fn bytes_past_the_body_are_a_warning_that_counts_them() {
+        assert_eq!(
+            extra_bytes_warning(3, Some(2)),
+            "recvscope: warning: the server sent 3 bytes more than its Content-Length of 2; they are not part of the body and were not saved"
+        );
+        assert_eq!(
+            extra_bytes_warning(4, None),
+            "recvscope: warning: the server sent 4 bytes after the last chunk; they are not part of the body and were not saved"
+        );
     }
 
     #[test]
@@ -247,7 +359,7 @@ mod tests {
             interface: "lo",
             dropped: Some(3),
             snaplen: 96,
-            save_error: None,
+            trouble: None,
             saved: Some((Path::new("a.pcap"), Path::new("a.recv.jsonl"))),
         };
         let t = text(|o| capture_lines(o, &c));

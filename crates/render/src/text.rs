@@ -34,12 +34,12 @@ pub fn heading(out: &mut dyn Write, file: &Path, link_type: &str) -> io::Result<
 
 /// The end of a capture's report, after its connections: counts,
 /// warnings, flag totals, extracted bodies and the packet listing of
-/// connection `list` (found among `r.connections`, the ones kept).
+/// `list`, the connection `--conn` named.
 pub fn tail(
     out: &mut dyn Write,
     r: &Report,
     connections: u64,
-    list: Option<u64>,
+    list: Option<&ConnectionSummary>,
     saved: Option<&[SavedBody]>,
 ) -> io::Result<()> {
     writeln!(
@@ -63,13 +63,21 @@ pub fn tail(
             )?;
         }
     }
-    if let Some(n) = list {
-        match r.connections.iter().find(|c| c.tcp.id == n) {
-            Some(c) => packets(out, c, r.first_ts_ns.unwrap_or(0))?,
-            None => writeln!(out, "\nno connection {n} in this capture")?,
-        }
+    if let Some(c) = list {
+        packets(out, c, r.first_ts_ns.unwrap_or(0))?;
     }
     Ok(())
+}
+
+/// The error of `--conn N` for a capture with `connections` TCP
+/// connections (numbered from 0) and none numbered `asked`.
+pub fn no_such_connection(file: &Path, connections: u64, asked: u64) -> String {
+    let has = match connections {
+        0 => "no TCP connection".to_string(),
+        1 => "one connection, 0".to_string(),
+        n => format!("connections 0–{}", n - 1),
+    };
+    format!("{} has {has}; there is no --conn {asked}", file.display())
 }
 
 pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Result<()> {
@@ -197,6 +205,23 @@ fn labels(flags: recvscope_tcp::FlagSet) -> String {
 mod tests {
     use super::*;
     use recvscope_testkit::{Pkt, Trace};
+
+    #[test]
+    fn a_conn_out_of_range_names_the_range_the_capture_has() {
+        let f = Path::new("F.pcap");
+        assert_eq!(
+            no_such_connection(f, 4, 999),
+            "F.pcap has connections 0–3; there is no --conn 999"
+        );
+        assert_eq!(
+            no_such_connection(f, 1, 1),
+            "F.pcap has one connection, 0; there is no --conn 1"
+        );
+        assert_eq!(
+            no_such_connection(f, 0, 0),
+            "F.pcap has no TCP connection; there is no --conn 0"
+        );
+    }
 
     /// A whole HTTP/1.0 download whose frames a capture kept to 120 bytes
     /// (20 of IP, 20 of TCP, 80 of payload): the head fits, the body not.
