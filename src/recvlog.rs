@@ -4,12 +4,18 @@
 //!
 //! Times are CLOCK_REALTIME nanoseconds since the Unix epoch, the clock
 //! libpcap stamps packets with on Linux, so recvs and frames share one axis.
+//!
+//! A log is checked as it is read (indices in order, bytes within what was
+//! asked, totals that add up, a return after the call) and against its
+//! capture's span ([`RecvLog::check_span`]), so a hostile or damaged log is
+//! refused with the line at fault instead of correlated into nonsense.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::{CaptureSpan, LogTime, RecvFault};
 pub use crate::analysis::{Rcvbuf, RecvEvent, TcpInfo};
 
 /// Marks the first line of a recv log.
@@ -59,6 +65,12 @@ pub enum LogError {
         line: usize,
         why: String,
     },
+    #[error("{}: line {line}: {}", path.display(), crate::report::findings::recv_fault(fault))]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        fault: RecvFault,
+    },
 }
 
 /// The recv log that belongs to a capture: `NAME.recv.jsonl` for `NAME.pcap`.
@@ -90,16 +102,50 @@ pub fn read(path: &Path) -> Result<RecvLog, LogError> {
     if run.kind != KIND {
         return Err(format(1, format!("kind is {:?}", run.kind)));
     }
-    let mut recvs = Vec::new();
+    let mut recvs: Vec<RecvEvent> = Vec::new();
     let last = lines.len() - 1;
     for (i, line) in lines.iter().enumerate().skip(1) {
         match serde_json::from_str::<RecvEvent>(line) {
-            Ok(ev) => recvs.push(ev),
+            Ok(ev) => {
+                if let Some(fault) = ev.fault(recvs.last()) {
+                    return Err(LogError::Invalid {
+                        path: path.to_path_buf(),
+                        line: i + 1,
+                        fault,
+                    });
+                }
+                recvs.push(ev);
+            }
             Err(e) if i == last && e.is_eof() => break,
             Err(e) => return Err(format(i + 1, e.to_string())),
         }
     }
     Ok(RecvLog { run, recvs })
+}
+
+impl RecvLog {
+    /// Checks the log's times against the capture's first and last frame:
+    /// the request and every recv within [`crate::analysis::CAPTURE_MARGIN_NS`]
+    /// of them. `path` is the log's, for the error.
+    pub fn check_span(&self, path: &Path, span: CaptureSpan) -> Result<(), LogError> {
+        let request = (1, LogTime::Request, self.run.request_ts_ns);
+        let recvs = self.recvs.iter().enumerate().flat_map(|(k, r)| {
+            [
+                (k + 2, LogTime::Start, r.start_ns),
+                (k + 2, LogTime::End, r.end_ns),
+            ]
+        });
+        std::iter::once(request)
+            .chain(recvs)
+            .find_map(|(line, which, ts)| span.fault(which, ts).map(|fault| (line, fault)))
+            .map_or(Ok(()), |(line, fault)| {
+                Err(LogError::Invalid {
+                    path: path.to_path_buf(),
+                    line,
+                    fault,
+                })
+            })
+    }
 }
 
 /// Writes a recv log line by line, flushing each, so an interrupted run

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::analysis::{CaptureWarning, Report};
+use crate::analysis::{CaptureSpan, CaptureWarning, Report};
 use crate::correlate;
 use crate::graph;
 use crate::lesson;
@@ -16,13 +16,23 @@ use crate::tcplab::{self, TcpLabAnswers};
 use super::ReplayConfig;
 
 /// Correlates the recv log saved beside the capture, if there is one,
-/// with the packet records of the connection it belongs to.
+/// with the packet records of the connection it belongs to. A log that
+/// fails its checks, or whose times lie outside the capture's, is left out
+/// with a warning naming the line at fault.
 pub(super) fn recvs_beside(
     path: &Path,
     log: Result<recvlog::RecvLog, recvlog::LogError>,
     report: &mut Report,
 ) -> Option<Recvs> {
-    let log = match log {
+    let span = report
+        .first_ts_ns
+        .zip(report.last_ts_ns)
+        .map(|(first_ns, last_ns)| CaptureSpan { first_ns, last_ns });
+    let checked = log.and_then(|log| match span {
+        Some(span) => log.check_span(path, span).map(|()| log),
+        None => Ok(log),
+    });
+    let log = match checked {
         Ok(log) => log,
         Err(e) => {
             report

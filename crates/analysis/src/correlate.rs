@@ -5,6 +5,10 @@
 //! Correlation is by stream offset first (a recv's running total is an
 //! offset in the server's byte stream), time second (recv and frame
 //! timestamps share CLOCK_REALTIME).
+//!
+//! Recv events may come from a file: every difference of their times and
+//! figures saturates, so a log that was not checked gives wrong rows, never
+//! a panic or a wrapped figure.
 
 use std::collections::BTreeMap;
 
@@ -126,8 +130,8 @@ impl RecvRow {
     pub fn socket_side(r: &RecvEvent, request_ts: i64) -> RecvRow {
         RecvRow {
             index: r.index,
-            t_ns: r.start_ns - request_ts,
-            wait_ns: r.end_ns - r.start_ns,
+            t_ns: r.start_ns.saturating_sub(request_ts),
+            wait_ns: r.end_ns.saturating_sub(r.start_ns),
             asked: r.asked,
             bytes: r.bytes,
             total: r.total,
@@ -167,8 +171,8 @@ pub fn correlate(
         let row = &mut out[k];
         row.advertised_window = wire.window;
         row.stalled = wire.zero_since.map(|since| Stall {
-            since_ns: since - request_ts,
-            for_ns: recv.start_ns - since,
+            since_ns: since.saturating_sub(request_ts),
+            for_ns: recv.start_ns.saturating_sub(since),
         });
         let until = recvs.get(k + 1).map_or(i64::MAX, |r| r.start_ns);
         row.window_update = window_update(&rows[next..], wire.window, until, request_ts);
@@ -184,11 +188,11 @@ pub fn correlate(
     }
     for row in out.iter_mut().filter(|r| r.bytes > 0) {
         let ext = &wire.extents;
-        let first = ext.partition_point(|e| e.0 <= row.total - row.bytes);
+        let first = ext.partition_point(|e| e.0 <= row.total.saturating_sub(row.bytes));
         let last = ext.partition_point(|e| e.0 < row.total);
         if let (Some(a), Some(b)) = (ext.get(first), ext.get(last)) {
             row.frames = Some([a.1, b.1]);
-            row.arrived_ns = Some(b.2 - request_ts);
+            row.arrived_ns = Some(b.2.saturating_sub(request_ts));
         }
     }
     out
@@ -209,7 +213,7 @@ fn window_update(
             && row.window > before
         {
             return Some(WindowUpdate {
-                t_ns: row.ts_ns - request_ts,
+                t_ns: row.ts_ns.saturating_sub(request_ts),
                 frame: row.frame,
                 from: before,
                 to: row.window,
@@ -335,6 +339,39 @@ mod tests {
         let rows = correlate(1_000, &recvs, None);
         assert_eq!((rows[0].t_ns, rows[0].wait_ns), (50, 10));
         assert_eq!(rows[0].wire_delivered, None);
+    }
+
+    #[test]
+    fn times_and_totals_from_a_hostile_log_saturate_instead_of_wrapping() {
+        let recvs = [
+            recv(0, 50, i64::MIN, 5120, 100),
+            recv(1, i64::MIN, i64::MAX, u64::MAX, 0),
+        ];
+        let rows = correlate(i64::MIN, &recvs, Some(&trace()));
+        assert_eq!((rows[0].t_ns, rows[0].wait_ns), (i64::MAX, i64::MIN));
+        assert_eq!((rows[1].t_ns, rows[1].wait_ns), (0, i64::MAX));
+        assert_eq!(
+            rows[0].stalled,
+            Some(Stall {
+                since_ns: i64::MAX,
+                for_ns: 38
+            })
+        );
+        assert_eq!(
+            rows[1].stalled,
+            Some(Stall {
+                since_ns: i64::MAX,
+                for_ns: i64::MIN
+            })
+        );
+        assert_eq!(
+            rows[0].window_update.as_ref().map(|w| w.t_ns),
+            None,
+            "no ACK comes before a recv at i64::MIN"
+        );
+        assert_eq!(rows[0].frames, Some([4, 4]), "more bytes than the total");
+        assert_eq!(rows[0].arrived_ns, Some(i64::MAX));
+        assert_eq!(rows[1].frames, Some([4, 4]));
     }
 
     #[test]

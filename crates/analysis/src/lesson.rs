@@ -1,7 +1,8 @@
 //! The facts behind what a run teaches: how its recvs came out and what the
 //! wire did around them, typed, so that every sentence said about a run is
 //! made from these values and can be checked against the figures they come
-//! from.
+//! from. Recv rows may come from a file: sums and differences of their
+//! figures saturate, never wrap.
 
 use serde::Serialize;
 
@@ -168,7 +169,7 @@ fn recv_story(rows: &[RecvRow]) -> Option<RecvStory> {
         .then(|| waiting(&data));
     Some(RecvStory {
         calls: data.len(),
-        bytes: data.iter().map(|r| r.bytes).sum(),
+        bytes: data.iter().fold(0u64, |sum, r| sum.saturating_add(r.bytes)),
         asked: first.asked,
         full: data.iter().filter(|r| is_full(r)).count(),
         short_sizes: data
@@ -188,7 +189,11 @@ fn waiting(data: &[&RecvRow]) -> Waiting {
     let mut leftovers: Vec<(u64, u64, usize)> = Vec::new();
     for pair in data.windows(2) {
         let (before, r) = (pair[0], pair[1]);
-        if full(before) && !full(r) && q(r) == r.bytes && q(before) == before.bytes + r.bytes {
+        if full(before)
+            && !full(r)
+            && q(r) == r.bytes
+            && before.bytes.checked_add(r.bytes) == Some(q(before))
+        {
             leftovers.push((r.bytes, q(before), before.asked));
         }
     }
@@ -229,7 +234,7 @@ fn wire_story(rows: &[RecvRow], conn: &ConnectionSummary, request_ts: i64) -> Op
     let packets = conn.packet_list.as_deref()?;
     let event = |p: &PacketRecord| WireEvent {
         frame: p.frame,
-        t_ns: p.ts_ns - request_ts,
+        t_ns: p.ts_ns.saturating_sub(request_ts),
     };
     let first_window_full = packets
         .iter()
@@ -271,17 +276,17 @@ pub fn first_zero_window(
         .find(|p| p.from == Side::Client && p.analysis.contains(Flag::ZeroWindow))?;
     let at = WireEvent {
         frame: p.frame,
-        t_ns: p.ts_ns - request_ts,
+        t_ns: p.ts_ns.saturating_sub(request_ts),
     };
     Some(ZeroWindow {
         at,
         after_recv: rows
             .iter()
-            .rfind(|r| r.t_ns + r.wait_ns <= at.t_ns)
+            .rfind(|r| r.t_ns.saturating_add(r.wait_ns) <= at.t_ns)
             .map(|r| r.index),
         during_recv: rows
             .iter()
-            .any(|r| r.t_ns <= at.t_ns && at.t_ns < r.t_ns + r.wait_ns),
+            .any(|r| r.t_ns <= at.t_ns && at.t_ns < r.t_ns.saturating_add(r.wait_ns)),
     })
 }
 
@@ -326,7 +331,7 @@ fn closed_spells(rows: &[RecvRow]) -> (Option<Closed>, usize) {
         }
         if let Some(c) = runs.last_mut() {
             c.recvs += 1;
-            c.bytes += r.bytes;
+            c.bytes = c.bytes.saturating_add(r.bytes);
         }
     }
     let spells = runs.len();
@@ -460,6 +465,45 @@ mod tests {
             )
         );
         assert_eq!(rows.iter().filter(|r| reopens(r)).count(), 2);
+    }
+
+    #[test]
+    fn figures_from_a_hostile_log_saturate_instead_of_wrapping() {
+        let rows = [row(0, 0, u64::MAX, u64::MAX), row(1, 1, 100, 100)];
+        let story = recv_story(&rows).expect("data");
+        assert_eq!((story.calls, story.bytes, story.full), (2, u64::MAX, 1));
+        let w = story.waiting.expect("queue figures");
+        assert_eq!(w.leftover, None, "u64::MAX + 100 held is no leftover");
+        let spell = [stalled(row(0, 0, u64::MAX, 0)), stalled(row(1, 1, 5120, 0))];
+        assert_eq!(closed_spells(&spell).0.map(|c| c.bytes), Some(u64::MAX));
+        let mut late = row(0, 0, 5120, 0);
+        (late.t_ns, late.wait_ns) = (i64::MAX, i64::MAX);
+        let mut analysis = recvscope_tcp::FlagSet::default();
+        analysis.insert(Flag::ZeroWindow);
+        let zero = PacketRecord {
+            frame: 6,
+            ts_ns: 5,
+            from: Side::Client,
+            flags: recvscope_wire::TcpFlags(recvscope_wire::TcpFlags::ACK),
+            rel_seq: 1,
+            rel_ack: Some(1),
+            len: 0,
+            window_raw: 0,
+            window: 0,
+            scale_known: true,
+            analysis,
+        };
+        assert_eq!(
+            first_zero_window(&[late], &[zero], i64::MIN),
+            Some(ZeroWindow {
+                at: WireEvent {
+                    frame: 6,
+                    t_ns: i64::MAX
+                },
+                after_recv: Some(0),
+                during_recv: false
+            })
+        );
     }
 
     #[test]

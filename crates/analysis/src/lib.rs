@@ -29,7 +29,7 @@ pub use capture_warning::CaptureWarning;
 pub use connection::{ConnectionSummary, ConnectionWarning, HttpExchange};
 use http_stream::HttpStream;
 pub use http_stream::{Bodies, BodySink, NoBodies};
-pub use recv::{Rcvbuf, RecvEvent, TcpInfo};
+pub use recv::{CAPTURE_MARGIN_NS, CaptureSpan, LogTime, Rcvbuf, RecvEvent, RecvFault, TcpInfo};
 
 /// Memory bounds per connection.
 #[derive(Clone, Debug, Default)]

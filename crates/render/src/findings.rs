@@ -6,7 +6,8 @@
 use recvscope_analysis::tcplab::{
     AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
 };
-use recvscope_analysis::{CaptureWarning, ConnectionWarning};
+use recvscope_analysis::{CAPTURE_MARGIN_NS, CaptureWarning, ConnectionWarning};
+use recvscope_analysis::{LogTime, RecvFault};
 use recvscope_tcp::{Flag, FlowControl, LimitedBy, PaceSetter, Retransmissions};
 use recvscope_tcp::{TcpWarning, WindowScaling};
 use recvscope_wire::Side;
@@ -28,6 +29,47 @@ pub(crate) fn not_captured(bytes: u64, snaplen: Option<u32>) -> String {
     match snaplen {
         Some(n) => format!("{bytes} bytes not captured (snaplen {n})"),
         None => format!("{bytes} bytes not captured (snaplen)"),
+    }
+}
+
+/// What is wrong with a line of a recv log, with its figures: the words
+/// after `FILE: line N: `.
+pub fn recv_fault(f: &RecvFault) -> String {
+    match *f {
+        RecvFault::Index { index, expected } => {
+            format!("index {index} where {expected} is due (recvs are numbered from 0, in order)")
+        }
+        RecvFault::BytesOverAsked { bytes, asked } => {
+            format!("bytes {bytes} is more than the {asked} asked")
+        }
+        RecvFault::EndBeforeStart { start_ns, end_ns } => {
+            format!("end_ns {end_ns} is before start_ns {start_ns}")
+        }
+        RecvFault::TotalFell { total, before } => {
+            format!("total {total} is less than the line before's {before}")
+        }
+        RecvFault::TotalNotSum {
+            total,
+            before,
+            bytes,
+        } => format!("total {total} is not the {before} before plus bytes {bytes}"),
+        RecvFault::OutsideCapture {
+            which,
+            ts_ns,
+            first_ns,
+            last_ns,
+        } => {
+            let field = match which {
+                LogTime::Request => "request_ts_ns",
+                LogTime::Start => "start_ns",
+                LogTime::End => "end_ns",
+            };
+            format!(
+                "{field} {ts_ns} is more than {} s outside the capture, \
+                 whose frames run from {first_ns} to {last_ns}",
+                CAPTURE_MARGIN_NS / 1_000_000_000
+            )
+        }
     }
 }
 
@@ -379,6 +421,27 @@ mod tests {
         assert!(capture_warning_line(&cut).starts_with("note: 1 TCP segment(s) were kept"));
         let skipped = CaptureWarning::Fragments { frames: 3 };
         assert!(capture_warning_line(&skipped).starts_with("warning: 3 IP fragment(s)"));
+    }
+
+    #[test]
+    fn a_recv_log_fault_names_the_field_and_both_figures() {
+        assert_eq!(
+            recv_fault(&RecvFault::TotalFell {
+                total: 5000,
+                before: 6000
+            }),
+            "total 5000 is less than the line before's 6000"
+        );
+        assert_eq!(
+            recv_fault(&RecvFault::OutsideCapture {
+                which: LogTime::End,
+                ts_ns: i64::MIN,
+                first_ns: 10,
+                last_ns: 20
+            }),
+            "end_ns -9223372036854775808 is more than 60 s outside the capture, \
+             whose frames run from 10 to 20"
+        );
     }
     use recvscope_analysis::tcplab::WindowFilled;
     use recvscope_tcp::{ByDirection, Pace, WindowEvidence};

@@ -247,7 +247,24 @@ mod tests {
                 for b in bytes.iter_mut().filter(|_| rng.below(2) == 0) {
                     *b %= 12;
                 }
-                let _ = TcpOptions::parse(&bytes);
+                let o = TcpOptions::parse(&bytes);
+                let holds = |option: &[u8]| bytes.windows(option.len()).any(|w| w == option);
+                // Whatever is decoded was sent: its option bytes are in the input.
+                if let Some(mss) = o.mss {
+                    let [hi, lo] = mss.to_be_bytes();
+                    assert!(holds(&[MSS, 4, hi, lo]), "{bytes:?}");
+                }
+                if let Some(shift) = o.window_scale {
+                    assert!(holds(&[WINDOW_SCALE, 3, shift]), "{bytes:?}");
+                }
+                assert!(
+                    !o.sack_permitted || holds(&[SACK_PERMITTED, 2]),
+                    "{bytes:?}"
+                );
+                for b in o.sack.as_slice() {
+                    let edges = [b.left.0.to_be_bytes(), b.right.0.to_be_bytes()].concat();
+                    assert!(holds(&edges), "{bytes:?}");
+                }
             }
         }
     }

@@ -1,0 +1,168 @@
+//! A recv log that does not hold together, beside a real capture (the lab
+//! recording of the book's delayed run): replay says in one warning which
+//! line of which file is wrong, and goes on without the recv log.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The lab recording and its recv log, copied into `dir`, the log's line
+/// `line` (1: the run line) changed by `edit`; the capture's path.
+fn corrupted(dir: &Path, line: usize, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let pcap = dir.join("run.pcap");
+    std::fs::copy(captures.join("lab-book-delay.pcap"), &pcap).expect("copy capture");
+    let text = std::fs::read_to_string(captures.join("lab-book-delay.recv.jsonl")).expect("log");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut value: serde_json::Value = serde_json::from_str(&lines[line - 1]).expect("JSON line");
+    edit(&mut value);
+    lines[line - 1] = value.to_string();
+    std::fs::write(dir.join("run.recv.jsonl"), lines.join("\n") + "\n").expect("write log");
+    pcap
+}
+
+/// Replays `pcap` as text and as JSON; both must succeed. The text's lines
+/// and the JSON document.
+fn replay(pcap: &Path) -> (Vec<String>, serde_json::Value) {
+    let run = |json: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_recvscope"));
+        cmd.arg("replay").arg(pcap);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().expect("run recvscope");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+        out.stdout
+    };
+    let text = String::from_utf8(run(false)).expect("utf-8");
+    let doc = serde_json::from_slice(&run(true)).expect("JSON");
+    (text.lines().map(str::to_string).collect(), doc)
+}
+
+/// Corrupts line `line` with `edit`, replays, and checks that the one
+/// warning says `why` of that line and that no recv is correlated.
+fn ignored_with(line: usize, edit: impl FnOnce(&mut serde_json::Value), why: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pcap = corrupted(dir.path(), line, edit);
+    let (text, doc) = replay(&pcap);
+    let log = dir.path().join("run.recv.jsonl");
+    let expected = format!("{}: line {line}: {why}", log.display());
+    let warnings: Vec<&String> = text.iter().filter(|l| l.contains("recv log")).collect();
+    assert_eq!(
+        warnings,
+        [&format!("  warning: recv log ignored: {expected}")]
+    );
+    assert_eq!(
+        doc["warnings"],
+        serde_json::json!([{"kind": "recv_log_ignored", "why": expected}])
+    );
+    assert_eq!(doc.get("recvs"), None, "no recv is correlated");
+    assert_eq!(doc["connections"][0]["http"][0]["complete"], true);
+}
+
+#[test]
+fn the_unchanged_log_is_correlated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pcap = corrupted(dir.path(), 1, |_| {});
+    let (text, doc) = replay(&pcap);
+    assert_eq!(doc["recvs"].as_array().map(Vec::len), Some(16));
+    assert_eq!(doc["warnings"], serde_json::json!([]));
+    assert!(text.iter().any(|l| l.starts_with("recv log ")), "{text:?}");
+}
+
+#[test]
+fn more_bytes_than_the_total_is_refused() {
+    ignored_with(
+        2,
+        |v| v["total"] = 100.into(),
+        "total 100 is not the 0 before plus bytes 5120",
+    );
+}
+
+#[test]
+fn a_total_that_goes_backwards_is_refused() {
+    ignored_with(
+        9,
+        |v| v["total"] = 5000.into(),
+        "total 5000 is less than the line before's 35840",
+    );
+}
+
+#[test]
+fn a_total_past_u64_max_is_refused() {
+    ignored_with(
+        3,
+        |v| {
+            v["bytes"] = 5120.into();
+            v["total"] = u64::MAX.into();
+        },
+        "total 18446744073709551615 is not the 5120 before plus bytes 5120",
+    );
+}
+
+#[test]
+fn more_bytes_than_asked_is_refused() {
+    ignored_with(
+        4,
+        |v| {
+            v["bytes"] = 6000.into();
+            v["total"] = (15360 + 6000).into();
+        },
+        "bytes 6000 is more than the 5120 asked",
+    );
+}
+
+#[test]
+fn a_recv_that_ends_before_it_starts_is_refused() {
+    ignored_with(
+        5,
+        |v| {
+            v["start_ns"] = i64::MAX.into();
+            v["end_ns"] = i64::MIN.into();
+        },
+        "end_ns -9223372036854775808 is before start_ns 9223372036854775807",
+    );
+}
+
+#[test]
+fn a_start_far_before_the_capture_is_refused() {
+    ignored_with(
+        6,
+        |v| v["start_ns"] = i64::MIN.into(),
+        "start_ns -9223372036854775808 is more than 60 s outside the capture, \
+         whose frames run from 1796220722381269474 to 1796220726134829201",
+    );
+}
+
+#[test]
+fn an_end_far_after_the_capture_is_refused() {
+    ignored_with(
+        7,
+        |v| v["end_ns"] = i64::MAX.into(),
+        "end_ns 9223372036854775807 is more than 60 s outside the capture, \
+         whose frames run from 1796220722381269474 to 1796220726134829201",
+    );
+}
+
+#[test]
+fn a_request_time_a_minute_and_a_nanosecond_before_the_capture_is_refused() {
+    ignored_with(
+        1,
+        |v| v["request_ts_ns"] = (1_796_220_722_381_269_474i64 - 60_000_000_001).into(),
+        "request_ts_ns 1796220662381269473 is more than 60 s outside the capture, \
+         whose frames run from 1796220722381269474 to 1796220726134829201",
+    );
+}
+
+#[test]
+fn indices_out_of_order_are_refused() {
+    ignored_with(
+        5,
+        |v| v["index"] = 4.into(),
+        "index 4 where 3 is due (recvs are numbered from 0, in order)",
+    );
+}
