@@ -576,6 +576,42 @@ fn a_saved_run_is_never_replaced_or_joined_with_another_runs_capture_unless_forc
 }
 
 #[test]
+fn a_link_planted_at_a_runs_capture_name_is_never_written_through() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    if !may_capture(dir.path(), &url) {
+        return;
+    }
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).expect("mkdir");
+    let victim = dir.path().join("victim.pcap");
+    std::os::unix::fs::symlink(&victim, runs.join("x.pcap")).expect("symlink");
+    let fetch = |more: &[&str]| {
+        recvscope(
+            dir.path(),
+            &[&["fetch", &url, "--save", "x", "--discard-body"], more].concat(),
+        )
+    };
+    assert_eq!(
+        stderr(&fetch(&[])),
+        "recvscope: runs/x.pcap already exists; pass --force to replace it, or --save another NAME\n",
+        "a dangling link is a name too"
+    );
+    assert!(!victim.exists(), "the link was not followed");
+    let forced = fetch(&["--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(!victim.exists(), "--force removes the link, then writes");
+    assert!(
+        !runs
+            .join("x.pcap")
+            .symlink_metadata()
+            .expect("pcap")
+            .is_symlink()
+    );
+    assert_eq!(names_in(&runs), ["x.pcap", "x.recv.jsonl"]);
+}
+
+#[test]
 fn runs_under_the_default_name_never_collide_and_discard_body_writes_no_body() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("http://{}/cover3.jpg", server(Reply::Image));

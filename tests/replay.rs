@@ -244,6 +244,44 @@ fn extract_writes_the_body_byte_for_byte() {
 }
 
 #[test]
+fn extract_never_writes_through_a_link_planted_at_a_name_it_uses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep").expect("write");
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    for name in [
+        ".recvscope-write-test",
+        ".conn0000-txn000-Server.tmp",
+        "conn0000-txn000-response.jpg",
+    ] {
+        std::os::unix::fs::symlink(&victim, out_dir.join(name)).expect("symlink");
+    }
+    let file = capture("book-nodelay.pcap");
+    let out = recvscope(&[
+        "replay",
+        "--extract",
+        out_dir.to_str().expect("utf8"),
+        file.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"keep");
+    let body = out_dir.join("conn0000-txn000-response.jpg");
+    assert!(
+        !body.symlink_metadata().expect("body").is_symlink(),
+        "the body replaced the link, not written through it"
+    );
+    assert_eq!(
+        std::fs::read(&body).expect("body"),
+        server_payload(&file)[247 + 4..]
+    );
+}
+
+#[test]
 fn json_has_the_documented_shape() {
     let out = recvscope(&[
         "replay",
