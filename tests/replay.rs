@@ -408,6 +408,98 @@ fn a_file_that_is_not_a_capture_is_exit_2() {
     assert!(one_line_error(&out).contains("empty"));
 }
 
+#[test]
+fn a_device_is_not_a_capture_file_and_says_what_it_is() {
+    let out = recvscope(&["replay", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        one_line_error(&out),
+        "recvscope: /dev/zero is a character device, not a capture file (a file, a pipe or - for standard input)\n"
+    );
+}
+
+#[test]
+fn an_unreadable_file_cannot_be_read_exit_1_not_a_capture() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let f = dir.path().join("secret.pcap");
+    std::fs::copy(capture("book-nodelay.pcap"), &f).expect("copy");
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recvscope"));
+    cmd.args(["replay", f.to_str().expect("utf8")]);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // root reads any file: the check runs as nobody.
+        cmd.uid(65534).gid(65534);
+    }
+    let out = cmd.output().expect("run recvscope");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        one_line_error(&out),
+        format!(
+            "recvscope: cannot read {}: Permission denied (os error 13)\n",
+            f.display()
+        )
+    );
+}
+
+/// The report of `book-nodelay.pcap` after its heading line.
+fn report_body(stdout: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stdout);
+    text.split_once('\n')
+        .map(|(_, rest)| rest.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_pipe_and_standard_input_are_read_as_a_stream_with_the_files_report() {
+    let file = capture("book-nodelay.pcap");
+    let whole = recvscope(&["replay", file.to_str().expect("utf8")]);
+    assert!(whole.status.success());
+    let expected = report_body(&whole.stdout);
+    assert!(expected.contains("HTTP GET"), "{expected}");
+
+    let stdin = Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args(["replay", "-"])
+        .stdin(std::fs::File::open(&file).expect("open"))
+        .output()
+        .expect("run recvscope");
+    assert!(
+        stdin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stdin.stderr)
+    );
+    assert!(stdin.stdout.starts_with(b"- (link type EN10MB):\n"));
+    assert_eq!(report_body(&stdin.stdout), expected);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("live.pcap");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf8")).expect("path");
+    // SAFETY: `c` is a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let writer = {
+        let (fifo, file) = (fifo.clone(), file.clone());
+        std::thread::spawn(move || {
+            let bytes = std::fs::read(file).expect("read");
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(fifo)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+                .expect("write the pipe");
+        })
+    };
+    let piped = recvscope(&["replay", fifo.to_str().expect("utf8")]);
+    writer.join().expect("writer");
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert_eq!(report_body(&piped.stdout), expected);
+}
+
 fn pcap_header(link_field: u32) -> Vec<u8> {
     let mut header = Vec::new();
     header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());

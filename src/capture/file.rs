@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use std::io::Read;
+use std::os::unix::fs::FileTypeExt;
 
 use pcap::{Capture, Offline, Precision};
 
@@ -22,6 +23,8 @@ pub enum OpenError {
     },
     #[error("{path} is empty (0 bytes): not a capture")]
     Empty { path: PathBuf },
+    #[error("{path} is {kind}, not a capture file (a file, a pipe or - for standard input)")]
+    NotAFile { path: PathBuf, kind: &'static str },
     #[error("{path} is not a pcap or pcapng capture ({reason})")]
     NotACapture { path: PathBuf, reason: String },
     #[error("{path}: link type {code} ({name}) is not supported; supported: {SUPPORTED}")]
@@ -52,23 +55,12 @@ pub(crate) struct CaptureFile {
 }
 
 impl CaptureFile {
-    /// Opens a capture, checking it is one and that its link type is supported.
+    /// Opens a capture, checking it is one and that its link type is
+    /// supported. A regular file is read as such; a pipe, and `-` for
+    /// standard input, are read once as a stream (`tcpdump -w - |
+    /// recvscope replay -`).
     pub(crate) fn open(path: &Path) -> Result<CaptureFile, OpenError> {
-        let meta = std::fs::metadata(path).map_err(|source| OpenError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        if meta.is_dir() {
-            return Err(OpenError::Io {
-                path: path.to_owned(),
-                source: std::io::Error::other("is a directory"),
-            });
-        }
-        if meta.len() == 0 {
-            return Err(OpenError::Empty {
-                path: path.to_owned(),
-            });
-        }
+        let regular = path != Path::new("-") && regular_file(path)?;
         let cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| {
             OpenError::NotACapture {
                 path: path.to_owned(),
@@ -94,7 +86,7 @@ impl CaptureFile {
             cap,
             link,
             path: path.to_owned(),
-            classic: classic_header(path),
+            classic: regular.then(|| classic_header(path)).flatten(),
         })
     }
 
@@ -146,6 +138,44 @@ impl CaptureFile {
             }
         }
     }
+}
+
+/// Whether `path` is a regular file (readable, not empty) rather than a
+/// pipe; anything else cannot hold a capture.
+fn regular_file(path: &Path) -> Result<bool, OpenError> {
+    let io = |source| OpenError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    let kind = meta.file_type();
+    if kind.is_fifo() {
+        return Ok(false);
+    }
+    if !kind.is_file() {
+        return Err(if kind.is_dir() {
+            io(std::io::Error::other("is a directory"))
+        } else {
+            OpenError::NotAFile {
+                path: path.to_owned(),
+                kind: if kind.is_char_device() {
+                    "a character device"
+                } else if kind.is_block_device() {
+                    "a block device"
+                } else {
+                    "a socket"
+                },
+            }
+        });
+    }
+    // Unreadable is "cannot read", not libpcap's "not a capture".
+    std::fs::File::open(path).map_err(io)?;
+    if meta.len() == 0 {
+        return Err(OpenError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(true)
 }
 
 fn libpcap_reason(e: &pcap::Error) -> String {
