@@ -36,6 +36,8 @@ enum Reply {
     Silent,
     /// A close-delimited body that never ends.
     Forever,
+    /// A 404 whose reason and header set the terminal's title and clear it.
+    Escapes,
 }
 
 /// Starts a server on 127.0.0.1 that answers every connection with `reply`.
@@ -87,6 +89,9 @@ fn answer(mut c: TcpStream, reply: Reply) {
             std::thread::sleep(Duration::from_secs(5));
             Ok(())
         }
+        Reply::Escapes => c.write_all(
+            b"HTTP/1.1 404 Not\x1b]0;owned\x07Found\r\nX-A: \x1b[2J\rb\r\nContent-Length: 2\r\n\r\nok",
+        ),
         Reply::Forever => c
             .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
             .and_then(|()| {
@@ -609,6 +614,38 @@ fn a_link_planted_at_a_runs_capture_name_is_never_written_through() {
             .is_symlink()
     );
     assert_eq!(names_in(&runs), ["x.pcap", "x.recv.jsonl"]);
+}
+
+#[test]
+fn a_servers_terminal_escapes_are_shown_escaped_with_the_heads_line_breaks_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/x", server(Reply::Escapes));
+    let out = recvscope(
+        dir.path(),
+        &["fetch", &url, "--no-capture", "--no-save", "--discard-body"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!out.stdout.contains(&0x1b), "no ESC on stdout");
+    assert!(!out.stderr.contains(&0x1b), "no ESC on stderr");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let head: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Header Length"))
+        .take(4)
+        .collect();
+    assert_eq!(
+        head,
+        [
+            "Header Length 63",
+            "HTTP/1.1 404 Not\\x1b]0;owned\\x07Found",
+            "X-A: \\x1b[2J\\x0db",
+            "Content-Length: 2",
+        ]
+    );
+    assert_eq!(
+        stderr(&out),
+        "recvscope: warning: the server answered 404 Not\\x1b]0;owned\\x07Found\n"
+    );
 }
 
 #[test]
