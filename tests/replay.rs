@@ -611,6 +611,75 @@ fn a_pcapng_mixing_link_types_reports_the_first_part_and_says_how_to_split() {
     assert_eq!(v["packets"], 1);
 }
 
+/// A section header: little-endian, version 1.0, length unknown.
+fn section_header() -> Vec<u8> {
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    pcapng_block(0x0a0d_0d0a, &shb)
+}
+
+/// A raw IPv4 TCP segment between 10.0.0.1:40000 and 10.0.0.2:80.
+fn raw_tcp(from_client: bool, seq: u32, ack: u32, syn: bool) -> Vec<u8> {
+    let (a, b, pa, pb) = if from_client {
+        ([10, 0, 0, 1], [10, 0, 0, 2], 40000, 80)
+    } else {
+        ([10, 0, 0, 2], [10, 0, 0, 1], 80, 40000)
+    };
+    let mut tcp = etherparse::PacketBuilder::ipv4(a, b, 64).tcp(pa, pb, seq, 65535);
+    if syn {
+        tcp = tcp.syn();
+    }
+    if ack != 0 {
+        tcp = tcp.ack(ack);
+    }
+    let mut ip = Vec::new();
+    tcp.write(&mut ip, b"").expect("build");
+    ip
+}
+
+#[test]
+fn a_pcapng_with_two_raw_ip_interfaces_is_one_link_type_and_reads_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Both interfaces first, and the second one after a packet: libpcap
+    // refuses either at the second LINKTYPE 101 (it compares it with DLT 12).
+    let layouts: [&[&str]; 2] = [&["if", "if", "c", "s", "c"], &["if", "c", "if", "s", "c"]];
+    for (n, layout) in layouts.iter().enumerate() {
+        let mut file = section_header();
+        let mut packets = [
+            packet(0, &raw_tcp(true, 1000, 0, true)),
+            packet(1, &raw_tcp(false, 9000, 1001, true)),
+            packet(0, &raw_tcp(true, 1001, 9001, false)),
+        ]
+        .into_iter();
+        for b in *layout {
+            match *b {
+                "if" => file.extend(interface(101)),
+                _ => file.extend(packets.next().expect("packet")),
+            }
+        }
+        let f = dir.path().join(format!("raw{n}.pcapng"));
+        std::fs::write(&f, file).expect("write");
+        let out = recvscope(&["replay", "--json", f.to_str().expect("utf8")]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(v["link_type"], "RAW");
+        assert_eq!(v["packets"], 3, "{layout:?}");
+        assert_eq!(v["connections"].as_array().map(Vec::len), Some(1));
+        assert_eq!(v["tcp_packets"], 3, "{layout:?}");
+        if let Ok(t) = Command::new("tshark").arg("-r").arg(&f).output() {
+            assert!(t.status.success(), "tshark reads it too");
+            assert_eq!(String::from_utf8_lossy(&t.stdout).lines().count(), 3);
+        }
+    }
+}
+
 #[test]
 fn the_book_lab_capture_replays_with_its_recv_log() {
     let out = recvscope(&[

@@ -8,6 +8,7 @@ use std::os::unix::fs::FileTypeExt;
 
 use pcap::{Capture, Offline, Precision};
 
+use super::pcapng;
 use super::records::{self, Format, Reading};
 use super::timestamp::{Fraction, timestamp_ns};
 
@@ -52,6 +53,9 @@ pub(crate) struct CaptureFile {
     /// Classic pcap: its record format and snapshot length, for reading
     /// the records without libpcap's copies.
     classic: Option<(Format, u32)>,
+    /// A regular file, which can be read again from its start (a pipe
+    /// cannot).
+    regular: bool,
 }
 
 impl CaptureFile {
@@ -87,6 +91,7 @@ impl CaptureFile {
             link,
             path: path.to_owned(),
             classic: regular.then(|| classic_header(path)).flatten(),
+            regular,
         })
     }
 
@@ -134,11 +139,45 @@ impl CaptureFile {
                     f(meta, p.data);
                 }
                 Err(pcap::Error::NoMorePackets) => return ReadEnd::Complete,
-                Err(e) => return ReadEnd::Damaged(damage_reason(&e, number, &self.path)),
+                Err(e) => {
+                    let msg = libpcap_reason(&e);
+                    if self.regular && msg.contains(MIXED) {
+                        return self.pcapng_after(number, f);
+                    }
+                    return ReadEnd::Damaged(damage_message(&msg, number, &self.path));
+                }
             }
         }
     }
+
+    /// The pcapng libpcap refused at an interface of another LINKTYPE,
+    /// read on by recvscope's reader after the `read` frames libpcap
+    /// gave: the same link type by another code (101, 12, 14) reads on.
+    fn pcapng_after(&self, read: u64, mut f: impl FnMut(FrameMeta, &[u8])) -> ReadEnd {
+        let mut last = read;
+        let result = std::fs::File::open(&self.path)
+            .map_err(|e| format!("error reading dump file: {e}"))
+            .and_then(|file| {
+                pcapng::for_each(
+                    std::io::BufReader::new(file),
+                    self.link,
+                    read,
+                    |meta, data| {
+                        last = meta.number;
+                        f(meta, data);
+                    },
+                )
+            });
+        match result {
+            Ok(()) => ReadEnd::Complete,
+            Err(msg) => ReadEnd::Damaged(damage_message(&msg, last, &self.path)),
+        }
+    }
 }
+
+/// libpcap's (and [`pcapng::for_each`]'s) reason for a pcapng interface
+/// of another link type.
+const MIXED: &str = "different from the type of the first interface";
 
 /// Whether `path` is a regular file (readable, not empty) rather than a
 /// pipe; anything else cannot hold a capture.
@@ -221,14 +260,10 @@ fn classic_header(path: &Path) -> Option<(Format, u32)> {
     Some((format, snaplen))
 }
 
-fn damage_reason(e: &pcap::Error, read: u64, path: &Path) -> String {
-    damage_message(&libpcap_reason(e), read, path)
-}
-
 fn damage_message(msg: &str, read: u64, path: &Path) -> String {
-    if msg.contains("different from the type of the first interface") {
+    if msg.contains(MIXED) {
         format!(
-            "{}: this pcapng mixes link types and libpcap reads only one ({msg}); \
+            "{}: this pcapng mixes link types and recvscope reads one per file ({msg}); \
              analysed the {read} frames before the change. Split it per interface \
              (e.g. `tshark -r IN -w OUT -Y frame.interface_id==N`) and replay each part",
             path.display()
