@@ -356,7 +356,7 @@ fn text_report_prints_the_books_lines_then_the_correlation() {
         assert_eq!(*running, total);
     }
     assert!(
-        text.contains("\nHeader Length 83\nHTTP/1.1 200 OK\r\n"),
+        text.contains("\nHeader Length 83\nHTTP/1.1 200 OK\nContent-Length: 70057\n"),
         "{text}"
     );
     assert_eq!(total, 83 + 4 + BODY_LEN as u64);
