@@ -9,7 +9,20 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+/// Creates `path` as a new file for writing, the one way recvscope opens a
+/// file it writes: never through a link left at that name (`O_EXCL`, and
+/// `O_NOFOLLOW` besides), never over an existing file (an error of kind
+/// `AlreadyExists`), never inherited by a child (`O_CLOEXEC`).
+pub(crate) fn create_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
 
 /// A file being written, not yet under its name.
 #[derive(Debug)]
@@ -53,11 +66,10 @@ impl AtomicFile {
     /// PID, and is replaced once.
     pub(crate) fn create_in(dir: &Path, name: &OsStr) -> io::Result<AtomicFile> {
         let tmp = temp_path(dir, name);
-        let open = || OpenOptions::new().write(true).create_new(true).open(&tmp);
-        let file = match open() {
+        let file = match create_new(&tmp) {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 std::fs::remove_file(&tmp)?;
-                open()?
+                create_new(&tmp)?
             }
             other => other?,
         };

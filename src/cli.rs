@@ -179,7 +179,7 @@ pub(crate) fn duration(text: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// Capture files: pcap, nanosecond pcap or pcapng.
+    /// Capture files: pcap, nanosecond pcap or pcapng; a pipe, or - for standard input.
     #[arg(required = true, value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
     /// Print one JSON document instead of the text report.

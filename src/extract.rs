@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -34,10 +33,10 @@ impl Extractor {
     pub(crate) fn new(dir: &Path) -> anyhow::Result<Extractor> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create extraction directory {}", dir.display()))?;
-        let probe = dir.join(".recvscope-write-test");
-        File::create(&probe)
+        // A file made and dropped (so removed) the way the bodies will be:
+        // never through a link planted at its name.
+        AtomicFile::create_in(dir, OsStr::new("recvscope-write-test"))
             .with_context(|| format!("cannot write in extraction directory {}", dir.display()))?;
-        let _ = std::fs::remove_file(&probe);
         Ok(Extractor {
             dir: dir.to_owned(),
             open: HashMap::new(),
@@ -194,5 +193,29 @@ mod tests {
             .map(|b| (b.connection, b.bytes, b.complete))
             .collect();
         assert_eq!(summary, [(1, 13, true), (2, 2, false)]);
+    }
+
+    #[test]
+    fn links_planted_at_the_temporary_names_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        for name in ["recvscope-write-test", "conn0001-txn000-Server"] {
+            let tmp = atomic_file::temp_path(dir.path(), OsStr::new(name));
+            std::os::unix::fs::symlink(&victim, tmp).unwrap();
+        }
+        let mut x = Extractor::new(dir.path()).unwrap();
+        x.body(1, 0, Side::Server, b"<html>");
+        x.end(1, 0, Side::Server, true);
+        x.finish().unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        assert_eq!(
+            std::fs::read(dir.path().join("conn0001-txn000-response.html")).unwrap(),
+            b"<html>"
+        );
+        assert_eq!(
+            names(dir.path()),
+            ["conn0001-txn000-response.html", "victim"]
+        );
     }
 }

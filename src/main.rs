@@ -54,6 +54,7 @@ fn main() -> ExitCode {
                     OpenError::NotACapture { .. }
                         | OpenError::UnknownLinkType { .. }
                         | OpenError::Empty { .. }
+                        | OpenError::NotAFile { .. }
                 )
             });
             let msg: Vec<String> = e.chain().map(ToString::to_string).collect();

@@ -159,10 +159,7 @@ impl LogWriter {
     /// beside its own run's capture only), and writes the run line.
     pub fn create(path: &Path, run: &RunInfo) -> std::io::Result<LogWriter> {
         let mut w = LogWriter {
-            out: std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)?,
+            out: crate::atomic_file::create_new(path)?,
         };
         w.line(run)?;
         Ok(w)

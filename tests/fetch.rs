@@ -44,6 +44,8 @@ enum Reply {
     LongerThanContentLength,
     /// The book's reply, 300 ms after the request.
     LateImage,
+    /// A 404 whose reason and header set the terminal's title and clear it.
+    Escapes,
 }
 
 /// Starts a server on 127.0.0.1 that answers every connection with `reply`.
@@ -107,6 +109,9 @@ fn answer(mut c: TcpStream, reply: Reply) {
         Reply::LongerThanContentLength => {
             c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhello")
         }
+        Reply::Escapes => c.write_all(
+            b"HTTP/1.1 404 Not\x1b]0;owned\x07Found\r\nX-A: \x1b[2J\rb\r\nContent-Length: 2\r\n\r\nok",
+        ),
         Reply::Forever => c
             .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
             .and_then(|()| {
@@ -374,7 +379,7 @@ fn text_report_prints_the_books_lines_then_the_correlation() {
         assert_eq!(*running, total);
     }
     assert!(
-        text.contains("\nHeader Length 83\nHTTP/1.1 200 OK\r\n"),
+        text.contains("\nHeader Length 83\nHTTP/1.1 200 OK\nContent-Length: 70057\n"),
         "{text}"
     );
     assert_eq!(total, 83 + 4 + BODY_LEN as u64);
@@ -596,6 +601,74 @@ fn a_saved_run_is_never_replaced_or_joined_with_another_runs_capture_unless_forc
         "--force takes the old capture away: no recv log beside another run's capture"
     );
     assert_eq!(names_in(dir.path()), ["a.jpg", "c.jpg", "runs"]);
+}
+
+#[test]
+fn a_link_planted_at_a_runs_capture_name_is_never_written_through() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    if !may_capture(dir.path(), &url) {
+        return;
+    }
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).expect("mkdir");
+    let victim = dir.path().join("victim.pcap");
+    std::os::unix::fs::symlink(&victim, runs.join("x.pcap")).expect("symlink");
+    let fetch = |more: &[&str]| {
+        recvscope(
+            dir.path(),
+            &[&["fetch", &url, "--save", "x", "--discard-body"], more].concat(),
+        )
+    };
+    assert_eq!(
+        stderr(&fetch(&[])),
+        "recvscope: runs/x.pcap already exists; pass --force to replace it, or --save another NAME\n",
+        "a dangling link is a name too"
+    );
+    assert!(!victim.exists(), "the link was not followed");
+    let forced = fetch(&["--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(!victim.exists(), "--force removes the link, then writes");
+    assert!(
+        !runs
+            .join("x.pcap")
+            .symlink_metadata()
+            .expect("pcap")
+            .is_symlink()
+    );
+    assert_eq!(names_in(&runs), ["x.pcap", "x.recv.jsonl"]);
+}
+
+#[test]
+fn a_servers_terminal_escapes_are_shown_escaped_with_the_heads_line_breaks_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/x", server(Reply::Escapes));
+    let out = recvscope(
+        dir.path(),
+        &["fetch", &url, "--no-capture", "--no-save", "--discard-body"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!out.stdout.contains(&0x1b), "no ESC on stdout");
+    assert!(!out.stderr.contains(&0x1b), "no ESC on stderr");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let head: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Header Length"))
+        .take(4)
+        .collect();
+    assert_eq!(
+        head,
+        [
+            "Header Length 63",
+            "HTTP/1.1 404 Not\\x1b]0;owned\\x07Found",
+            "X-A: \\x1b[2J\\x0db",
+            "Content-Length: 2",
+        ]
+    );
+    assert_eq!(
+        stderr(&out),
+        "recvscope: warning: the server answered 404 Not\\x1b]0;owned\\x07Found\n"
+    );
 }
 
 #[test]

@@ -221,3 +221,61 @@ fn hostile_streams_are_cut_at_their_limits_with_warnings() {
     assert!(rss < 100, "peak {rss} MiB");
     eprintln!("peak {rss} MiB");
 }
+
+#[test]
+fn terminal_escapes_in_a_capture_are_shown_escaped_in_the_text_and_exact_in_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("escapes.pcap");
+    let mut pcap = Pcap::create(&path);
+    exchange(
+        &mut pcap,
+        1000,
+        // A target with a control byte is not a request (the parser skips
+        // it); C1 controls, UTF-8 encoded, are bytes a target may hold.
+        b"GET /\xc2\x9b2J.jpg HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\x1b]0;owned\x07\x1b[2J\r\nContent-Length: 1400\r\n\r\n",
+        1,
+    );
+    exchange(
+        &mut pcap,
+        1001,
+        b"GET / HTTP/1.1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\x1b[2J\r\n\r\n",
+        0,
+    );
+    drop(pcap);
+    let run = |json: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_recvscope"));
+        cmd.arg("replay");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.arg(&path).output().expect("run recvscope");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let text = run(false);
+    assert!(!text.contains(&0x1b), "no ESC reaches the terminal");
+    let text = String::from_utf8(text).expect("UTF-8");
+    assert!(!text.contains('\u{9b}'), "no C1 CSI either");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  HTTP") || l.contains("Content-Length \""))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "  HTTP GET /\\u{9b}2J.jpg HTTP/1.1 -> 200 image/jpeg\\x1b]0;owned\\x07\\x1b[2J  header 77 B, body 1400 B (Content-Length 1400)",
+            "  HTTP GET / HTTP/1.1 -> 200 -  header 38 B, body 0 B, INCOMPLETE",
+            "  warning: server: transaction 0: invalid Content-Length \"1\\x1b[2J\"; message incomplete",
+        ]
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&run(true)).expect("JSON");
+    let x = &doc["connections"][0]["http"][0];
+    assert_eq!(x["uri"], "/\u{9b}2J.jpg", "JSON keeps the bytes");
+    assert_eq!(x["content_type"], "image/jpeg\u{1b}]0;owned\u{7}\u{1b}[2J");
+}

@@ -60,13 +60,14 @@ fn the_book_download_has_the_books_header_arithmetic() {
     assert!(c.tcp.handshake.seen);
     assert_eq!(c.http.len(), 1);
     let h = &c.http[0];
-    assert_eq!(h.method.as_deref(), Some("GET"));
+    assert_eq!(h.method.as_ref().map(|t| t.as_str()), Some("GET"));
     assert!(
         h.uri
-            .as_deref()
+            .as_ref()
+            .map(|t| t.as_str())
             .is_some_and(|u| u.starts_with("http://127.0.0.1:"))
     );
-    assert_eq!(h.version.as_deref(), Some("HTTP/1.0"));
+    assert_eq!(h.version.as_ref().map(|t| t.as_str()), Some("HTTP/1.0"));
     assert_eq!(h.status, Some(200));
     assert_eq!(h.header_length, Some(247));
     assert_eq!(h.content_length, Some(70057));
@@ -159,7 +160,7 @@ fn keep_alive_pipelining_chunked_and_head_are_paired() {
     assert_eq!(first[2].1, Some(304));
     assert!(first.iter().all(|t| t.3));
     let head = &r.connections[1].http[0];
-    assert_eq!(head.method.as_deref(), Some("HEAD"));
+    assert_eq!(head.method.as_ref().map(|t| t.as_str()), Some("HEAD"));
     assert_eq!(head.body_bytes, 0);
     assert!(head.complete);
 }
@@ -241,6 +242,44 @@ fn extract_writes_the_body_byte_for_byte() {
     let wire = server_payload(&file);
     assert_eq!(body.len(), 70057);
     assert_eq!(body, wire[247 + 4..]);
+}
+
+#[test]
+fn extract_never_writes_through_a_link_planted_at_a_name_it_uses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep").expect("write");
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    for name in [
+        ".recvscope-write-test",
+        ".conn0000-txn000-Server.tmp",
+        "conn0000-txn000-response.jpg",
+    ] {
+        std::os::unix::fs::symlink(&victim, out_dir.join(name)).expect("symlink");
+    }
+    let file = capture("book-nodelay.pcap");
+    let out = recvscope(&[
+        "replay",
+        "--extract",
+        out_dir.to_str().expect("utf8"),
+        file.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"keep");
+    let body = out_dir.join("conn0000-txn000-response.jpg");
+    assert!(
+        !body.symlink_metadata().expect("body").is_symlink(),
+        "the body replaced the link, not written through it"
+    );
+    assert_eq!(
+        std::fs::read(&body).expect("body"),
+        server_payload(&file)[247 + 4..]
+    );
 }
 
 #[test]
@@ -370,6 +409,98 @@ fn a_file_that_is_not_a_capture_is_exit_2() {
     assert!(one_line_error(&out).contains("empty"));
 }
 
+#[test]
+fn a_device_is_not_a_capture_file_and_says_what_it_is() {
+    let out = recvscope(&["replay", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        one_line_error(&out),
+        "recvscope: /dev/zero is a character device, not a capture file (a file, a pipe or - for standard input)\n"
+    );
+}
+
+#[test]
+fn an_unreadable_file_cannot_be_read_exit_1_not_a_capture() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let f = dir.path().join("secret.pcap");
+    std::fs::copy(capture("book-nodelay.pcap"), &f).expect("copy");
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recvscope"));
+    cmd.args(["replay", f.to_str().expect("utf8")]);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // root reads any file: the check runs as nobody.
+        cmd.uid(65534).gid(65534);
+    }
+    let out = cmd.output().expect("run recvscope");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        one_line_error(&out),
+        format!(
+            "recvscope: cannot read {}: Permission denied (os error 13)\n",
+            f.display()
+        )
+    );
+}
+
+/// The report of `book-nodelay.pcap` after its heading line.
+fn report_body(stdout: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stdout);
+    text.split_once('\n')
+        .map(|(_, rest)| rest.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_pipe_and_standard_input_are_read_as_a_stream_with_the_files_report() {
+    let file = capture("book-nodelay.pcap");
+    let whole = recvscope(&["replay", file.to_str().expect("utf8")]);
+    assert!(whole.status.success());
+    let expected = report_body(&whole.stdout);
+    assert!(expected.contains("HTTP GET"), "{expected}");
+
+    let stdin = Command::new(env!("CARGO_BIN_EXE_recvscope"))
+        .args(["replay", "-"])
+        .stdin(std::fs::File::open(&file).expect("open"))
+        .output()
+        .expect("run recvscope");
+    assert!(
+        stdin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stdin.stderr)
+    );
+    assert!(stdin.stdout.starts_with(b"- (link type EN10MB):\n"));
+    assert_eq!(report_body(&stdin.stdout), expected);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("live.pcap");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf8")).expect("path");
+    // SAFETY: `c` is a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let writer = {
+        let (fifo, file) = (fifo.clone(), file.clone());
+        std::thread::spawn(move || {
+            let bytes = std::fs::read(file).expect("read");
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(fifo)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+                .expect("write the pipe");
+        })
+    };
+    let piped = recvscope(&["replay", fifo.to_str().expect("utf8")]);
+    writer.join().expect("writer");
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert_eq!(report_body(&piped.stdout), expected);
+}
+
 fn pcap_header(link_field: u32) -> Vec<u8> {
     let mut header = Vec::new();
     header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
@@ -478,6 +609,75 @@ fn a_pcapng_mixing_link_types_reports_the_first_part_and_says_how_to_split() {
     assert!(err.contains("mixes link types"), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["packets"], 1);
+}
+
+/// A section header: little-endian, version 1.0, length unknown.
+fn section_header() -> Vec<u8> {
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    pcapng_block(0x0a0d_0d0a, &shb)
+}
+
+/// A raw IPv4 TCP segment between 10.0.0.1:40000 and 10.0.0.2:80.
+fn raw_tcp(from_client: bool, seq: u32, ack: u32, syn: bool) -> Vec<u8> {
+    let (a, b, pa, pb) = if from_client {
+        ([10, 0, 0, 1], [10, 0, 0, 2], 40000, 80)
+    } else {
+        ([10, 0, 0, 2], [10, 0, 0, 1], 80, 40000)
+    };
+    let mut tcp = etherparse::PacketBuilder::ipv4(a, b, 64).tcp(pa, pb, seq, 65535);
+    if syn {
+        tcp = tcp.syn();
+    }
+    if ack != 0 {
+        tcp = tcp.ack(ack);
+    }
+    let mut ip = Vec::new();
+    tcp.write(&mut ip, b"").expect("build");
+    ip
+}
+
+#[test]
+fn a_pcapng_with_two_raw_ip_interfaces_is_one_link_type_and_reads_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Both interfaces first, and the second one after a packet: libpcap
+    // refuses either at the second LINKTYPE 101 (it compares it with DLT 12).
+    let layouts: [&[&str]; 2] = [&["if", "if", "c", "s", "c"], &["if", "c", "if", "s", "c"]];
+    for (n, layout) in layouts.iter().enumerate() {
+        let mut file = section_header();
+        let mut packets = [
+            packet(0, &raw_tcp(true, 1000, 0, true)),
+            packet(1, &raw_tcp(false, 9000, 1001, true)),
+            packet(0, &raw_tcp(true, 1001, 9001, false)),
+        ]
+        .into_iter();
+        for b in *layout {
+            match *b {
+                "if" => file.extend(interface(101)),
+                _ => file.extend(packets.next().expect("packet")),
+            }
+        }
+        let f = dir.path().join(format!("raw{n}.pcapng"));
+        std::fs::write(&f, file).expect("write");
+        let out = recvscope(&["replay", "--json", f.to_str().expect("utf8")]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(v["link_type"], "RAW");
+        assert_eq!(v["packets"], 3, "{layout:?}");
+        assert_eq!(v["connections"].as_array().map(Vec::len), Some(1));
+        assert_eq!(v["tcp_packets"], 3, "{layout:?}");
+        if let Ok(t) = Command::new("tshark").arg("-r").arg(&f).output() {
+            assert!(t.status.success(), "tshark reads it too");
+            assert_eq!(String::from_utf8_lossy(&t.stdout).lines().count(), 3);
+        }
+    }
 }
 
 #[test]

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use std::io::Read;
+use std::os::unix::fs::FileTypeExt;
 
 use pcap::{Capture, Offline, Precision};
 
+use super::pcapng;
 use super::records::{self, Format, Reading};
 use super::timestamp::{Fraction, timestamp_ns};
 
@@ -22,6 +24,8 @@ pub enum OpenError {
     },
     #[error("{path} is empty (0 bytes): not a capture")]
     Empty { path: PathBuf },
+    #[error("{path} is {kind}, not a capture file (a file, a pipe or - for standard input)")]
+    NotAFile { path: PathBuf, kind: &'static str },
     #[error("{path} is not a pcap or pcapng capture ({reason})")]
     NotACapture { path: PathBuf, reason: String },
     #[error("{path}: link type {code} ({name}) is not supported; supported: {SUPPORTED}")]
@@ -49,26 +53,18 @@ pub(crate) struct CaptureFile {
     /// Classic pcap: its record format and snapshot length, for reading
     /// the records without libpcap's copies.
     classic: Option<(Format, u32)>,
+    /// A regular file, which can be read again from its start (a pipe
+    /// cannot).
+    regular: bool,
 }
 
 impl CaptureFile {
-    /// Opens a capture, checking it is one and that its link type is supported.
+    /// Opens a capture, checking it is one and that its link type is
+    /// supported. A regular file is read as such; a pipe, and `-` for
+    /// standard input, are read once as a stream (`tcpdump -w - |
+    /// recvscope replay -`).
     pub(crate) fn open(path: &Path) -> Result<CaptureFile, OpenError> {
-        let meta = std::fs::metadata(path).map_err(|source| OpenError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        if meta.is_dir() {
-            return Err(OpenError::Io {
-                path: path.to_owned(),
-                source: std::io::Error::other("is a directory"),
-            });
-        }
-        if meta.len() == 0 {
-            return Err(OpenError::Empty {
-                path: path.to_owned(),
-            });
-        }
+        let regular = path != Path::new("-") && regular_file(path)?;
         let cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| {
             OpenError::NotACapture {
                 path: path.to_owned(),
@@ -94,7 +90,8 @@ impl CaptureFile {
             cap,
             link,
             path: path.to_owned(),
-            classic: classic_header(path),
+            classic: regular.then(|| classic_header(path)).flatten(),
+            regular,
         })
     }
 
@@ -142,10 +139,82 @@ impl CaptureFile {
                     f(meta, p.data);
                 }
                 Err(pcap::Error::NoMorePackets) => return ReadEnd::Complete,
-                Err(e) => return ReadEnd::Damaged(damage_reason(&e, number, &self.path)),
+                Err(e) => {
+                    let msg = libpcap_reason(&e);
+                    if self.regular && msg.contains(MIXED) {
+                        return self.pcapng_after(number, f);
+                    }
+                    return ReadEnd::Damaged(damage_message(&msg, number, &self.path));
+                }
             }
         }
     }
+
+    /// The pcapng libpcap refused at an interface of another LINKTYPE,
+    /// read on by recvscope's reader after the `read` frames libpcap
+    /// gave: the same link type by another code (101, 12, 14) reads on.
+    fn pcapng_after(&self, read: u64, mut f: impl FnMut(FrameMeta, &[u8])) -> ReadEnd {
+        let mut last = read;
+        let result = std::fs::File::open(&self.path)
+            .map_err(|e| format!("error reading dump file: {e}"))
+            .and_then(|file| {
+                pcapng::for_each(
+                    std::io::BufReader::new(file),
+                    self.link,
+                    read,
+                    |meta, data| {
+                        last = meta.number;
+                        f(meta, data);
+                    },
+                )
+            });
+        match result {
+            Ok(()) => ReadEnd::Complete,
+            Err(msg) => ReadEnd::Damaged(damage_message(&msg, last, &self.path)),
+        }
+    }
+}
+
+/// libpcap's (and [`pcapng::for_each`]'s) reason for a pcapng interface
+/// of another link type.
+const MIXED: &str = "different from the type of the first interface";
+
+/// Whether `path` is a regular file (readable, not empty) rather than a
+/// pipe; anything else cannot hold a capture.
+fn regular_file(path: &Path) -> Result<bool, OpenError> {
+    let io = |source| OpenError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    let kind = meta.file_type();
+    if kind.is_fifo() {
+        return Ok(false);
+    }
+    if !kind.is_file() {
+        return Err(if kind.is_dir() {
+            io(std::io::Error::other("is a directory"))
+        } else {
+            OpenError::NotAFile {
+                path: path.to_owned(),
+                kind: if kind.is_char_device() {
+                    "a character device"
+                } else if kind.is_block_device() {
+                    "a block device"
+                } else {
+                    "a socket"
+                },
+            }
+        });
+    }
+    // Unreadable is "cannot read", not libpcap's "not a capture".
+    std::fs::File::open(path).map_err(io)?;
+    if meta.len() == 0 {
+        return Err(OpenError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(true)
 }
 
 fn libpcap_reason(e: &pcap::Error) -> String {
@@ -191,14 +260,10 @@ fn classic_header(path: &Path) -> Option<(Format, u32)> {
     Some((format, snaplen))
 }
 
-fn damage_reason(e: &pcap::Error, read: u64, path: &Path) -> String {
-    damage_message(&libpcap_reason(e), read, path)
-}
-
 fn damage_message(msg: &str, read: u64, path: &Path) -> String {
-    if msg.contains("different from the type of the first interface") {
+    if msg.contains(MIXED) {
         format!(
-            "{}: this pcapng mixes link types and libpcap reads only one ({msg}); \
+            "{}: this pcapng mixes link types and recvscope reads one per file ({msg}); \
              analysed the {read} frames before the change. Split it per interface \
              (e.g. `tshark -r IN -w OUT -Y frame.interface_id==N`) and replay each part",
             path.display()

@@ -3,6 +3,7 @@
 //! the FIN exchange is seen, kernel drops read at the end.
 
 use std::net::SocketAddr;
+use std::os::fd::IntoRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -185,12 +186,22 @@ fn classify(interface: &str, e: pcap::Error) -> LiveError {
     }
 }
 
+/// A pcap writer on `path`, created new as every file recvscope writes
+/// ([`crate::atomic_file::create_new`]): libpcap's own `savefile` would
+/// follow a link planted at that name.
+fn savefile(cap: &Capture<Active>, path: &Path) -> Result<pcap::Savefile, String> {
+    let file = crate::atomic_file::create_new(path).map_err(|e| e.to_string())?;
+    // SAFETY: `into_raw_fd` gives the descriptor up, so libpcap's stream is
+    // its only owner and closes it.
+    unsafe { cap.savefile_raw_fd(file.into_raw_fd()) }.map_err(|e| e.to_string())
+}
+
 impl Armed {
     /// Starts the capture thread, writing every frame to `save` (a pcap
     /// file, created now, so after any privilege drop) and analysing it.
     pub(crate) fn start(mut self, save: Option<&Path>) -> Result<Running, LiveError> {
         let savefile = match save {
-            Some(path) => Some(self.cap.savefile(path).map_err(|e| LiveError::Pcap {
+            Some(path) => Some(savefile(&self.cap, path).map_err(|e| LiveError::Pcap {
                 interface: self.interface.clone(),
                 message: format!("cannot create {}: {e}", path.display()),
             })?),

@@ -132,7 +132,7 @@ impl SavePaths {
     pub(crate) fn new(dir: &Path, name: &str, force: bool) -> Result<SavePaths, FetchError> {
         let paths = SavePaths::in_dir(dir, name)?;
         for p in [&paths.pcap, &paths.log] {
-            match (force, p.exists()) {
+            match (force, taken(p)) {
                 (_, false) => {}
                 (false, true) => return Err(FetchError::RunExists(p.clone())),
                 (true, true) => std::fs::remove_file(p).map_err(|error| FetchError::Files {
@@ -152,7 +152,7 @@ impl SavePaths {
         let mut n = 1;
         loop {
             let paths = SavePaths::in_dir(dir, &numbered(stem, n))?;
-            if !paths.pcap.exists() && !paths.log.exists() {
+            if !taken(&paths.pcap) && !taken(&paths.log) {
                 return Ok(paths);
             }
             n += 1;
@@ -169,6 +169,12 @@ impl SavePaths {
         let log = recvlog::path_for(&pcap);
         Ok(SavePaths { pcap, log })
     }
+}
+
+/// Something has the name `path`: a file, or a link (dangling or not),
+/// which a new file there must not be created through.
+fn taken(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
 }
 
 /// A new directory `DIR/BASE` (or `BASE-2`, `BASE-3`… when that is taken)

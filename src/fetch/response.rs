@@ -3,6 +3,7 @@
 //! Content-Length, chunked and close-delimited bodies all end right.
 
 use crate::http::{self, Conversation, Side};
+use crate::wire::WireText;
 
 /// The largest header `fetch` waits for before giving up on a blank line.
 pub(crate) const MAX_HEADER: usize = 64 * 1024;
@@ -41,9 +42,9 @@ pub(crate) struct ResponseFacts {
     /// Bytes of the blank line ending the header: 4 for `\r\n\r\n`, 2 for `\n\n`.
     pub header_terminator: u8,
     /// The header, as text (invalid UTF-8 replaced).
-    pub header: String,
+    pub header: WireText,
     pub status: u16,
-    pub reason: String,
+    pub reason: WireText,
     pub content_length: Option<u64>,
     pub chunked: bool,
     /// Decoded body bytes (de-chunked).
@@ -158,7 +159,9 @@ impl ResponseReader {
         Ok(ResponseFacts {
             header_length: len as u64,
             header_terminator: term,
-            header: String::from_utf8_lossy(&self.head[..len]).into_owned(),
+            header: String::from_utf8_lossy(&self.head[..len])
+                .into_owned()
+                .into(),
             status: response.status,
             reason: response.reason,
             content_length: response.content_length,

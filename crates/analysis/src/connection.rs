@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use recvscope_http::{HttpWarning, Transaction};
 use recvscope_tcp::{Finished, PacketRecord, TcpSummary, TcpWarning};
+use recvscope_wire::WireText;
 
 use super::http_stream::{BodySink, HttpStream};
 
@@ -56,17 +57,17 @@ impl ConnectionSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct HttpExchange {
     pub index: usize,
-    pub method: Option<String>,
-    pub uri: Option<String>,
-    pub version: Option<String>,
+    pub method: Option<WireText>,
+    pub uri: Option<WireText>,
+    pub version: Option<WireText>,
     pub status: Option<u16>,
-    pub reason: Option<String>,
-    pub response_version: Option<String>,
+    pub reason: Option<WireText>,
+    pub response_version: Option<WireText>,
     /// Offset of the first blank line in the response, as the book prints it.
     pub header_length: Option<u64>,
     pub content_length: Option<u64>,
-    pub content_type: Option<String>,
-    pub content_encoding: Option<String>,
+    pub content_type: Option<WireText>,
+    pub content_encoding: Option<WireText>,
     pub chunked: bool,
     /// The response's body length, as on the wire.
     pub body_bytes: u64,

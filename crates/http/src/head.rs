@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use recvscope_wire::WireText;
+
 use super::Broken;
 
 /// A message head split into its start line and its header fields,
@@ -38,12 +40,12 @@ fn field(line: &str) -> Option<(&str, &str)> {
 }
 
 /// At most 64 characters of `s` (then `…`), for quoting input in warnings.
-pub(super) fn short(s: &str) -> String {
+pub(super) fn short(s: &str) -> WireText {
     let mut out: String = s.chars().take(64).collect();
     if out.len() < s.len() {
         out.push('…');
     }
-    out
+    out.into()
 }
 
 impl<'a> Head<'a> {
@@ -257,18 +259,18 @@ pub(super) fn status_line(line: &str) -> StatusLine {
 /// The host a request is for: the authority of an absolute-form target
 /// (which RFC 9112 §3.2.2 says overrides Host), the target of CONNECT
 /// (authority-form), else the Host field.
-pub(super) fn request_host(method: &str, uri: &str, head: &Head) -> Option<String> {
+pub(super) fn request_host(method: &str, uri: &str, head: &Head) -> Option<WireText> {
     if let Some((_, after)) = uri.split_once("://").filter(|_| !uri.starts_with('/')) {
         let authority = after.split(['/', '?', '#']).next().unwrap_or_default();
         let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
         if !authority.is_empty() {
-            return Some(authority.to_string());
+            return Some(authority.into());
         }
     }
     if method == "CONNECT" && !uri.is_empty() {
-        return Some(uri.to_string());
+        return Some(uri.into());
     }
-    head.get("host").map(str::to_string)
+    head.get("host").map(WireText::from)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use recvscope_wire::WireText;
+
 /// A direction of the connection: bytes sent by the client, or by the server.
 pub use recvscope_wire::Side;
 
@@ -58,13 +60,13 @@ impl BodySink for NoBodies {
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// Method token, e.g. `GET`.
-    pub method: String,
+    pub method: WireText,
     /// Request-target as sent: `/a.jpg`, `http://host/a.jpg`, `host:443`, `*`.
-    pub uri: String,
+    pub uri: WireText,
     /// Version as sent, e.g. `HTTP/1.0`.
-    pub version: String,
+    pub version: WireText,
     /// Target host: authority of an absolute-form or CONNECT target, else the Host field.
-    pub host: Option<String>,
+    pub host: Option<WireText>,
     /// Bytes of the head before the blank line (offset of the first
     /// `\r\n\r\n` / `\n\n`); for a head that was cut short, the bytes seen.
     pub header_length: u64,
@@ -101,11 +103,11 @@ pub struct Request {
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// Version as sent, e.g. `HTTP/1.1`.
-    pub version: String,
+    pub version: WireText,
     /// Status code; 0 when the status line was unreadable.
     pub status: u16,
     /// Reason phrase (may be empty).
-    pub reason: String,
+    pub reason: WireText,
     /// As [`Request::header_length`].
     pub header_length: u64,
     /// As [`Request::header_terminator`].
@@ -113,9 +115,9 @@ pub struct Response {
     /// The Content-Length field, when present and valid.
     pub content_length: Option<u64>,
     /// The Content-Type field.
-    pub content_type: Option<String>,
+    pub content_type: Option<WireText>,
     /// The Content-Encoding field.
-    pub content_encoding: Option<String>,
+    pub content_encoding: Option<WireText>,
     /// Whether Transfer-Encoding ends in `chunked`.
     pub chunked: bool,
     /// The body was framed by the server closing the connection.

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use recvscope_wire::WireText;
+
 use super::Side;
 
 /// One anomaly noticed while parsing a connection's HTTP, in the order
@@ -104,13 +106,13 @@ pub enum Broken {
     /// not keep them, so the chunks cannot be followed further.
     ChunkFramingNotCaptured { bytes: u64 },
     /// The request line (excerpt) is malformed.
-    MalformedRequestLine { line: String },
+    MalformedRequestLine { line: WireText },
     /// The status line (excerpt) is malformed.
-    MalformedStatusLine { line: String },
+    MalformedStatusLine { line: WireText },
     /// A Content-Length field (excerpt of its value) is not a number list.
-    InvalidContentLength { value: String },
+    InvalidContentLength { value: WireText },
     /// A Content-Length (excerpt) does not fit in 64 bits.
-    ContentLengthOverflow { value: String },
+    ContentLengthOverflow { value: WireText },
     /// Content-Length values disagree.
     ConflictingContentLengths { first: u64, second: u64 },
     /// A request's Transfer-Encoding does not end in `chunked`.

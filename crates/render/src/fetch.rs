@@ -11,13 +11,16 @@ use recvscope_analysis::correlate::RecvRow;
 use recvscope_analysis::lab_guide::HeadArithmetic;
 use recvscope_analysis::{ConnectionSummary, Rcvbuf};
 use recvscope_http::Broken;
+use recvscope_wire::WireText;
+
+use crate::shown::{shown, shown_lines};
 
 /// A finished download, as the report after the book's lines tells it.
 pub struct Download<'a> {
     /// Bytes before the blank line, as the book prints it.
     pub header_length: u64,
-    /// The header, as text.
-    pub header: &'a str,
+    /// The header, as the server sent it.
+    pub header: &'a WireText,
     /// Where the body went, when it was kept.
     pub saved_to: Option<&'a Path>,
     pub body_bytes: u64,
@@ -135,14 +138,18 @@ pub fn report(out: &mut dyn Write, d: &Download<'_>) -> io::Result<()> {
     Ok(())
 }
 
-/// The book's `Header Length N` line and the header under it.
-pub(crate) fn book_header(header_length: u64, header: &str) -> String {
-    format!("Header Length {header_length}\n{header}")
+/// The book's `Header Length N` line and the header under it, a line
+/// per header line.
+pub(crate) fn book_header(header_length: u64, header: &WireText) -> String {
+    format!("Header Length {header_length}\n{}", shown_lines(header))
 }
 
 /// The warning after a fetch the server did not answer with a success.
-pub fn status_warning(status: u16, reason: &str) -> String {
-    format!("recvscope: warning: the server answered {status} {reason}")
+pub fn status_warning(status: u16, reason: &WireText) -> String {
+    format!(
+        "recvscope: warning: the server answered {status} {}",
+        shown(reason)
+    )
 }
 
 /// The error of a body shorter than its Content-Length: how much came,

@@ -4,6 +4,7 @@
 use recvscope_http::{Broken, Cut, HttpWarning, SkipReason};
 
 use crate::findings::not_captured;
+use crate::shown::shown;
 
 /// The sentence the text report shows for `w`, from a capture whose
 /// frames the snaplen cut to `snaplen` bytes, if it cut any.
@@ -94,11 +95,17 @@ pub(crate) fn broken(b: &Broken, snaplen: Option<u32>) -> String {
                 not_captured(*bytes, snaplen)
             )
         }
-        Broken::MalformedRequestLine { line } => format!("malformed request line {line:?}"),
-        Broken::MalformedStatusLine { line } => format!("malformed status line {line:?}"),
-        Broken::InvalidContentLength { value } => format!("invalid Content-Length {value:?}"),
+        Broken::MalformedRequestLine { line } => {
+            format!("malformed request line \"{}\"", shown(line))
+        }
+        Broken::MalformedStatusLine { line } => {
+            format!("malformed status line \"{}\"", shown(line))
+        }
+        Broken::InvalidContentLength { value } => {
+            format!("invalid Content-Length \"{}\"", shown(value))
+        }
         Broken::ContentLengthOverflow { value } => {
-            format!("Content-Length {value} overflows u64")
+            format!("Content-Length {} overflows u64", shown(value))
         }
         Broken::ConflictingContentLengths { first, second } => {
             format!("conflicting Content-Length values {first} and {second}")
@@ -395,7 +402,7 @@ mod tests {
             incomplete(Broken::MalformedRequestLine {
                 line: "get / HTTP/1.1\u{1}".into()
             }),
-            "server: transaction 3: malformed request line \"get / HTTP/1.1\\u{1}\"; message incomplete"
+            "server: transaction 3: malformed request line \"get / HTTP/1.1\\x01\"; message incomplete"
         );
     }
 
@@ -405,7 +412,7 @@ mod tests {
             incomplete(Broken::MalformedStatusLine {
                 line: "HTTP/1.1 20\r0…".into()
             }),
-            "server: transaction 3: malformed status line \"HTTP/1.1 20\\r0…\"; message incomplete"
+            "server: transaction 3: malformed status line \"HTTP/1.1 20\\x0d0…\"; message incomplete"
         );
     }
 

@@ -17,11 +17,13 @@ mod http_words;
 pub mod lab;
 mod recv_table;
 pub mod recvs;
+mod shown;
 pub mod tcp_lab;
 mod terms;
 pub mod text;
 mod units;
 
+pub use shown::{Shown, shown, shown_lines};
 pub use text::SavedBody;
 
 use std::io::{self, Write};

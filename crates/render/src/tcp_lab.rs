@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use recvscope_analysis::tcplab::{HandshakeSegment, TcpLabAnswers};
 
 use crate::findings;
+use crate::shown::shown;
 use crate::units::{ms, secs};
 
 fn raw(v: Option<u32>) -> String {
@@ -121,7 +122,7 @@ fn request(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
     match &a.request {
         Some(r) => {
             let what = match (&r.method, &r.uri) {
-                (Some(m), Some(u)) => format!("{m} {u}"),
+                (Some(m), Some(u)) => format!("{} {}", shown(m), shown(u)),
                 _ => "first bytes from the client".to_string(),
             };
             writeln!(

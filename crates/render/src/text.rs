@@ -9,6 +9,7 @@ use recvscope_analysis::{ConnectionSummary, HttpExchange, Report};
 use recvscope_tcp::Flag;
 
 use crate::facts::connection_facts;
+use crate::shown::shown_or_dash;
 use crate::units::secs;
 use recvscope_wire::Side;
 
@@ -109,11 +110,11 @@ pub fn connection(out: &mut dyn Write, c: &ConnectionSummary, t0: i64) -> io::Re
         writeln!(
             out,
             "  HTTP {} {} {} -> {} {}  header {} B, {}",
-            opt(x.method.as_deref()),
-            opt(x.uri.as_deref()),
-            opt(x.version.as_deref()),
+            shown_or_dash(x.method.as_ref()),
+            shown_or_dash(x.uri.as_ref()),
+            shown_or_dash(x.version.as_ref()),
             opt(x.status),
-            opt(x.content_type.as_deref()),
+            shown_or_dash(x.content_type.as_ref()),
             opt(x.header_length),
             body_words(x, c.tcp.snaplen)
         )?;

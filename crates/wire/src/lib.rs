@@ -19,6 +19,7 @@ pub mod seq;
 mod side;
 mod tcp;
 mod tcp_options;
+mod text;
 mod view;
 
 pub use gap::Gap;
@@ -28,6 +29,7 @@ pub use seq::SeqNumber;
 pub use side::Side;
 pub use tcp::TcpFlags;
 pub use tcp_options::{SackBlock, SackBlocks, TcpOptions};
+pub use text::WireText;
 
 #[cfg(test)]
 mod tests {

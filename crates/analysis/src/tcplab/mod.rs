@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::ConnectionSummary;
 use recvscope_tcp::{Flag, PacketRecord, WindowScaling};
-use recvscope_wire::Side;
+use recvscope_wire::{Side, WireText};
 
 pub use acks::{AckCoverage, Bucket, Throughput};
 pub use rounds::{AfterSlowStart, FlightCap, GapBasis, Round, SlowStart, SlowStartReading};
@@ -79,8 +79,8 @@ pub struct DataSegment {
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestSegment {
     /// From the HTTP parser, when it saw the request.
-    pub method: Option<String>,
-    pub uri: Option<String>,
+    pub method: Option<WireText>,
+    pub uri: Option<WireText>,
     pub segment: DataSegment,
 }
 
@@ -386,7 +386,7 @@ pub(crate) mod tests {
         assert_eq!((sa.raw_ack, sa.rel_ack), (Some(1001), Some(1)));
         assert_eq!(sa.flags, "S.");
         let req = a.request.expect("request");
-        assert_eq!(req.method.as_deref(), Some("GET"));
+        assert_eq!(req.method.as_ref().map(|t| t.as_str()), Some("GET"));
         assert_eq!(
             (
                 req.segment.frame,

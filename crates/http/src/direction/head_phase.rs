@@ -10,6 +10,7 @@ use crate::conversation::{Core, Pending};
 use crate::head::{self, Head};
 use crate::start_line::{Check, Start};
 use crate::{BodySink, Broken, HttpWarning, Request, Response, Side};
+use recvscope_wire::WireText;
 
 /// Most 1xx statuses kept for one final response ([`Response::interim`]).
 const MAX_INTERIM: usize = 16;
@@ -238,9 +239,9 @@ impl Dir {
             ts_end_ns: pos.ts_end,
             expect_continue: head.expect_continue(),
             keep_alive: head.keep_alive(&line.version),
-            method: line.method.clone(),
-            uri: line.uri.clone(),
-            version: line.version.clone(),
+            method: line.method.as_str().into(),
+            uri: line.uri.as_str().into(),
+            version: line.version.as_str().into(),
         };
         let txn = core.new_txn(Some(request), None);
         core.push_pending(Pending {
@@ -331,14 +332,14 @@ impl Dir {
         };
         let response = Response {
             keep_alive: head.keep_alive(&line.version),
-            version: line.version,
+            version: line.version.into(),
             status,
-            reason: line.reason,
+            reason: line.reason.into(),
             header_length: pos.header_length,
             header_terminator: pos.terminator,
             content_length: cl.ok().flatten(),
-            content_type: head.get("content-type").map(str::to_string),
-            content_encoding: head.get("content-encoding").map(str::to_string),
+            content_type: head.get("content-type").map(WireText::from),
+            content_encoding: head.get("content-encoding").map(WireText::from),
             chunked: chunked == Some(true),
             close_delimited: matches!(body, Ok(Some(Body::Close))),
             body_bytes: 0,

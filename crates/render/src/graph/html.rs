@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::recv_table::{COLUMNS, cells};
+use crate::shown::{shown, shown_or_dash};
 use crate::units::ms_tenths;
 use recvscope_analysis::ConnectionSummary;
 use recvscope_analysis::correlate::RecvRow;
@@ -195,14 +196,18 @@ fn http(h: &mut String, c: &ConnectionSummary) {
     for x in &c.http {
         let request = format!(
             "{} {} {}",
-            opt(x.method.as_deref()),
-            opt(x.uri.as_deref()),
-            opt(x.version.as_deref())
+            shown_or_dash(x.method.as_ref()),
+            shown_or_dash(x.uri.as_ref()),
+            shown_or_dash(x.version.as_ref())
         );
         let status = format!(
             "{} {}",
             opt(x.status),
-            x.reason.as_deref().unwrap_or_default()
+            x.reason
+                .as_ref()
+                .map(shown)
+                .map(|r| r.to_string())
+                .unwrap_or_default()
         );
         let _ = writeln!(
             h,
@@ -210,7 +215,7 @@ fn http(h: &mut String, c: &ConnectionSummary) {
             x.index,
             escape(&request),
             escape(&status),
-            escape(&opt(x.content_type.as_deref())),
+            escape(&shown_or_dash(x.content_type.as_ref())),
             opt(x.header_length),
             x.body_bytes,
             if x.complete { "yes" } else { "no" }

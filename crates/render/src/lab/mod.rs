@@ -21,6 +21,7 @@ use crate::terms::{
 use experiments::{EXPERIMENTS, Experiment, LookFor, Miss, RunFigures};
 use recvscope_analysis::lab_guide::HeadArithmetic;
 use recvscope_analysis::lesson::Lesson;
+use recvscope_wire::WireText;
 
 /// One finished run, as the lab's report tells it.
 pub struct RunReport<'a> {
@@ -30,7 +31,7 @@ pub struct RunReport<'a> {
     /// The facts its story is made from.
     pub lesson: &'a Lesson,
     /// The response's head as received, and the book's arithmetic of it.
-    pub header: &'a str,
+    pub header: &'a WireText,
     pub arithmetic: &'a HeadArithmetic,
     /// The run's plain-language story, line by line.
     pub explanation: &'a [String],

@@ -424,13 +424,15 @@ mod tests {
             lesson(&rows_a, Some(&conn), 4_000_000),
             lesson(&rows_b, None, 0),
         ];
+        let head =
+            recvscope_wire::WireText::from("HTTP/1.1 200 OK\r\nX-Test: <script>alert(1)</script>");
         let reports: Vec<RunReport<'_>> = (0..2)
             .map(|i| RunReport {
                 label: &summaries[i].label,
                 rows: if i == 0 { &rows_a } else { &rows_b },
                 summary: &summaries[i],
                 lesson: &lessons[i],
-                header: "HTTP/1.1 200 OK\r\nX-Test: <script>alert(1)</script>",
+                header: &head,
                 arithmetic: &guides[i].arithmetic,
                 explanation: &explanations[i],
                 commands: &commands[i],
@@ -504,7 +506,7 @@ mod tests {
         assert!(!html.contains(" id=\"plot-top\""));
         assert!(html.contains(&escape(NO_CAPTURE)));
         assert!(html.contains(
-            "<pre>Header Length 242\nHTTP/1.1 200 OK\r\nX-Test: &lt;script&gt;alert(1)&lt;/script&gt;</pre>"
+            "<pre>Header Length 242\nHTTP/1.1 200 OK\nX-Test: &lt;script&gt;alert(1)&lt;/script&gt;</pre>"
         ));
     }
 
