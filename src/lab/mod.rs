@@ -26,7 +26,7 @@ use crate::fetch::request::HttpVersion;
 use crate::fetch::url::Url;
 use crate::fetch::{self, BodyOut, FetchSpec, Fetched, SavePaths};
 use crate::graph::Pictures;
-use crate::report::lab::experiments::{self, Experiment, RunFigures, RunSpec};
+use crate::report::lab::experiments::{self, Experiment, RunSpec};
 use crate::report::lab::page::{self, PageRun};
 use crate::report::lab::{self as words, RunReport, SavedRun};
 use crate::serve::{RunningServer, Server, ServerConfig};
@@ -175,13 +175,7 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
     if lab.json {
         let owned = run_reports(&done);
         let reports: Vec<&RunReport<'_>> = owned.iter().collect();
-        let figures: Vec<RunFigures<'_>> = owned
-            .iter()
-            .map(|r| RunFigures {
-                summary: r.summary,
-                lesson: r.lesson,
-            })
-            .collect();
+        let figures = words::run_figures(&reports);
         let look_for = exp
             .look_for
             .iter()

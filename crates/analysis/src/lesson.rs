@@ -341,26 +341,19 @@ fn closed_spells(rows: &[RecvRow]) -> (Option<Closed>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RecvEvent;
     use crate::correlate::{Stall, WindowUpdate};
 
     /// A recv of 5120 that returned `bytes` with `queued` waiting, called at `t` ms.
     fn row(index: u64, t: i64, bytes: u64, queued: u64) -> RecvRow {
-        RecvRow {
-            index,
-            t_ns: t * 1_000_000,
-            wait_ns: 1000,
-            asked: 5120,
-            bytes,
-            total: 0,
-            queued_before: Some(queued),
-            wire_delivered: None,
-            frames: None,
-            arrived_ns: None,
-            advertised_window: None,
-            window_update: None,
-            stalled: None,
-            tcp_info: None,
-        }
+        let t = t * 1_000_000;
+        RecvRow::socket_side(
+            &RecvEvent {
+                queued_before: Some(queued),
+                ..RecvEvent::new(index, t, t + 1000, 5120, bytes, 0)
+            },
+            0,
+        )
     }
 
     fn stalled(mut r: RecvRow) -> RecvRow {

@@ -158,15 +158,19 @@ pub fn report(out: &mut dyn Write, exp: &Experiment, runs: &[RunReport<'_>]) -> 
     Ok(())
 }
 
-/// Every "what to look for" sentence of `exp`, checked against `runs`.
-pub fn look_for_lines(exp: &Experiment, runs: &[&RunReport<'_>]) -> Vec<String> {
-    let figures: Vec<RunFigures<'_>> = runs
-        .iter()
+/// The figures of `runs` that the "what to look for" claims are checked against.
+pub fn run_figures<'a>(runs: &[&'a RunReport<'a>]) -> Vec<RunFigures<'a>> {
+    runs.iter()
         .map(|r| RunFigures {
             summary: r.summary,
             lesson: r.lesson,
         })
-        .collect();
+        .collect()
+}
+
+/// Every "what to look for" sentence of `exp`, checked against `runs`.
+pub fn look_for_lines(exp: &Experiment, runs: &[&RunReport<'_>]) -> Vec<String> {
+    let figures = run_figures(runs);
     exp.look_for
         .iter()
         .map(|look| look_for(look, runs, &figures))
