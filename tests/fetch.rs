@@ -48,6 +48,18 @@ enum Reply {
     Escapes,
 }
 
+/// Waits, polling, until `ready` holds; fails after 60 s naming `what`.
+fn wait_until(ready: impl Fn() -> bool, what: &str) {
+    let start = std::time::Instant::now();
+    while !ready() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "waited 60 s for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Starts a server on 127.0.0.1 that answers every connection with `reply`.
 fn server(reply: Reply) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -804,7 +816,11 @@ fn interrupted_run_keeps_what_it_has(signal: libc::c_int) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(1200));
+    let log_path = dir.path().join("runs/cut.recv.jsonl");
+    wait_until(
+        || std::fs::read_to_string(&log_path).is_ok_and(|l| l.lines().count() >= 3),
+        "the run line and two recvs in the recv log",
+    );
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, signal) };
     let out = child.wait_with_output().expect("wait");
@@ -997,7 +1013,18 @@ fn a_server_that_sends_forever_is_stopped_by_ctrl_c_and_what_came_is_kept_as_par
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(500));
+    let body_written = || {
+        std::fs::read_dir(dir.path()).is_ok_and(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .any(|m| m.is_file() && m.len() > 65536)
+        })
+    };
+    wait_until(
+        body_written,
+        "more than one recv's worth of body in the file being written",
+    );
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().expect("wait");
