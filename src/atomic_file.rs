@@ -86,9 +86,15 @@ impl AtomicFile {
     }
 
     /// Flushes and fsyncs the file, then renames it to `dest` (replacing a
-    /// file there). On failure the temporary file is removed.
+    /// file or a link there, never a device, pipe or socket: a forced
+    /// `-o /dev/null` must not turn the device into a file). On failure the
+    /// temporary file is removed.
     pub(crate) fn commit(mut self, dest: &Path) -> Result<(), CommitError> {
         self.sync()?;
+        not_special(dest).map_err(|source| CommitError {
+            path: dest.to_path_buf(),
+            source,
+        })?;
         std::fs::rename(&self.tmp, dest).map_err(|source| CommitError {
             path: dest.to_path_buf(),
             source,
@@ -146,6 +152,31 @@ impl Drop for AtomicFile {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// An error when `path` is a device, a pipe or a socket: a name a rename
+/// must not take over.
+fn not_special(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let t = meta.file_type();
+    let what = if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a pipe"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        return Ok(());
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {what}, not a file, and recvscope replaces only files"),
+    ))
 }
 
 /// Writes `bytes` to `dest` whole: through an [`AtomicFile`] beside it.
@@ -242,6 +273,26 @@ pub(crate) mod tests {
         f.write_all(&[1; 20_000]).unwrap();
         drop(f);
         assert_eq!(names(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_commit_never_replaces_a_pipe_or_a_device_with_a_file() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("pipe");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = write(&fifo, b"body").expect_err("a pipe is not replaced");
+        assert_eq!(
+            e.to_string(),
+            "it is a pipe, not a file, and recvscope replaces only files"
+        );
+        let t = std::fs::symlink_metadata(&fifo)
+            .expect("still there")
+            .file_type();
+        assert!(t.is_fifo());
+        assert_eq!(tests::names(dir.path()), ["pipe"], "no temporary file left");
     }
 
     #[test]

@@ -13,6 +13,10 @@ use crate::atomic_file::{self, AtomicFile};
 pub(crate) enum SaveError {
     #[error("{0} already exists; pass --force to overwrite it or -o to choose another name")]
     Exists(PathBuf),
+    #[error(
+        "{0} is a device, a pipe or a socket, not a file; to throw the body away, use --discard-body"
+    )]
+    NotAFile(PathBuf),
     #[error("cannot write in {dir}: {error}")]
     Create { dir: PathBuf, error: io::Error },
     #[error("writing the body to {path}: {error}")]
@@ -30,6 +34,13 @@ pub(crate) struct BodyFile {
 
 /// Fails early when `target` exists and may not be overwritten.
 pub(crate) fn check_target(target: &Path, force: bool) -> Result<(), SaveError> {
+    use std::os::unix::fs::FileTypeExt;
+    let special = |t: std::fs::FileType| {
+        t.is_char_device() || t.is_block_device() || t.is_fifo() || t.is_socket()
+    };
+    if std::fs::symlink_metadata(target).is_ok_and(|m| special(m.file_type())) {
+        return Err(SaveError::NotAFile(target.to_path_buf()));
+    }
     if !force && target.exists() {
         return Err(SaveError::Exists(target.to_path_buf()));
     }
@@ -114,6 +125,15 @@ impl Body for BodyFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_is_never_a_target_even_with_force() {
+        let e = check_target(Path::new("/dev/null"), true).expect_err("a device");
+        assert_eq!(
+            e.to_string(),
+            "/dev/null is a device, a pipe or a socket, not a file; to throw the body away, use --discard-body"
+        );
+    }
 
     #[test]
     fn complete_body_is_renamed_into_place_and_nothing_else_remains() {
