@@ -100,14 +100,15 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
         out: io::BufWriter::new(stdout.lock()),
         live,
     };
-    let (url, _lab) = match &cfg.url {
+    // The lab server is bound now and started after the privilege drop, so
+    // its threads never hold the capture's capabilities.
+    let (url, lab) = match &cfg.url {
         Some(url) => (url.clone(), None),
         None => {
             let lab = Server::bind(ServerConfig {
                 keep_records: false,
                 ..ServerConfig::default()
-            })?
-            .spawn();
+            })?;
             if !cfg.json {
                 writeln!(out, "{}", words::no_url(lab.local_addr())).context(STDOUT)?;
             }
@@ -137,6 +138,7 @@ pub fn run(cfg: &FetchConfig) -> anyhow::Result<()> {
     };
     let prepared = prepare(spec)?;
     privilege::drop_to_invoking_user()?;
+    let _lab = lab.map(Server::spawn);
     let save = match &cfg.save {
         Save::No => None,
         Save::Named(name) => Some(SavePaths::new(&cfg.captures, name, cfg.force)?),

@@ -29,7 +29,7 @@ use crate::graph::Pictures;
 use crate::report::lab::experiments::{self, Experiment, RunSpec};
 use crate::report::lab::page::{self, PageRun};
 use crate::report::lab::{self as words, RunReport, SavedRun};
-use crate::serve::{RunningServer, Server, ServerConfig};
+use crate::serve::{Server, ServerConfig};
 
 pub use config::LabConfig;
 use config::LabRun;
@@ -94,12 +94,16 @@ fn run_lab(lab: &LabRun) -> anyhow::Result<()> {
             rate: spec.server_rate,
             round_trip: spec.server_rtt_ms.map(Duration::from_millis),
             ..ServerConfig::default()
-        })?
-        .spawn();
+        })?;
         let fetch = fetch::prepare(fetch_spec(spec, &server, lab.capture)?)?;
         armed.push((spec, server, fetch));
     }
     privilege::drop_to_invoking_user()?;
+    // Started after the drop, so no server thread holds capabilities.
+    let armed: Vec<_> = armed
+        .into_iter()
+        .map(|(spec, server, fetch)| (spec, server.spawn(), fetch))
+        .collect();
     if let Some(path) = &lab.page
         && !lab.force
         && std::fs::symlink_metadata(path).is_ok()
@@ -224,7 +228,7 @@ fn per_run(path: Option<&Path>, slug: &str) -> Option<PathBuf> {
     Some(path.with_file_name(name))
 }
 
-fn fetch_spec(spec: &RunSpec, server: &RunningServer, capture: bool) -> anyhow::Result<FetchSpec> {
+fn fetch_spec(spec: &RunSpec, server: &Server, capture: bool) -> anyhow::Result<FetchSpec> {
     Ok(FetchSpec {
         url: Url::parse(&server.url("/cover3.jpg"))?,
         http: HttpVersion::V10,

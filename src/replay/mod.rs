@@ -54,6 +54,9 @@ pub fn analyse_file(
 
 /// Runs `recvscope replay`: each file's report on stdout, in order.
 pub fn run(cfg: &ReplayConfig) -> anyhow::Result<Outcome> {
+    // Reading captures needs no capability: a `setcap` binary gives them up
+    // before anything is read or any thread started.
+    crate::capture::privilege::drop_capabilities()?;
     let mut outcome = Outcome::Ok;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

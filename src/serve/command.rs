@@ -8,12 +8,15 @@ use anyhow::Context;
 use super::Server;
 use super::config::ServeConfig;
 use super::image::cover;
+use crate::capture::privilege;
 
-/// Binds, says where it serves on stdout (first line: `serving URL ...`), and serves
+/// Binds, gives up root (to the sudo user, or `nobody`) and any capabilities,
+/// says where it serves on stdout (first line: `serving URL ...`), and serves
 /// until the process is interrupted.
 pub fn run(cfg: &ServeConfig) -> anyhow::Result<()> {
     let cfg = &cfg.server;
     let server = Server::bind(cfg.clone())?;
+    privilege::drop_for_serving()?;
 
     let mut banner = match server.root() {
         None => format!(

@@ -259,6 +259,11 @@ impl Server {
         self.sndbuf_set
     }
 
+    /// The address the server listens on.
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `http://ADDR:PORT` followed by `path`.
     pub(crate) fn url(&self, path: &str) -> String {
         base_url(self.addr, path)
