@@ -17,20 +17,22 @@ fn conformance(dir: &Path, exceptions: Option<&Path>) -> Option<Output> {
     Some(cmd.output().expect("run recvscope-conformance"))
 }
 
-fn sample(dir: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/book-nodelay.pcap");
-    std::fs::copy(from, dir.join("book-nodelay.pcap")).expect("copy");
-}
-
-#[test]
-fn a_capture_neither_side_can_read_fails_the_run() {
+/// A directory with a sample capture and a text file named `notes.pcap`.
+fn sample_and_text() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    sample(dir.path());
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/book-nodelay.pcap");
+    std::fs::copy(from, dir.path().join("book-nodelay.pcap")).expect("copy");
     std::fs::write(
         dir.path().join("notes.pcap"),
         "a text file, not a capture\n",
     )
     .expect("write");
+    dir
+}
+
+#[test]
+fn a_capture_neither_side_can_read_fails_the_run() {
+    let dir = sample_and_text();
     let Some(out) = conformance(dir.path(), None) else {
         return;
     };
@@ -54,13 +56,7 @@ fn a_capture_neither_side_can_read_fails_the_run() {
 
 #[test]
 fn a_listed_unreadable_capture_passes_and_the_readable_one_is_compared() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    sample(dir.path());
-    std::fs::write(
-        dir.path().join("notes.pcap"),
-        "a text file, not a capture\n",
-    )
-    .expect("write");
+    let dir = sample_and_text();
     let exceptions = dir.path().join("exceptions.tsv");
     std::fs::write(
         &exceptions,

@@ -48,6 +48,21 @@ enum Reply {
     Escapes,
 }
 
+/// Runs `recvscope ARGS` (a shell line after the binary's name) in `dir`,
+/// mounted as a tmpfs of `kib` KiB in a mount namespace of its own (root
+/// only), and returns what the shell printed.
+fn on_a_tiny_disk(dir: &Path, kib: u32, args: &str) -> std::process::Output {
+    let script = format!(
+        "mount -t tmpfs -o size={kib}k tmpfs {d} && cd {d} && {exe} {args}",
+        d = dir.display(),
+        exe = env!("CARGO_BIN_EXE_recvscope"),
+    );
+    Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .output()
+        .expect("unshare")
+}
+
 /// Waits, polling, until `ready` holds; fails after 60 s naming `what`.
 fn wait_until(ready: impl Fn() -> bool, what: &str) {
     let start = std::time::Instant::now();
@@ -973,15 +988,14 @@ fn a_full_disk_is_an_error_and_leaves_no_file_that_looks_complete() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("http://{}/cover3.jpg", server(Reply::Image));
     // A 32 KiB tmpfs in a mount namespace of our own: the 70 KB body does not fit.
-    let script = format!(
-        "mount -t tmpfs -o size=32k tmpfs {d} && cd {d} && {exe} fetch {url} --no-capture --no-save; echo \"exit=$?\"; ls -A {d}",
-        d = dir.path().display(),
-        exe = env!("CARGO_BIN_EXE_recvscope"),
+    let out = on_a_tiny_disk(
+        dir.path(),
+        32,
+        &format!(
+            "fetch {url} --no-capture --no-save; echo \"exit=$?\"; ls -A {d}",
+            d = dir.path().display()
+        ),
     );
-    let out = Command::new("unshare")
-        .args(["--mount", "sh", "-c", &script])
-        .output()
-        .expect("unshare");
     let err = stderr(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("No space left on device"), "{err}");
@@ -1093,15 +1107,11 @@ fn a_full_captures_directory_names_the_recv_log_it_could_not_write() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("http://{}/cover3.jpg", server(Reply::Image));
     // 70057 one-byte recvs make a recv log far past a 64 KiB tmpfs.
-    let script = format!(
-        "mount -t tmpfs -o size=64k tmpfs {d} && cd {d} && {exe} fetch {url} --no-capture --save x --discard-body --recv-size 1 >/dev/null",
-        d = dir.path().display(),
-        exe = env!("CARGO_BIN_EXE_recvscope"),
+    let out = on_a_tiny_disk(
+        dir.path(),
+        64,
+        &format!("fetch {url} --no-capture --save x --discard-body --recv-size 1 >/dev/null"),
     );
-    let out = Command::new("unshare")
-        .args(["--mount", "sh", "-c", &script])
-        .output()
-        .expect("unshare");
     assert_eq!(
         (out.status.code(), stderr(&out)),
         (
@@ -1204,15 +1214,11 @@ fn a_capture_file_that_cannot_be_written_is_a_warning_that_says_what_it_means() 
     // The reply comes late, so the recv log's few lines (one page) are
     // placed first; the capture of whole frames then fills the 32 KiB tmpfs.
     let url = format!("http://{}/cover3.jpg", server(Reply::LateImage));
-    let script = format!(
-        "mount -t tmpfs -o size=32k tmpfs {d} && cd {d} && {exe} fetch {url} --save x --snaplen 0 --recv-size 65536 --discard-body",
-        d = dir.path().display(),
-        exe = env!("CARGO_BIN_EXE_recvscope"),
+    let out = on_a_tiny_disk(
+        dir.path(),
+        32,
+        &format!("fetch {url} --save x --snaplen 0 --recv-size 65536 --discard-body"),
     );
-    let out = Command::new("unshare")
-        .args(["--mount", "sh", "-c", &script])
-        .output()
-        .expect("unshare");
     let text = String::from_utf8_lossy(&out.stdout);
     let warning: Vec<&str> = text.lines().filter(|l| l.contains("warning")).collect();
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
