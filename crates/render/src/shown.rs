@@ -60,12 +60,14 @@ impl Display for Shown<'_> {
 }
 
 /// Writes `c`, or for a control character its escape: C0 (but tab) and
-/// DEL as `\x1b`, C1 as `\u{9b}`.
+/// DEL as `\x1b`, C1 as `\u{9b}`, and the bidirectional embeddings,
+/// overrides and isolates (U+202A–U+202E, U+2066–U+2069) as `\u{202e}`,
+/// since they reorder what follows them on the line.
 fn escaped(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
     match u32::from(c) {
         0x09 => f.write_char(c),
         n @ (0x00..=0x1f | 0x7f) => write!(f, "\\x{n:02x}"),
-        n @ 0x80..=0x9f => write!(f, "\\u{{{n:x}}}"),
+        n @ (0x80..=0x9f | 0x202a..=0x202e | 0x2066..=0x2069) => write!(f, "\\u{{{n:x}}}"),
         _ => f.write_char(c),
     }
 }
@@ -73,6 +75,19 @@ fn escaped(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidirectional_overrides_are_escaped_so_the_line_reads_in_order() {
+        let t = WireText::from("evil\u{202e}gpj.exe\u{2066}x\u{2069}");
+        assert_eq!(
+            shown(&t).to_string(),
+            "evil\\u{202e}gpj.exe\\u{2066}x\\u{2069}"
+        );
+        assert_eq!(
+            shown(&WireText::from("a\u{200f}b")).to_string(),
+            "a\u{200f}b"
+        );
+    }
 
     #[test]
     fn terminal_controls_are_escaped_and_other_text_is_kept() {
