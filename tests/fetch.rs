@@ -63,18 +63,6 @@ fn on_a_tiny_disk(dir: &Path, kib: u32, args: &str) -> std::process::Output {
         .expect("unshare")
 }
 
-/// Waits, polling, until `ready` holds; fails after 60 s naming `what`.
-fn wait_until(ready: impl Fn() -> bool, what: &str) {
-    let start = std::time::Instant::now();
-    while !ready() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "waited 60 s for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Starts a server on 127.0.0.1 that answers every connection with `reply`.
 fn server(reply: Reply) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -832,7 +820,7 @@ fn interrupted_run_keeps_what_it_has(signal: libc::c_int) {
         .spawn()
         .expect("spawn");
     let log_path = dir.path().join("runs/cut.recv.jsonl");
-    wait_until(
+    recvscope_testkit::wait_until(
         || std::fs::read_to_string(&log_path).is_ok_and(|l| l.lines().count() >= 3),
         "the run line and two recvs in the recv log",
     );
@@ -1035,7 +1023,7 @@ fn a_server_that_sends_forever_is_stopped_by_ctrl_c_and_what_came_is_kept_as_par
                 .any(|m| m.is_file() && m.len() > 65536)
         })
     };
-    wait_until(
+    recvscope_testkit::wait_until(
         body_written,
         "more than one recv's worth of body in the file being written",
     );

@@ -137,18 +137,6 @@ fn sentences_hold(doc: &Value) {
     }
 }
 
-/// Waits, polling, until `ready` holds; fails after 60 s naming `what`.
-fn wait_until(ready: impl Fn() -> bool, what: &str) {
-    let start = std::time::Instant::now();
-    while !ready() {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "waited 60 s for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
 /// A wire figure of run `i`, or `None` without a capture.
 fn wire(doc: &Value, i: usize, name: &str) -> Option<u64> {
     doc["runs"][i]["summary"]["wire"][name].as_u64()
@@ -753,7 +741,7 @@ fn ctrl_c_in_a_lab_keeps_the_runs_so_far() {
             .and_then(|lab| std::fs::read_to_string(lab.path().join("delay.recv.jsonl")).ok())
             .is_some_and(|log| log.lines().count() >= 2)
     };
-    wait_until(
+    recvscope_testkit::wait_until(
         second_run_reading,
         "the delayed run's first recv in its log",
     );

@@ -162,9 +162,9 @@ fn wire_guide(rows: &[RecvRow], conn: &ConnectionSummary, request_ts_ns: i64) ->
         }),
         reopenings: rows
             .iter()
-            .filter(|r| r.stalled.is_some())
+            .filter(|r| lesson::reopens(r))
             .filter_map(|r| {
-                let u = r.window_update.as_ref().filter(|u| u.from == 0)?;
+                let u = r.window_update.as_ref()?;
                 Some(Reopening {
                     recv: r.index,
                     recv_ns: r.t_ns,

@@ -292,7 +292,7 @@ pub fn first_zero_window(
 
 /// A recv called while the window was zero, after which the client
 /// advertised an open window before the next recv.
-fn reopens(r: &RecvRow) -> bool {
+pub(crate) fn reopens(r: &RecvRow) -> bool {
     r.stalled.is_some()
         && r.window_update
             .as_ref()

@@ -267,3 +267,17 @@ pub fn tool_missing(tool: &str, check: &str) {
     );
     eprintln!("{tool} is not installed: {check} is skipped");
 }
+
+/// Waits, polling every 10 ms, until `ready` holds: a test waits for the
+/// event it needs (a line in a log, a file growing), never for a fixed
+/// time. Fails after 60 s, naming `what` it waited for.
+pub fn wait_until(ready: impl Fn() -> bool, what: &str) {
+    let start = std::time::Instant::now();
+    while !ready() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "waited 60 s for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
