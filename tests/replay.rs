@@ -804,3 +804,37 @@ fn a_conn_the_capture_does_not_have_is_an_error_before_any_output_naming_the_ran
         "a --conn in range is listed"
     );
 }
+
+#[test]
+fn a_trace_the_tests_build_is_a_capture_recvscope_and_tshark_both_read() {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn())
+        .push(Pkt::s2c(500, b"").syn().ack(101))
+        .push(Pkt::c2s(101, b"GET / HTTP/1.0\r\n\r\n").ack(501))
+        .push(
+            Pkt::s2c(501, b"HTTP/1.0 204 No Content\r\n\r\n")
+                .ack(119)
+                .fin(),
+        )
+        .push(Pkt::c2s(119, b"").ack(529).fin())
+        .push(Pkt::s2c(529, b"").ack(120));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("built.pcap");
+    std::fs::write(&file, t.pcap()).expect("write");
+    let out = recvscope(&["replay", "--json", file.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["tcp_packets"], 6, "{json}");
+    assert_eq!(json["connections"][0]["http"][0]["status"], 204, "{json}");
+    if let Some(n) = recvscope_testkit::tshark_count(&file, "tcp") {
+        assert_eq!(n, 6);
+    }
+    if let Some(n) = recvscope_testkit::tshark_count(&file, "http.response.code == 204") {
+        assert_eq!(n, 1);
+    }
+}

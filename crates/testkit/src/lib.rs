@@ -281,3 +281,66 @@ pub fn wait_until(ready: impl Fn() -> bool, what: &str) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// A classic pcap file (microsecond timestamps, little-endian) of `frames`
+/// under LINKTYPE `link`: what a test hands to recvscope and to tshark.
+pub fn pcap(link: u32, frames: &[(FrameMeta, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0u8; 8]);
+    out.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend_from_slice(&link.to_le_bytes());
+    for (meta, bytes) in frames {
+        let ts_us = meta.ts_ns.div_euclid(1000);
+        out.extend_from_slice(&(ts_us.div_euclid(1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&(ts_us.rem_euclid(1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&meta.orig_len.max(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+impl Trace {
+    /// The trace as a classic pcap of raw IPv4 (LINKTYPE 101).
+    pub fn pcap(&self) -> Vec<u8> {
+        pcap(101, &self.frames)
+    }
+}
+
+/// How many frames of `file` match the display `filter` by tshark's count,
+/// or `None` (after [`tool_missing`]) where tshark is not installed.
+pub fn tshark_count(file: &std::path::Path, filter: &str) -> Option<usize> {
+    let out = match std::process::Command::new("tshark")
+        .arg("-n")
+        .arg("-r")
+        .arg(file)
+        .arg("-Y")
+        .arg(filter)
+        .arg("-T")
+        .arg("fields")
+        .arg("-e")
+        .arg("frame.number")
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            tool_missing("tshark", "the comparison with tshark");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "tshark -r {} -Y '{filter}': {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(
+        out.stdout
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+    )
+}
