@@ -838,3 +838,99 @@ fn a_trace_the_tests_build_is_a_capture_recvscope_and_tshark_both_read() {
         assert_eq!(n, 1);
     }
 }
+
+/// A download of a 12-byte body whose segments come as listed, each a
+/// (body offset, bytes) pair after the head.
+fn body_segments(segments: &[(u32, &[u8])]) -> recvscope_testkit::Trace {
+    use recvscope_testkit::{Pkt, Trace};
+    let head = b"HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\n";
+    let body = 501 + head.len() as u32;
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn())
+        .push(Pkt::s2c(500, b"").syn().ack(101))
+        .push(Pkt::c2s(101, b"GET / HTTP/1.0\r\n\r\n").ack(501))
+        .push(Pkt::s2c(501, head).ack(119));
+    for &(off, bytes) in segments {
+        t.push(Pkt::s2c(body + off, bytes).ack(119));
+    }
+    t
+}
+
+#[test]
+fn a_retransmission_with_other_bytes_is_warned_of_and_the_first_copy_kept() {
+    for (name, segments, frame) in [
+        (
+            "in order",
+            [(0, &b"first"[..]), (5, b"copy1!!"), (5, b"COPY2??")],
+            7,
+        ),
+        (
+            "out of order",
+            [(5, &b"copy1!!"[..]), (5, b"COPY2??"), (0, b"first")],
+            6,
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("conflict.pcap");
+        std::fs::write(&file, body_segments(&segments).pcap()).expect("write");
+        let bodies = dir.path().join("bodies");
+        std::fs::create_dir(&bodies).expect("mkdir");
+        let f = file.to_str().expect("utf-8");
+        let out = recvscope(&["replay", "--extract", bodies.to_str().expect("utf-8"), f]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {text}");
+        assert!(
+            text.contains(&format!(
+                "1 segment from the server carried bytes that differ from the copy captured first (first at frame {frame})"
+            )),
+            "{name}: {text}"
+        );
+        let json = recvscope(&["replay", "--json", f]);
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+        let w = &json["connections"][0]["warnings"];
+        assert_eq!(w[0]["kind"], "conflicting_copies", "{name}: {w}");
+        assert_eq!(w[0]["segments"], 1, "{name}: {w}");
+        let body = std::fs::read_dir(&bodies)
+            .expect("list")
+            .map(|e| e.expect("entry").path())
+            .find(|p| p.to_string_lossy().contains("response"))
+            .expect("a response body");
+        assert_eq!(
+            std::fs::read(body).expect("read"),
+            b"firstcopy1!!",
+            "{name}: the copy captured first"
+        );
+        // tshark keeps the same copy; it flags the overlap conflict where
+        // it reassembles both copies (out of order, when told to reassemble
+        // out-of-order data), not where the message was complete before the
+        // second copy came.
+        let (prefs, tshark_conflicts): (&[&str], usize) = match name {
+            "in order" => (&[], 0),
+            _ => (&["tcp.reassemble_out_of_order:TRUE"], 1),
+        };
+        let conflict = "tcp.segment.overlap.conflict";
+        if let Some(n) = recvscope_testkit::tshark_count_with(&file, prefs, conflict) {
+            assert_eq!(n, tshark_conflicts, "{name}");
+        }
+        let first_copy = "http.file_data == \"firstcopy1!!\"";
+        if let Some(n) = recvscope_testkit::tshark_count_with(&file, prefs, first_copy) {
+            assert_eq!(n, 1, "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_retransmission_of_the_same_bytes_is_no_conflict() {
+    let t = body_segments(&[(0, b"first"), (5, b"copy1!!"), (0, b"firstcopy1!!")]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("same.pcap");
+    std::fs::write(&file, t.pcap()).expect("write");
+    let out = recvscope(&["replay", "--json", file.to_str().expect("utf-8")]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let conn = &json["connections"][0];
+    assert_eq!(conn["warnings"], serde_json::json!([]), "{conn}");
+    assert_eq!(conn["flags"]["retransmission"], 1, "{conn}");
+    if let Some(n) = recvscope_testkit::tshark_count(&file, "tcp.analysis.retransmission") {
+        assert_eq!(n, 1);
+    }
+}

@@ -132,6 +132,14 @@ pub(crate) fn tcp_warning(w: TcpWarning) -> String {
         TcpWarning::TrackingStoppedEarly { max_live } => format!(
             "tracking stopped early: more than {max_live} connections were open at once and this was one of the least recently active"
         ),
+        TcpWarning::ConflictingCopies {
+            sender,
+            segments,
+            first_frame,
+        } => format!(
+            "{segments} segment{s} from the {sender} carried bytes that differ from the copy captured first (first at frame {first_frame}): the stream keeps the copy captured first, as Wireshark's reassembly does, so a body may not be what the receiver got",
+            s = if segments == 1 { "" } else { "s" }
+        ),
     }
 }
 

@@ -9,7 +9,7 @@ use super::analysis::{Analysis, WindowScale};
 use super::dir::Dir;
 use super::flags::{Flag, FlagCounts, FlagSet};
 use super::pace::{MAX_EVIDENCE, RetransmissionLedger, WindowFullWatch, prompt_ns};
-use super::reassembly::{Chunk, Reassembler};
+use super::reassembly::{Chunk, Copies, Reassembler};
 use super::record::PacketRecord;
 use super::stream::StreamSink;
 use super::summary::{Finished, Gaps, TcpSummary};
@@ -43,6 +43,8 @@ pub(crate) struct Direction {
     pub window_full: WindowFullWatch,
     /// This side's retransmissions, matched against the peer's D-SACKs.
     pub resent: RetransmissionLedger,
+    /// The first frame whose bytes differed from the copy captured first.
+    pub first_conflict: Option<u64>,
 }
 
 /// A TCP connection as tracked through the capture, with the sink its
@@ -336,13 +338,16 @@ impl<S: StreamSink> Connection<S> {
         {
             // With its options cut, a segment holds no payload bytes, but
             // its length and place in the stream are known: not captured.
-            self.reasm[dir].segment(
+            let copies = self.reasm[dir].segment(
                 seg.seq,
                 seg.payload,
                 seg.payload_len,
                 seg.flags.fin(),
                 &mut |c| deliver(side, c),
             );
+            if copies == Copies::Conflict {
+                self.dirs[dir].first_conflict.get_or_insert(seg.meta.number);
+            }
         }
         if seg.flags.fin() || seg.flags.rst() {
             sink.close(out, id, side, ts);
@@ -372,8 +377,9 @@ impl<S: StreamSink> Connection<S> {
             not_captured: self.reasm.each_ref().map(Reassembler::not_captured_bytes),
         };
         let overflowed = self.reasm.iter().any(Reassembler::overflowed);
+        let conflicts = self.reasm.each_ref().map(Reassembler::conflicts);
         let records = self.rows.take();
-        let (tcp, warnings) = TcpSummary::new(&self, stream_bytes, gaps, overflowed);
+        let (tcp, warnings) = TcpSummary::new(&self, stream_bytes, gaps, overflowed, conflicts);
         Finished {
             tcp,
             warnings,

@@ -1,5 +1,6 @@
 //! The finished figures of one connection, shaped for the reports.
 
+use recvscope_wire::Side;
 use serde::Serialize;
 
 use super::analysis::WindowScale;
@@ -95,6 +96,14 @@ pub enum TcpWarning {
     /// Reported before its end: more than `max_live` connections were open
     /// at once and this was among the least recently active.
     TrackingStoppedEarly { max_live: usize },
+    /// `segments` of `sender`'s segments carried bytes that differ from the
+    /// copy of them captured first (the first at `first_frame`); the copy
+    /// captured first is the one reassembled.
+    ConflictingCopies {
+        sender: Side,
+        segments: u64,
+        first_frame: u64,
+    },
 }
 
 /// A connection tracking is done with: its figures, what it warns of, its
@@ -150,6 +159,7 @@ impl TcpSummary {
         stream_bytes: [u64; 2],
         gaps: Gaps,
         overflowed: bool,
+        conflicts: [u64; 2],
     ) -> (TcpSummary, Vec<TcpWarning>) {
         let c = conn.client_dir();
         let s = c.peer();
@@ -167,6 +177,15 @@ impl TcpSummary {
         let mut warnings = Vec::new();
         if overflowed {
             warnings.push(TcpWarning::ReassemblyLimit);
+        }
+        for (dir, sender) in [(c, Side::Client), (s, Side::Server)] {
+            if let Some(first_frame) = conn.dirs[dir].first_conflict {
+                warnings.push(TcpWarning::ConflictingCopies {
+                    sender,
+                    segments: conflicts[dir],
+                    first_frame,
+                });
+            }
         }
         if scaling == WindowScaling::Unknown {
             warnings.push(TcpWarning::HandshakeNotCaptured);

@@ -313,10 +313,18 @@ impl Trace {
 /// How many frames of `file` match the display `filter` by tshark's count,
 /// or `None` (after [`tool_missing`]) where tshark is not installed.
 pub fn tshark_count(file: &std::path::Path, filter: &str) -> Option<usize> {
-    let out = match std::process::Command::new("tshark")
-        .arg("-n")
-        .arg("-r")
-        .arg(file)
+    tshark_count_with(file, &[], filter)
+}
+
+/// [`tshark_count`] with tshark's preferences `prefs` set (`-o` each, as
+/// `"tcp.reassemble_out_of_order:TRUE"`).
+pub fn tshark_count_with(file: &std::path::Path, prefs: &[&str], filter: &str) -> Option<usize> {
+    let mut cmd = std::process::Command::new("tshark");
+    cmd.arg("-n").arg("-r").arg(file);
+    for p in prefs {
+        cmd.arg("-o").arg(p);
+    }
+    let out = match cmd
         .arg("-Y")
         .arg(filter)
         .arg("-T")
