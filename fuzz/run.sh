@@ -3,12 +3,14 @@
 # target the executions, the corpus size and the crashes, timeouts and OOMs
 # found (saved in fuzz/artifacts/TARGET/).
 #
-# Usage: fuzz/run.sh [SECONDS_PER_TARGET]   (default 300; needs cargo-fuzz and nightly)
+# Usage: fuzz/run.sh [SECONDS_PER_TARGET [TARGET...]]
+#   (default 300 s and every target; needs cargo-fuzz and nightly)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds=${1:-300}
 targets=(decode tracker http capture_file recvlog serve_request)
+[ $# -gt 1 ] && targets=("${@:2}")
 
 cargo +nightly fuzz build
 mkdir -p logs
