@@ -295,3 +295,27 @@ fn serve_started_as_root_serves_as_the_sudo_user_or_nobody() {
         child.wait().expect("wait");
     }
 }
+
+#[test]
+fn serve_started_as_root_creates_its_log_as_the_user_it_drops_to() {
+    if !is_root() {
+        eprintln!("not root: the drop of serve is not testable here (CI runs it as root)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let log = dir.path().join("send.jsonl");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recvscope"));
+    cmd.env("SUDO_UID", "65534")
+        .env("SUDO_GID", "65534")
+        .env("SUDO_USER", "nobody");
+    let (mut child, first) = serving(cmd, &["--log", log.to_str().expect("utf-8 path")]);
+    assert!(first.starts_with("serving http://"), "{first}");
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    let meta = std::fs::metadata(&log).expect("the log");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
+    let text = std::fs::read_to_string(&log).expect("read");
+    assert!(text.starts_with("{\"event\":\"server\""), "{text}");
+}

@@ -778,3 +778,28 @@ fn cli_reports_a_port_in_use_in_one_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "clap refuses a zero size");
 }
+
+#[test]
+fn the_send_log_is_never_written_over_a_file_or_through_a_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me\n").expect("write");
+    let link = dir.path().join("send.jsonl");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    for path in [&link, &victim] {
+        let out = Command::new(env!("CARGO_BIN_EXE_recvscope"))
+            .args(["serve", "--port", "0", "--log"])
+            .arg(path)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "recvscope: the send log {} exists: remove it or choose another --log FILE\n",
+                path.display()
+            )
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep me\n");
+}

@@ -5,18 +5,25 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 
-use super::Server;
 use super::config::ServeConfig;
 use super::image::cover;
+use super::{Server, ServerConfig};
 use crate::capture::privilege;
 
 /// Binds, gives up root (to the sudo user, or `nobody`) and any capabilities,
-/// says where it serves on stdout (first line: `serving URL ...`), and serves
-/// until the process is interrupted.
+/// then creates the `--log` file as that user, says where it serves on stdout
+/// (first line: `serving URL ...`), and serves until the process is
+/// interrupted.
 pub fn run(cfg: &ServeConfig) -> anyhow::Result<()> {
     let cfg = &cfg.server;
-    let server = Server::bind(cfg.clone())?;
+    let mut server = Server::bind(ServerConfig {
+        log: None,
+        ..cfg.clone()
+    })?;
     privilege::drop_for_serving()?;
+    if let Some(path) = &cfg.log {
+        server.open_log(path)?;
+    }
 
     let mut banner = match server.root() {
         None => format!(

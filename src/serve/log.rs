@@ -132,7 +132,7 @@ pub(crate) struct LogFile {
 impl LogFile {
     pub(crate) fn create(path: &Path) -> std::io::Result<LogFile> {
         Ok(LogFile {
-            out: Mutex::new(BufWriter::new(File::create(path)?)),
+            out: Mutex::new(BufWriter::new(crate::atomic_file::create_new(path)?)),
         })
     }
 

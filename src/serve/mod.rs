@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -116,6 +116,10 @@ pub enum ServeError {
     SendBuffer { asked: usize, reason: io::Error },
     #[error("cannot create the send log {}: {reason}", path.display())]
     Log { path: PathBuf, reason: io::Error },
+    #[error("the send log {} exists: remove it or choose another --log FILE", path.display())]
+    LogExists { path: PathBuf },
+    #[error("the send log is opened before the server starts")]
+    LogAfterStart,
     #[error("the accept loop failed: {reason}")]
     Accept { reason: io::Error },
 }
@@ -208,28 +212,6 @@ impl Server {
                 .set_tcp_mss(body::PATH_MSS_OPTION)
                 .map_err(|e| bind_error(cfg.bind, e))?;
         }
-        let log = cfg
-            .log
-            .as_deref()
-            .map(|path| {
-                LogFile::create(path).map_err(|reason| ServeError::Log {
-                    path: path.to_path_buf(),
-                    reason,
-                })
-            })
-            .transpose()?;
-        if let Some(log) = &log {
-            log.write(&Record::Server {
-                version: env!("CARGO_PKG_VERSION"),
-                url: &base_url(addr, "/"),
-                root: root.as_deref(),
-                rate_bytes_per_s: cfg.rate,
-                sndbuf_asked: cfg.sndbuf,
-                sndbuf_set,
-                clock: "CLOCK_REALTIME",
-                ts_ns: now_ns(),
-            });
-        }
         let shared = Shared {
             root,
             rate: cfg.rate.filter(|&r| r > 0),
@@ -239,18 +221,51 @@ impl Server {
             keep_records: cfg.keep_records,
             idle_timeout: cfg.idle_timeout,
             send_timeout: cfg.send_timeout,
-            log,
+            log: None,
             events: Mutex::default(),
             exchanges: Mutex::default(),
             closes: Mutex::default(),
             live: Mutex::default(),
         };
-        Ok(Server {
+        let mut server = Server {
             listener,
             addr,
             sndbuf_set,
             shared: Arc::new(shared),
-        })
+        };
+        if let Some(path) = &cfg.log {
+            server.open_log(path)?;
+        }
+        Ok(server)
+    }
+
+    /// Creates the send log at `path` and writes its `server` line: a new
+    /// file, never one that exists and never through a link left at that
+    /// name. `serve` calls it after dropping root, so the log is the
+    /// invoking user's.
+    pub(crate) fn open_log(&mut self, path: &Path) -> Result<(), ServeError> {
+        let log = LogFile::create(path).map_err(|reason| match reason.kind() {
+            io::ErrorKind::AlreadyExists => ServeError::LogExists {
+                path: path.to_path_buf(),
+            },
+            _ => ServeError::Log {
+                path: path.to_path_buf(),
+                reason,
+            },
+        })?;
+        let shared = Arc::get_mut(&mut self.shared).ok_or(ServeError::LogAfterStart)?;
+        log.write(&Record::Server {
+            version: env!("CARGO_PKG_VERSION"),
+            url: &base_url(self.addr, "/"),
+            root: shared.root.as_deref(),
+            rate_bytes_per_s: shared.rate,
+            sndbuf_asked: shared.sndbuf,
+            sndbuf_set: self.sndbuf_set,
+            clock: "CLOCK_REALTIME",
+            ts_ns: now_ns(),
+        });
+        shared.log = Some(log);
+        Ok(())
     }
 
     /// The SO_SNDBUF Linux sets on each connection for `--sndbuf` (double the request,
