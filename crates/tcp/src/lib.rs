@@ -13,6 +13,7 @@ mod flags;
 mod pace;
 mod reassembly;
 mod record;
+mod roles;
 mod stream;
 mod summary;
 
@@ -26,6 +27,7 @@ use conn::Connection;
 pub use flags::{Flag, FlagCounts, FlagSet};
 pub use pace::{LimitedBy, Pace, PaceSetter, Retransmissions, WindowEvidence};
 pub use record::{PacketRecord, StreamOffsets};
+pub use roles::{RoleRule, well_known};
 pub use stream::StreamSink;
 pub use summary::{ByDirection, Finished, FlowControl, TcpSummary, TcpWarning, WindowScaling};
 
