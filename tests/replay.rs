@@ -1012,3 +1012,68 @@ fn without_a_handshake_a_telling_payload_or_a_well_known_port_the_higher_port_is
         assert_eq!(n, TSHARK_RESPONSES_AFTER_A_BODY_TAIL);
     }
 }
+
+#[test]
+fn a_lost_response_head_leaves_its_exchange_marked_and_the_others_paired_with_their_own_responses()
+{
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn())
+        .push(Pkt::s2c(500, b"").syn().ack(101))
+        .push(Pkt::c2s(101, b"").ack(501));
+    let (mut cseq, mut sseq) = (101u32, 501u32);
+    for i in 1..=3u32 {
+        let req = format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let head: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+        let body = format!("body{i}");
+        t.push(Pkt::c2s(cseq, req.as_bytes()).ack(sseq));
+        cseq += req.len() as u32;
+        // Each response's head 3 ms after its request, its body 1 ms later;
+        // the capture lost the second response's head.
+        if i == 2 {
+            t.at(
+                4000,
+                Pkt::s2c(sseq + head.len() as u32, body.as_bytes()).ack(cseq),
+            );
+        } else {
+            t.at(3000, Pkt::s2c(sseq, head).ack(cseq))
+                .push(Pkt::s2c(sseq + head.len() as u32, body.as_bytes()).ack(cseq));
+        }
+        sseq += (head.len() + body.len()) as u32;
+        t.push(Pkt::c2s(cseq, b"").ack(sseq));
+    }
+    let (_dir, file, json) = replay_built(&t);
+    let http = json["connections"][0]["http"].as_array().expect("http");
+    let seen: Vec<(&str, Option<u64>, Option<i64>, bool)> = http
+        .iter()
+        .map(|x| {
+            (
+                x["uri"].as_str().unwrap_or("-"),
+                x["status"].as_u64(),
+                x["time_to_first_byte_ns"].as_i64(),
+                x["response_head_missing"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("/1", Some(200), Some(3_000_000), false),
+            ("/2", None, None, true),
+            ("/3", Some(200), Some(3_000_000), false),
+        ]
+    );
+    assert_eq!(http[2]["complete"], true);
+    // tshark counts 1: it takes the second body for the start of a head
+    // and reads the third response into it ("Continuation").
+    const TSHARK_RESPONSES: usize = 1;
+    if let Some(n) = recvscope_testkit::tshark_count(&file, "http.response") {
+        assert_eq!(n, TSHARK_RESPONSES);
+    }
+    let text = recvscope(&["replay", file.to_str().expect("utf-8")]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("  HTTP GET /2 HTTP/1.1 -> - -  header - B, response head not in the capture, INCOMPLETE\n"),
+        "{text}"
+    );
+}
