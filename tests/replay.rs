@@ -308,6 +308,7 @@ fn json_has_the_documented_shape() {
     ] {
         assert!(!c[key].is_null(), "missing {key}");
     }
+    assert_eq!(c["roles_from"], "handshake");
     for key in [
         "seen",
         "client_wscale",
@@ -837,6 +838,244 @@ fn a_trace_the_tests_build_is_a_capture_recvscope_and_tshark_both_read() {
     if let Some(n) = recvscope_testkit::tshark_count(&file, "http.response.code == 204") {
         assert_eq!(n, 1);
     }
+}
+
+/// `n` keep-alive GETs and their 200s between `client` and `server` ports,
+/// no handshake: the capture starts at the first request.
+fn exchanges_without_handshake(n: u32, client: u16, server: u16) -> recvscope_testkit::Trace {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    let (mut cseq, mut sseq) = (1000u32, 5000u32);
+    for i in 0..n {
+        let req = format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let resp = format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{i:02}");
+        t.push(
+            Pkt::c2s(cseq, req.as_bytes())
+                .ack(sseq)
+                .ports(client, server),
+        );
+        cseq += req.len() as u32;
+        t.at(
+            2000,
+            Pkt::s2c(sseq, resp.as_bytes())
+                .ack(cseq)
+                .ports(client, server),
+        );
+        sseq += resp.len() as u32;
+        t.push(Pkt::c2s(cseq, b"").ack(sseq).ports(client, server));
+    }
+    t
+}
+
+/// `replay --json` of a built trace, with the file it was written to.
+fn replay_built(t: &recvscope_testkit::Trace) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("built.pcap");
+    std::fs::write(&file, t.pcap()).expect("write");
+    let out = recvscope(&["replay", "--json", file.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = serde_json::from_slice(&out.stdout).expect("json");
+    (dir, file, json)
+}
+
+#[test]
+fn without_a_handshake_a_request_line_makes_its_sender_the_client_whatever_the_ports() {
+    // The server is on the higher port: port order alone would swap the
+    // roles and every exchange would be skipped.
+    let t = exchanges_without_handshake(6, 39976, 64000);
+    let (_dir, file, json) = replay_built(&t);
+    let c = &json["connections"][0];
+    assert_eq!(c["roles_from"], "content", "{c}");
+    assert_eq!(c["client"], "10.0.0.1:39976");
+    assert_eq!(c["server"], "10.0.0.2:64000");
+    let http = c["http"].as_array().expect("http");
+    let paired: Vec<(String, u64, bool)> = http
+        .iter()
+        .map(|x| {
+            (
+                x["uri"].as_str().unwrap_or("-").to_string(),
+                x["status"].as_u64().unwrap_or(0),
+                x["complete"] == true,
+            )
+        })
+        .collect();
+    let want: Vec<(String, u64, bool)> = (0..6).map(|i| (format!("/{i}"), 200, true)).collect();
+    assert_eq!(paired, want);
+    assert!(
+        http.iter().all(|x| x["time_to_first_byte_ns"] == 2_000_000),
+        "{c}"
+    );
+    const TSHARK_RESPONSES: usize = 6;
+    if let Some(n) = recvscope_testkit::tshark_count(&file, "http.response") {
+        assert_eq!(n, TSHARK_RESPONSES);
+    }
+    let text = recvscope(&["replay", file.to_str().expect("utf-8")]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(
+            "  roles: no handshake: client and server told by the first request or status line\n"
+        ),
+        "{text}"
+    );
+}
+
+/// A capture starting inside a response body, then one whole exchange,
+/// no handshake, between `client` and `server` ports.
+fn mid_body_start(client: u16, server: u16) -> recvscope_testkit::Trace {
+    use recvscope_testkit::{Pkt, Trace};
+    let tail: &[u8] = b"the end of a body sent before the capture started";
+    let req: &[u8] = b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+    let resp: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let mut t = Trace::new();
+    t.push(Pkt::s2c(5000, tail).ack(1000).ports(client, server))
+        .push(
+            Pkt::c2s(1000, b"")
+                .ack(5000 + tail.len() as u32)
+                .ports(client, server),
+        )
+        .push(
+            Pkt::c2s(1000, req)
+                .ack(5000 + tail.len() as u32)
+                .ports(client, server),
+        )
+        .at(
+            2000,
+            Pkt::s2c(5000 + tail.len() as u32, resp)
+                .ack(1000 + req.len() as u32)
+                .ports(client, server),
+        );
+    t
+}
+
+/// tshark's count of responses in a [`mid_body_start`] capture, where
+/// recvscope pairs 1: tshark takes the body tail for the start of a head
+/// and reads the response into it ("Continuation"); with TCP
+/// desegmentation off it counts the 1 response too.
+const TSHARK_RESPONSES_AFTER_A_BODY_TAIL: usize = 0;
+
+/// The roles, rule and exchanges (uri, status) of a built trace's one connection.
+fn roles_and_exchanges(
+    t: &recvscope_testkit::Trace,
+) -> (
+    PathBuf,
+    tempfile::TempDir,
+    String,
+    String,
+    Vec<(String, u64)>,
+) {
+    let (dir, file, json) = replay_built(t);
+    let c = &json["connections"][0];
+    let exchanges = c["http"]
+        .as_array()
+        .expect("http")
+        .iter()
+        .map(|x| {
+            (
+                x["uri"].as_str().unwrap_or("-").to_string(),
+                x["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    (
+        file,
+        dir,
+        c["roles_from"].as_str().unwrap_or("-").to_string(),
+        c["client"].as_str().unwrap_or("-").to_string(),
+        exchanges,
+    )
+}
+
+#[test]
+fn without_a_handshake_or_a_telling_first_payload_the_well_known_port_is_the_servers() {
+    // An old BSD-style ephemeral port below the server's 8080: port order
+    // alone would take 8080 for the client.
+    let (file, _dir, rule, client, exchanges) = roles_and_exchanges(&mid_body_start(1050, 8080));
+    assert_eq!(rule, "well_known_port");
+    assert_eq!(client, "10.0.0.1:1050");
+    assert_eq!(exchanges, [("/next".to_string(), 200)]);
+    if let Some(n) = recvscope_testkit::tshark_count(&file, "http.response") {
+        assert_eq!(n, TSHARK_RESPONSES_AFTER_A_BODY_TAIL);
+    }
+}
+
+#[test]
+fn without_a_handshake_a_telling_payload_or_a_well_known_port_the_higher_port_is_the_clients() {
+    let (file, _dir, rule, client, exchanges) = roles_and_exchanges(&mid_body_start(6000, 5000));
+    assert_eq!(rule, "port_order");
+    assert_eq!(client, "10.0.0.1:6000");
+    assert_eq!(exchanges, [("/next".to_string(), 200)]);
+    if let Some(n) = recvscope_testkit::tshark_count(&file, "http.response") {
+        assert_eq!(n, TSHARK_RESPONSES_AFTER_A_BODY_TAIL);
+    }
+}
+
+#[test]
+fn a_lost_response_head_leaves_its_exchange_marked_and_the_others_paired_with_their_own_responses()
+{
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn())
+        .push(Pkt::s2c(500, b"").syn().ack(101))
+        .push(Pkt::c2s(101, b"").ack(501));
+    let (mut cseq, mut sseq) = (101u32, 501u32);
+    for i in 1..=3u32 {
+        let req = format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let head: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+        let body = format!("body{i}");
+        t.push(Pkt::c2s(cseq, req.as_bytes()).ack(sseq));
+        cseq += req.len() as u32;
+        // Each response's head 3 ms after its request, its body 1 ms later;
+        // the capture lost the second response's head.
+        if i == 2 {
+            t.at(
+                4000,
+                Pkt::s2c(sseq + head.len() as u32, body.as_bytes()).ack(cseq),
+            );
+        } else {
+            t.at(3000, Pkt::s2c(sseq, head).ack(cseq))
+                .push(Pkt::s2c(sseq + head.len() as u32, body.as_bytes()).ack(cseq));
+        }
+        sseq += (head.len() + body.len()) as u32;
+        t.push(Pkt::c2s(cseq, b"").ack(sseq));
+    }
+    let (_dir, file, json) = replay_built(&t);
+    let http = json["connections"][0]["http"].as_array().expect("http");
+    let seen: Vec<(&str, Option<u64>, Option<i64>, bool)> = http
+        .iter()
+        .map(|x| {
+            (
+                x["uri"].as_str().unwrap_or("-"),
+                x["status"].as_u64(),
+                x["time_to_first_byte_ns"].as_i64(),
+                x["response_head_missing"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("/1", Some(200), Some(3_000_000), false),
+            ("/2", None, None, true),
+            ("/3", Some(200), Some(3_000_000), false),
+        ]
+    );
+    assert_eq!(http[2]["complete"], true);
+    // tshark counts 1: it takes the second body for the start of a head
+    // and reads the third response into it ("Continuation").
+    const TSHARK_RESPONSES: usize = 1;
+    if let Some(n) = recvscope_testkit::tshark_count(&file, "http.response") {
+        assert_eq!(n, TSHARK_RESPONSES);
+    }
+    let text = recvscope(&["replay", file.to_str().expect("utf-8")]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("  HTTP GET /2 HTTP/1.1 -> - -  header - B, response head not in the capture, INCOMPLETE\n"),
+        "{text}"
+    );
 }
 
 /// A download of a 12-byte body whose segments come as listed, each a

@@ -75,6 +75,9 @@ pub struct HttpExchange {
     pub not_captured_bytes: u64,
     /// Request and response seen to their ends, nothing lost.
     pub complete: bool,
+    /// The server answered but its response's head is not in the capture
+    /// (a capture gap): no response, and no time to first byte.
+    pub response_head_missing: bool,
     pub request_ts_ns: Option<i64>,
     /// Request's first byte to the response's first byte.
     pub time_to_first_byte_ns: Option<i64>,
@@ -104,6 +107,7 @@ impl From<Transaction> for HttpExchange {
             body_bytes: resp.map_or(0, |r| r.body_bytes),
             not_captured_bytes: resp.map_or(0, |r| r.not_captured_bytes),
             complete: req.is_none_or(|r| r.complete) && resp.is_some_and(|r| r.complete),
+            response_head_missing: t.response_head_missing,
             request_ts_ns: req.map(|r| r.ts_start_ns),
             time_to_first_byte_ns: req
                 .zip(resp)

@@ -57,6 +57,9 @@ impl StreamSink for HttpStream {
     fn open(limits: &http::Limits) -> Self {
         HttpStream(Conversation::new(*limits))
     }
+    fn sender_role(payload: &[u8]) -> Option<Side> {
+        http::sender_role(payload)
+    }
     fn data(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64, bytes: &[u8]) {
         let mut bodies = ConnBodies { conn, inner: out };
         self.0.data(side, ts_ns, bytes, &mut bodies);

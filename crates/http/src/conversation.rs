@@ -61,8 +61,20 @@ impl Core {
             index,
             request,
             response,
+            response_head_missing: false,
         });
         index
+    }
+
+    /// The server's next bytes, the head of the oldest waiting request's
+    /// response, fell in a capture gap: that request stops waiting, marked
+    /// so, and the next status line pairs with the request after it.
+    pub(super) fn response_head_missing(&mut self) {
+        if let Some(p) = self.pending.pop_front()
+            && let Some(t) = self.txns.get_mut(p.txn)
+        {
+            t.response_head_missing = true;
+        }
     }
 
     /// Queues a request for pairing; beyond the limit the oldest is dropped.

@@ -45,6 +45,7 @@ mod types;
 mod warning;
 
 pub use conversation::Conversation;
+pub use start_line::sender_role;
 pub use types::{
     BodySink, Gap, HttpSummary, Limits, NoBodies, Request, Response, Side, Transaction,
 };

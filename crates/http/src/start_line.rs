@@ -128,3 +128,11 @@ pub(super) fn looks_like_start(side: Side, bytes: &[u8]) -> Check {
     }
     Check::Maybe
 }
+
+/// The role of a sender whose payload begins with `bytes`, when they tell:
+/// a whole request line (the client's) or a status line (the server's).
+pub fn sender_role(bytes: &[u8]) -> Option<Side> {
+    [Side::Client, Side::Server]
+        .into_iter()
+        .find(|&side| looks_like_start(side, bytes) == Check::Yes)
+}

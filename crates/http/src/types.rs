@@ -154,6 +154,10 @@ pub struct Transaction {
     pub request: Option<Request>,
     /// `None` when no response was seen.
     pub response: Option<Response>,
+    /// The response's head fell in a capture gap (lost, or not kept by the
+    /// snaplen): the server answered, `response` stays `None`, and the next
+    /// status line pairs with the next request.
+    pub response_head_missing: bool,
 }
 
 pub(crate) use super::warning::HttpWarning;

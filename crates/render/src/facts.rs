@@ -2,7 +2,7 @@
 //! text report and the HTML page both draw.
 
 use recvscope_analysis::ConnectionSummary;
-use recvscope_tcp::{PaceSetter, WindowScaling};
+use recvscope_tcp::{PaceSetter, RoleRule, WindowScaling};
 use recvscope_wire::Side;
 
 use crate::findings;
@@ -20,6 +20,22 @@ pub(crate) struct Fact {
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+/// How the client was told from the server, when no handshake told it.
+fn roles_words(rule: RoleRule) -> Option<&'static str> {
+    match rule {
+        RoleRule::Handshake => None,
+        RoleRule::Content => {
+            Some("no handshake: client and server told by the first request or status line")
+        }
+        RoleRule::WellKnownPort => {
+            Some("no handshake: the end on the well-known port is taken as the server")
+        }
+        RoleRule::PortOrder => {
+            Some("no handshake: the end on the higher port is taken as the client")
+        }
+    }
 }
 
 /// The handshake, bytes, windows, flow control and warnings of `c`, in order.
@@ -53,6 +69,9 @@ pub(crate) fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
             )
         },
     );
+    if let Some(words) = roles_words(t.roles_from) {
+        fact("roles", words.to_string());
+    }
     let (missing, cut) = (&t.missing_bytes, &t.not_captured_bytes);
     let mut bytes = format!(
         "client->server {}, server->client {}",

@@ -6,6 +6,10 @@ use recvscope_http::{Broken, Cut, HttpWarning, SkipReason};
 use crate::findings::not_captured;
 use crate::shown::shown;
 
+/// What an exchange whose response head fell in a capture gap shows in
+/// place of its response.
+pub(crate) const RESPONSE_HEAD_MISSING: &str = "response head not in the capture";
+
 /// The sentence the text report shows for `w`, from a capture whose
 /// frames the snaplen cut to `snaplen` bytes, if it cut any.
 pub(crate) fn http_warning(w: &HttpWarning, snaplen: Option<u32>) -> String {

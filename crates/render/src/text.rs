@@ -132,7 +132,9 @@ fn body_words(x: &HttpExchange, snaplen: Option<u32>) -> String {
         .response
         .as_ref()
         .is_some_and(|r| r.header_terminator == 0);
-    let mut s = if head_cut {
+    let mut s = if x.response_head_missing {
+        crate::http_words::RESPONSE_HEAD_MISSING.to_string()
+    } else if head_cut {
         "body not read (the head was cut short)".to_string()
     } else {
         format!("body {} B", x.body_bytes)

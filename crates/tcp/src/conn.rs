@@ -11,6 +11,7 @@ use super::flags::{Flag, FlagCounts, FlagSet};
 use super::pace::{MAX_EVIDENCE, RetransmissionLedger, WindowFullWatch, prompt_ns};
 use super::reassembly::{Chunk, Copies, Reassembler};
 use super::record::PacketRecord;
+use super::roles::{self, RoleRule};
 use super::stream::StreamSink;
 use super::summary::{Finished, Gaps, TcpSummary};
 
@@ -54,8 +55,9 @@ pub(crate) struct Connection<S> {
     pub id: u64,
     /// The sender in each direction.
     pub addrs: [SocketAddr; 2],
-    /// Which direction the client sends in, once known.
-    client_dir: Option<Dir>,
+    /// Which direction the client sends in, once known, and the rule
+    /// that decided it.
+    roles: Option<(Dir, RoleRule)>,
     pub first_ts: i64,
     pub last_ts: i64,
     pub first_frame: u64,
@@ -80,7 +82,7 @@ impl<S: StreamSink> Connection<S> {
         Connection {
             id,
             addrs: [seg.src, seg.dst],
-            client_dir: None,
+            roles: None,
             first_ts: seg.meta.ts_ns,
             last_ts: seg.meta.ts_ns,
             first_frame: seg.meta.number,
@@ -105,17 +107,16 @@ impl<S: StreamSink> Connection<S> {
         }
     }
 
-    /// The client's direction: the SYN sender, else the SYN-ACK's receiver,
-    /// else the side on the higher port, else the first sender.
+    /// The client's direction and the rule that decided it: the SYN
+    /// sender or the SYN-ACK's receiver; without a handshake, the first
+    /// payload's content, else the ports ([`roles::by_ports`]).
+    pub(crate) fn roles(&self) -> (Dir, RoleRule) {
+        self.roles.unwrap_or_else(|| roles::by_ports(self.addrs))
+    }
+
+    /// The client's direction, by [`Connection::roles`].
     pub(crate) fn client_dir(&self) -> Dir {
-        self.client_dir.unwrap_or_else(|| {
-            let (first, second) = (self.addrs[Dir::Original], self.addrs[Dir::Reply]);
-            if first.port() < second.port() {
-                Dir::Reply
-            } else {
-                Dir::Original
-            }
-        })
+        self.roles().0
     }
 
     fn side(&self, dir: Dir) -> Side {
@@ -152,6 +153,7 @@ impl<S: StreamSink> Connection<S> {
             return FlagSet::default();
         }
         self.handshake(dir, seg);
+        self.first_payload(dir, seg);
         self.base_seqs(dir, seg);
 
         let flags = self.analysis.segment(dir, seg);
@@ -237,12 +239,36 @@ impl<S: StreamSink> Connection<S> {
             d.mss = seg.options.mss.or(d.mss);
             d.wscale = seg.options.window_scale.or(d.wscale);
             d.sack_permitted |= seg.options.sack_permitted;
+            let by_syn = (dir.peer(), RoleRule::Handshake);
             if f.ack() {
-                self.client_dir.get_or_insert(dir.peer());
+                if self
+                    .roles
+                    .is_none_or(|(_, rule)| rule != RoleRule::Handshake)
+                {
+                    self.roles = Some(by_syn);
+                }
             } else {
-                self.client_dir = Some(dir);
+                self.roles = Some((dir, RoleRule::Handshake));
             }
         }
+    }
+
+    /// Without a handshake, the first segment with payload decides the
+    /// roles: by what its captured bytes are when the sink can tell, else by
+    /// the ports. Rows listed before it, named by the ports, follow.
+    fn first_payload(&mut self, dir: Dir, seg: &Segment<'_>) {
+        if self.roles.is_some() || seg.payload_len == 0 {
+            return;
+        }
+        let by_ports = roles::by_ports(self.addrs);
+        let decided =
+            S::sender_role(seg.payload).map_or(by_ports, |role| roles::by_content(dir, role));
+        if decided.0 != by_ports.0 {
+            for row in self.rows.iter_mut().flatten() {
+                row.from = row.from.peer();
+            }
+        }
+        self.roles = Some(decided);
     }
 
     /// Zero-window stall time of the receiver sending in `dir`, and the

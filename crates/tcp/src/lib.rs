@@ -13,6 +13,7 @@ mod flags;
 mod pace;
 mod reassembly;
 mod record;
+mod roles;
 mod stream;
 mod summary;
 
@@ -26,6 +27,7 @@ use conn::Connection;
 pub use flags::{Flag, FlagCounts, FlagSet};
 pub use pace::{LimitedBy, Pace, PaceSetter, Retransmissions, WindowEvidence};
 pub use record::{PacketRecord, StreamOffsets};
+pub use roles::{RoleRule, well_known};
 pub use stream::StreamSink;
 pub use summary::{ByDirection, Finished, FlowControl, TcpSummary, TcpWarning, WindowScaling};
 
@@ -378,6 +380,41 @@ mod tests {
         assert_eq!(s[0].tcp.client, "10.0.0.1:40000");
         let rows = s[0].records.as_ref().expect("listed");
         assert_eq!((rows[0].from, rows[1].from), (Side::Server, Side::Client));
+    }
+
+    /// A sink whose protocol's requests begin `REQ`.
+    struct ReadsRequests;
+
+    impl StreamSink for ReadsRequests {
+        type Config = ();
+        type Out = ();
+        fn open(_: &()) -> Self {
+            ReadsRequests
+        }
+        fn sender_role(payload: &[u8]) -> Option<Side> {
+            payload.starts_with(b"REQ").then_some(Side::Client)
+        }
+        fn data(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: &[u8]) {}
+        fn gap(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: Gap) {}
+        fn close(&mut self, _: &mut (), _: u64, _: Side, _: i64) {}
+    }
+
+    #[test]
+    fn without_a_handshake_a_telling_first_payload_names_the_sides_and_the_rows_listed_before_it() {
+        let mut t = Trace::new();
+        t.push(Pkt::c2s(100, b"").ack(500).ports(39976, 64000))
+            .push(Pkt::c2s(100, b"REQ 1").ack(500).ports(39976, 64000))
+            .push(Pkt::s2c(500, b"").ack(105).ports(39976, 64000));
+        let mut tracker = Tracker::<ReadsRequests>::new(Limits::default(), (), Some(0));
+        for s in t.segments() {
+            tracker.segment(&s, &mut ());
+        }
+        let (s, _) = tracker.finish(&mut ());
+        assert_eq!(s[0].tcp.client, "10.0.0.1:39976");
+        assert_eq!(s[0].tcp.roles_from, RoleRule::Content);
+        let rows = s[0].records.as_ref().expect("listed");
+        let from: Vec<Side> = rows.iter().map(|r| r.from).collect();
+        assert_eq!(from, [Side::Client, Side::Client, Side::Server]);
     }
 
     /// A whole short connection from client port `port`, starting `at_us`.

@@ -13,6 +13,13 @@ pub trait StreamSink: Sized {
     type Out: ?Sized;
     /// A sink for a new connection.
     fn open(config: &Self::Config) -> Self;
+    /// The role of a sender whose first captured payload is `payload`,
+    /// when the protocol riding on the stream tells (roles of a connection
+    /// whose handshake was not captured). None by default.
+    fn sender_role(payload: &[u8]) -> Option<Side> {
+        let _ = payload;
+        None
+    }
     /// The next in-order bytes `side` sent, with the time of the segment
     /// that released them.
     fn data(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64, bytes: &[u8]);

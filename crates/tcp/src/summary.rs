@@ -8,6 +8,7 @@ use super::conn::{Connection, Direction};
 use super::flags::{Flag, FlagCounts};
 use super::pace::{Pace, PaceSetter, WindowEvidence};
 use super::record::PacketRecord;
+use super::roles::RoleRule;
 use super::stream::StreamSink;
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +122,8 @@ pub struct TcpSummary {
     pub id: u64,
     pub client: String,
     pub server: String,
+    /// The rule that decided which end is the client.
+    pub roles_from: RoleRule,
     pub first_frame: u64,
     pub start_ns: i64,
     pub duration_ns: i64,
@@ -161,7 +164,7 @@ impl TcpSummary {
         overflowed: bool,
         conflicts: [u64; 2],
     ) -> (TcpSummary, Vec<TcpWarning>) {
-        let c = conn.client_dir();
+        let (c, roles_from) = conn.roles();
         let s = c.peer();
         let (cd, sd): (&Direction, &Direction) = (&conn.dirs[c], &conn.dirs[s]);
         let scaling = match (conn.analysis.scale(c), conn.analysis.scale(s)) {
@@ -194,6 +197,7 @@ impl TcpSummary {
             id: conn.id,
             client: conn.addrs[c].to_string(),
             server: conn.addrs[s].to_string(),
+            roles_from,
             first_frame: conn.first_frame,
             start_ns: conn.first_ts,
             duration_ns: conn.last_ts - conn.first_ts,

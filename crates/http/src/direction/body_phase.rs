@@ -177,6 +177,12 @@ impl Dir {
             return;
         }
         let side = self.side;
+        if self.untouched() && side == Side::Server && !core.pending.is_empty() {
+            // A gap before anything else: reassembly knew where the stream
+            // starts (it saw the SYN), so the gap begins the response to
+            // the request waiting.
+            self.state = State::Idle;
+        }
         match &mut self.state {
             State::Tunnel => self.tunnel_bytes = self.tunnel_bytes.saturating_add(len),
             State::Sync => {}
@@ -187,6 +193,7 @@ impl Dir {
                         HttpWarning::BytesNotCapturedBetweenMessages { side, bytes }
                     }
                 });
+                self.message_start_missing(core);
                 self.enter_sync(AFTER_GAP);
             }
             State::Header(_) => {
@@ -235,6 +242,7 @@ impl Dir {
                             bytes: len,
                         });
                         self.end_msg(core, sink, false);
+                        self.message_start_missing(core);
                         self.enter_sync(AFTER_GAP);
                     }
                     Gap::Lost(_) => {
@@ -267,6 +275,14 @@ impl Dir {
                     Gap::NotCaptured(_) => {}
                 }
             }
+        }
+    }
+
+    /// A gap begins the next message of this side: from the server, the
+    /// head of the oldest waiting request's response is missing.
+    fn message_start_missing(&self, core: &mut Core) {
+        if self.side == Side::Server {
+            core.response_head_missing();
         }
     }
 }

@@ -110,6 +110,13 @@ impl Dir {
         &self.buf
     }
 
+    /// Nothing of this side's stream seen yet.
+    fn untouched(&self) -> bool {
+        matches!(self.state, State::Sync)
+            && self.sync_reason == Some(MID_STREAM)
+            && self.skipped == 0
+    }
+
     fn enter_sync(&mut self, reason: SkipReason) {
         self.state = State::Sync;
         self.sync_reason.get_or_insert(reason);

@@ -210,3 +210,14 @@ fn unescaped_spaces_in_a_request_target_are_tolerated() {
     assert!(req(&s, 0).complete);
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
 }
+
+#[test]
+fn a_payload_tells_its_senders_role_only_by_a_whole_start_line() {
+    use crate::sender_role;
+    assert_eq!(sender_role(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"), Some(C));
+    assert_eq!(sender_role(b"HTTP/1.0 404 Not Found\r\n"), Some(S));
+    // A start line cut short, body bytes, or text naming HTTP tell nothing.
+    assert_eq!(sender_role(b"GET /a HTTP/1."), None);
+    assert_eq!(sender_role(b"HELLO WORLD"), None);
+    assert_eq!(sender_role(b"HTTP/1.1 is a protocol"), None);
+}

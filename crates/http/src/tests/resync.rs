@@ -110,9 +110,13 @@ fn gap_past_end_of_body_resyncs_on_next_segment() {
     let s = c.finish(&mut sink);
     let r = resp(&s, 0);
     assert_eq!((r.body_bytes, r.missing_bytes, r.complete), (10, 5, false));
-    // Pairing cannot know a response was lost: the next one pairs with /2.
-    assert_eq!(resp(&s, 1).body_bytes, 1);
-    assert!(resp(&s, 1).complete);
+    // The gap ran into the next message: /2's response head is in it, and
+    // the next status line pairs with /3.
+    assert!(s.transactions[1].response_head_missing);
+    assert_eq!(s.transactions[1].response, None);
+    assert_eq!(resp(&s, 2).body_bytes, 1);
+    assert!(resp(&s, 2).complete);
+    assert!(!s.transactions[2].response_head_missing);
     assert_eq!(
         s.warnings,
         [HttpWarning::BytesMissingPastBody {
@@ -370,4 +374,76 @@ fn chunk_framing_the_snaplen_cut_stops_the_body_there() {
             why: Broken::ChunkFramingNotCaptured { bytes: 7 }
         }]
     );
+}
+
+#[test]
+fn a_response_head_lost_between_messages_marks_its_request_and_the_next_status_line_pairs_with_the_next()
+ {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(C, 1, b"GET /1 HTTP/1.1\r\n\r\n", &mut sink);
+    c.data(
+        S,
+        2,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na",
+        &mut sink,
+    );
+    c.data(C, 3, b"GET /2 HTTP/1.1\r\n\r\n", &mut sink);
+    // /2's response head is lost, its body segment captured.
+    c.gap(S, 4, Gap::Lost(38), &mut sink);
+    c.data(S, 5, b"b", &mut sink);
+    c.data(C, 6, b"GET /3 HTTP/1.1\r\n\r\n", &mut sink);
+    c.data(
+        S,
+        7,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc",
+        &mut sink,
+    );
+    let s = c.finish(&mut sink);
+    let missing: Vec<bool> = s
+        .transactions
+        .iter()
+        .map(|t| t.response_head_missing)
+        .collect();
+    assert_eq!(missing, [false, true, false]);
+    assert_eq!(s.transactions[1].response, None);
+    assert_eq!(resp(&s, 2).ts_first_byte_ns, 7);
+    assert!(resp(&s, 2).complete);
+    assert_eq!(sink.body_of(2, S), b"c");
+    assert_eq!(
+        s.warnings,
+        [
+            HttpWarning::BytesMissingBetweenMessages { side: S, bytes: 38 },
+            skipped(S, 1, SkipReason::AfterGap),
+        ]
+    );
+}
+
+#[test]
+fn a_gap_at_the_start_of_the_servers_stream_is_the_head_of_the_first_response() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.data(C, 1, b"GET /1 HTTP/1.1\r\n\r\n", &mut sink);
+    c.gap(S, 2, Gap::Lost(238), &mut sink);
+    c.data(S, 3, b"body", &mut sink);
+    c.data(C, 4, b"GET /2 HTTP/1.1\r\n\r\n", &mut sink);
+    c.data(S, 5, b"HTTP/1.1 204 No Content\r\n\r\n", &mut sink);
+    let s = c.finish(&mut sink);
+    assert!(s.transactions[0].response_head_missing);
+    assert_eq!(resp(&s, 1).status, 204);
+    assert!(!s.transactions[1].response_head_missing);
+}
+
+#[test]
+fn a_gap_with_no_request_waiting_marks_nothing() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.gap(S, 1, Gap::Lost(100), &mut sink);
+    c.data(C, 2, b"GET /1 HTTP/1.1\r\n\r\n", &mut sink);
+    c.data(S, 3, b"HTTP/1.1 204 No Content\r\n\r\n", &mut sink);
+    let s = c.finish(&mut sink);
+    assert_eq!(s.transactions.len(), 1);
+    assert!(!s.transactions[0].response_head_missing);
+    assert_eq!(resp(&s, 0).status, 204);
+    assert_eq!(s.warnings, []);
 }

@@ -200,15 +200,19 @@ fn http(h: &mut String, c: &ConnectionSummary) {
             shown_or_dash(x.uri.as_ref()),
             shown_or_dash(x.version.as_ref())
         );
-        let status = format!(
-            "{} {}",
-            opt(x.status),
-            x.reason
-                .as_ref()
-                .map(shown)
-                .map(|r| r.to_string())
-                .unwrap_or_default()
-        );
+        let status = if x.response_head_missing {
+            crate::http_words::RESPONSE_HEAD_MISSING.to_string()
+        } else {
+            format!(
+                "{} {}",
+                opt(x.status),
+                x.reason
+                    .as_ref()
+                    .map(shown)
+                    .map(|r| r.to_string())
+                    .unwrap_or_default()
+            )
+        };
         let _ = writeln!(
             h,
             "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
