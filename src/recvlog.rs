@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{CaptureSpan, LogTime, RecvFault};
+use crate::analysis::{CaptureSpan, CaptureWarning, LogTime, RecvFault, RecvLogProblem};
 pub use crate::analysis::{Rcvbuf, RecvEvent, TcpInfo};
 
 /// Marks the first line of a recv log.
@@ -71,6 +71,36 @@ pub enum LogError {
         line: usize,
         fault: RecvFault,
     },
+}
+
+impl LogError {
+    /// The warning a replay gives for a log it leaves out for this error.
+    pub fn warning(&self) -> CaptureWarning {
+        let (path, line, problem) = match self {
+            LogError::Io { path, source } => (
+                path,
+                None,
+                RecvLogProblem::Unreadable {
+                    reason: source.to_string(),
+                },
+            ),
+            LogError::Format { path, line, why } => (
+                path,
+                Some(*line),
+                RecvLogProblem::NotARecvLog {
+                    reason: why.clone(),
+                },
+            ),
+            LogError::Invalid { path, line, fault } => {
+                (path, Some(*line), RecvLogProblem::Invalid { fault: *fault })
+            }
+        };
+        CaptureWarning::RecvLogIgnored {
+            file: path.display().to_string(),
+            line,
+            problem,
+        }
+    }
 }
 
 /// The recv log that belongs to a capture: `NAME.recv.jsonl` for `NAME.pcap`.

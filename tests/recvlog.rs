@@ -44,8 +44,14 @@ fn replay(pcap: &Path) -> (Vec<String>, serde_json::Value) {
 }
 
 /// Corrupts line `line` with `edit`, replays, and checks that the one
-/// warning says `why` of that line and that no recv is correlated.
-fn ignored_with(line: usize, edit: impl FnOnce(&mut serde_json::Value), why: &str) {
+/// warning says `why` of that line (in JSON: `fault`, typed) and that no
+/// recv is correlated.
+fn ignored_with(
+    line: usize,
+    edit: impl FnOnce(&mut serde_json::Value),
+    why: &str,
+    fault: serde_json::Value,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let pcap = corrupted(dir.path(), line, edit);
     let (text, doc) = replay(&pcap);
@@ -58,7 +64,13 @@ fn ignored_with(line: usize, edit: impl FnOnce(&mut serde_json::Value), why: &st
     );
     assert_eq!(
         doc["warnings"],
-        serde_json::json!([{"kind": "recv_log_ignored", "why": expected}])
+        serde_json::json!([{
+            "kind": "recv_log_ignored",
+            "file": log.display().to_string(),
+            "line": line,
+            "problem": "invalid",
+            "fault": fault,
+        }])
     );
     assert_eq!(doc.get("recvs"), None, "no recv is correlated");
     assert_eq!(doc["connections"][0]["http"][0]["complete"], true);
@@ -80,6 +92,7 @@ fn more_bytes_than_the_total_is_refused() {
         2,
         |v| v["total"] = 100.into(),
         "total 100 is not the 0 before plus bytes 5120",
+        serde_json::json!({"fault": "total_not_sum", "total": 100, "before": 0, "bytes": 5120}),
     );
 }
 
@@ -89,6 +102,7 @@ fn a_total_that_goes_backwards_is_refused() {
         9,
         |v| v["total"] = 5000.into(),
         "total 5000 is less than the line before's 35840",
+        serde_json::json!({"fault": "total_fell", "total": 5000, "before": 35840}),
     );
 }
 
@@ -101,6 +115,7 @@ fn a_total_past_u64_max_is_refused() {
             v["total"] = u64::MAX.into();
         },
         "total 18446744073709551615 is not the 5120 before plus bytes 5120",
+        serde_json::json!({"fault": "total_not_sum", "total": u64::MAX, "before": 5120, "bytes": 5120}),
     );
 }
 
@@ -113,6 +128,7 @@ fn more_bytes_than_asked_is_refused() {
             v["total"] = (15360 + 6000).into();
         },
         "bytes 6000 is more than the 5120 asked",
+        serde_json::json!({"fault": "bytes_over_asked", "bytes": 6000, "asked": 5120}),
     );
 }
 
@@ -125,6 +141,7 @@ fn a_recv_that_ends_before_it_starts_is_refused() {
             v["end_ns"] = i64::MIN.into();
         },
         "end_ns -9223372036854775808 is before start_ns 9223372036854775807",
+        serde_json::json!({"fault": "end_before_start", "start_ns": i64::MAX, "end_ns": i64::MIN}),
     );
 }
 
@@ -135,6 +152,7 @@ fn a_start_far_before_the_capture_is_refused() {
         |v| v["start_ns"] = i64::MIN.into(),
         "start_ns -9223372036854775808 is more than 60 s outside the capture, \
          whose frames run from 1796220722381269474 to 1796220726134829201",
+        serde_json::json!({"fault": "outside_capture", "which": "start", "ts_ns": i64::MIN, "first_ns": 1_796_220_722_381_269_474i64, "last_ns": 1_796_220_726_134_829_201i64}),
     );
 }
 
@@ -145,6 +163,7 @@ fn an_end_far_after_the_capture_is_refused() {
         |v| v["end_ns"] = i64::MAX.into(),
         "end_ns 9223372036854775807 is more than 60 s outside the capture, \
          whose frames run from 1796220722381269474 to 1796220726134829201",
+        serde_json::json!({"fault": "outside_capture", "which": "end", "ts_ns": i64::MAX, "first_ns": 1_796_220_722_381_269_474i64, "last_ns": 1_796_220_726_134_829_201i64}),
     );
 }
 
@@ -155,6 +174,7 @@ fn a_request_time_a_minute_and_a_nanosecond_before_the_capture_is_refused() {
         |v| v["request_ts_ns"] = (1_796_220_722_381_269_474i64 - 60_000_000_001).into(),
         "request_ts_ns 1796220662381269473 is more than 60 s outside the capture, \
          whose frames run from 1796220722381269474 to 1796220726134829201",
+        serde_json::json!({"fault": "outside_capture", "which": "request", "ts_ns": 1_796_220_662_381_269_473i64, "first_ns": 1_796_220_722_381_269_474i64, "last_ns": 1_796_220_726_134_829_201i64}),
     );
 }
 
@@ -164,5 +184,26 @@ fn indices_out_of_order_are_refused() {
         5,
         |v| v["index"] = 4.into(),
         "index 4 where 3 is due (recvs are numbered from 0, in order)",
+        serde_json::json!({"fault": "index", "index": 4, "expected": 3}),
+    );
+}
+
+#[test]
+fn a_line_that_is_not_a_recv_log_line_is_named_with_the_parsers_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pcap = corrupted(dir.path(), 3, |v| *v = serde_json::json!("text"));
+    let (text, doc) = replay(&pcap);
+    let log = dir.path().join("run.recv.jsonl").display().to_string();
+    let warning = &doc["warnings"][0];
+    assert_eq!(warning["kind"], "recv_log_ignored");
+    assert_eq!(warning["file"], log.as_str());
+    assert_eq!(warning["line"], 3);
+    assert_eq!(warning["problem"], "not_a_recv_log");
+    let reason = warning["reason"].as_str().expect("the parser's reason");
+    assert!(
+        text.contains(&format!(
+            "  warning: recv log ignored: {log}: line 3: not a recvscope recv log line ({reason})"
+        )),
+        "{text:?}"
     );
 }

@@ -35,9 +35,7 @@ pub(super) fn recvs_beside(
     let log = match checked {
         Ok(log) => log,
         Err(e) => {
-            report
-                .warnings
-                .push(CaptureWarning::RecvLogIgnored { why: e.to_string() });
+            report.warnings.push(e.warning());
             return None;
         }
     };

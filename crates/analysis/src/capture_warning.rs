@@ -3,6 +3,20 @@
 
 use serde::Serialize;
 
+use crate::recv::RecvFault;
+
+/// Why a recv log could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum RecvLogProblem {
+    /// It could not be read; `reason` is the system's.
+    Unreadable { reason: String },
+    /// A line is not a recvscope recv log line; `reason` is the parser's.
+    NotARecvLog { reason: String },
+    /// A line is one, but says something that cannot be.
+    Invalid { fault: RecvFault },
+}
+
 /// A warning about the capture as a whole, or about an output asked of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -22,8 +36,14 @@ pub enum CaptureWarning {
     TimestampsBackwards { frames: u64 },
     /// The file is damaged from some record on; `why` is the reader's account.
     Damaged { why: String },
-    /// The recv log beside the capture could not be used.
-    RecvLogIgnored { why: String },
+    /// The recv log beside the capture could not be used: `file`, and at
+    /// which of its lines (1-based) when a line is at fault.
+    RecvLogIgnored {
+        file: String,
+        line: Option<usize>,
+        #[serde(flatten)]
+        problem: RecvLogProblem,
+    },
     /// The TCP lab found no connection to answer for (`id` when one was named).
     TcpLabNoConnection { id: Option<u64> },
     /// The TCP lab's connection was not listed packet by packet.

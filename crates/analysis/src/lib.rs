@@ -25,7 +25,7 @@ use serde::Serialize;
 use recvscope_tcp::{self as tcp, FlagCounts, Tracker};
 use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
 
-pub use capture_warning::CaptureWarning;
+pub use capture_warning::{CaptureWarning, RecvLogProblem};
 pub use connection::{ConnectionSummary, ConnectionWarning, HttpExchange};
 use http_stream::HttpStream;
 pub use http_stream::{Bodies, BodySink, NoBodies};

@@ -84,7 +84,8 @@ impl RecvEvent {
 pub const CAPTURE_MARGIN_NS: i64 = 60_000_000_000;
 
 /// Which time of a recv log a fault is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LogTime {
     /// The run line's `request_ts_ns`.
     Request,
@@ -96,7 +97,8 @@ pub enum LogTime {
 
 /// What is wrong with one line of a recv log: a log with a fault is not
 /// correlated at all, since every row after a wrong one would be wrong too.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
 pub enum RecvFault {
     /// Recvs are numbered from 0 in order; this one is not the next.
     Index { index: u64, expected: u64 },

@@ -7,7 +7,7 @@ use recvscope_analysis::tcplab::{
     AfterSlowStart, FlightCap, GapBasis, ReceiverWindow, RttNote, SlowStart, SlowStartReading,
 };
 use recvscope_analysis::{CAPTURE_MARGIN_NS, CaptureWarning, ConnectionWarning};
-use recvscope_analysis::{LogTime, RecvFault};
+use recvscope_analysis::{LogTime, RecvFault, RecvLogProblem};
 use recvscope_tcp::{Flag, FlowControl, LimitedBy, PaceSetter, Retransmissions};
 use recvscope_tcp::{TcpWarning, WindowScaling};
 use recvscope_wire::Side;
@@ -105,7 +105,21 @@ pub fn capture_warning(w: &CaptureWarning) -> String {
             format!("{frames} timestamp(s) go backwards: analysis follows capture order")
         }
         CaptureWarning::Damaged { why } => why.clone(),
-        CaptureWarning::RecvLogIgnored { why } => format!("recv log ignored: {why}"),
+        CaptureWarning::RecvLogIgnored {
+            file,
+            line,
+            problem,
+        } => {
+            let at = line.map_or(String::new(), |l| format!(" line {l}:"));
+            let why = match problem {
+                RecvLogProblem::Unreadable { reason } => reason.clone(),
+                RecvLogProblem::NotARecvLog { reason } => {
+                    format!("not a recvscope recv log line ({reason})")
+                }
+                RecvLogProblem::Invalid { fault } => recv_fault(fault),
+            };
+            format!("recv log ignored: {file}:{at} {why}")
+        }
         CaptureWarning::TcpLabNoConnection { id: Some(id) } => {
             format!("TCP lab: no connection {id} in this capture")
         }
