@@ -16,6 +16,9 @@ pub enum CaptureWarning {
     SnaplenCut { segments: u64, snaplen: u32 },
     /// Frames that end before their TCP header does, skipped.
     HeadersCut { frames: u64 },
+    /// Frames whose IPv4 options Wireshark finds malformed, skipped as it
+    /// skips their TCP.
+    MalformedIp { frames: u64 },
     /// IP fragments, skipped: TCP inside fragments is not reassembled.
     Fragments { frames: u64 },
     /// Timestamps earlier than the frame before; analysis follows capture order.

@@ -46,8 +46,12 @@ pub struct Report {
     pub link_type: &'static str,
     pub link_type_code: i32,
     pub tcp_packets: u64,
-    /// Frames that were not TCP (ARP, UDP, ICMP, ...).
+    /// Frames that were not TCP (ARP, UDP, ICMP, ...), or whose TCP was
+    /// not analysed (fragments, cut headers, malformed IPv4 headers).
     pub other_packets: u64,
+    /// Frames carrying TCP under an IPv4 header Wireshark finds malformed
+    /// (an option shorter than its kind's fields): their TCP is not analysed.
+    pub malformed_ip: u64,
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
     /// Flag counts over every connection.
@@ -67,6 +71,7 @@ pub struct Analyzer {
     other: u64,
     fragments: u64,
     cut_headers: u64,
+    malformed_ip: u64,
     cut_payloads: u64,
     /// The captured length of the longest frame whose payload was cut.
     snaplen: u32,
@@ -87,6 +92,7 @@ impl Analyzer {
             other: 0,
             fragments: 0,
             cut_headers: 0,
+            malformed_ip: 0,
             cut_payloads: 0,
             snaplen: 0,
             first_ts: None,
@@ -130,6 +136,7 @@ impl Analyzer {
             Decoded::NotTcp => self.other += 1,
             Decoded::Fragment => self.fragments += 1,
             Decoded::Truncated => self.cut_headers += 1,
+            Decoded::MalformedIp => self.malformed_ip += 1,
         }
     }
 
@@ -182,6 +189,12 @@ impl Analyzer {
                 },
             ),
             (
+                self.malformed_ip,
+                CaptureWarning::MalformedIp {
+                    frames: self.malformed_ip,
+                },
+            ),
+            (
                 self.fragments,
                 CaptureWarning::Fragments {
                     frames: self.fragments,
@@ -204,7 +217,8 @@ impl Analyzer {
             link_type: self.link.name(),
             link_type_code: self.link.code(),
             tcp_packets: self.tcp_packets,
-            other_packets: self.other + self.fragments + self.cut_headers,
+            other_packets: self.other + self.fragments + self.cut_headers + self.malformed_ip,
+            malformed_ip: self.malformed_ip,
             first_ts_ns: self.first_ts,
             last_ts_ns: self.last_ts,
             flags,

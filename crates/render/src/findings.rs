@@ -98,6 +98,9 @@ pub fn capture_warning(w: &CaptureWarning) -> String {
         CaptureWarning::HeadersCut { frames } => {
             format!("{frames} frame(s) end before their TCP header does and were skipped")
         }
+        CaptureWarning::MalformedIp { frames } => format!(
+            "{frames} frame(s) have a malformed IPv4 header (an option too short for its kind) and were skipped, as Wireshark skips their TCP"
+        ),
         CaptureWarning::Fragments { frames } => {
             format!("{frames} IP fragment(s) skipped: TCP inside IP fragments is not reassembled")
         }

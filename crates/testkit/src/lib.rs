@@ -176,6 +176,39 @@ pub mod wrap {
         f.extend_from_slice(ip);
         f
     }
+    /// The IPv4 packet `ip` with `options` (zero-padded to a multiple of 4)
+    /// after its fixed header; lengths and header checksum made right.
+    pub fn ipv4_options(ip: &[u8], options: &[u8]) -> Vec<u8> {
+        let mut opts = options.to_vec();
+        opts.resize(options.len().div_ceil(4) * 4, 0);
+        let hlen = usize::from(ip[0] & 0x0f) * 4;
+        let mut out = ip[..20].to_vec();
+        out.extend_from_slice(&opts);
+        out.extend_from_slice(&ip[hlen..]);
+        out[0] = 0x40 | ((20 + opts.len()) / 4) as u8;
+        let total = out.len() as u16;
+        out[2..4].copy_from_slice(&total.to_be_bytes());
+        ipv4_checksum(out)
+    }
+    /// The IPv4 packet `ip` sent to `dst`, header checksum made right.
+    pub fn ipv4_dst(ip: &[u8], dst: [u8; 4]) -> Vec<u8> {
+        let mut out = ip.to_vec();
+        out[16..20].copy_from_slice(&dst);
+        ipv4_checksum(out)
+    }
+    fn ipv4_checksum(mut ip: Vec<u8>) -> Vec<u8> {
+        let hlen = usize::from(ip[0] & 0x0f) * 4;
+        ip[10..12].copy_from_slice(&[0, 0]);
+        let mut sum: u32 = ip[..hlen]
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        ip
+    }
     pub fn sll2(ip: &[u8], proto: u16) -> Vec<u8> {
         let mut f = proto.to_be_bytes().to_vec();
         f.extend_from_slice(&[0u8; 18]);
@@ -224,6 +257,22 @@ impl Trace {
     /// Appends a segment 1 ms after the previous one.
     pub fn push(&mut self, p: Pkt) -> &mut Trace {
         self.at(1000, p)
+    }
+
+    /// Rewrites frame `i` (0-based) with `f`, its wire length following.
+    pub fn rewrite(&mut self, i: usize, f: impl FnOnce(&[u8]) -> Vec<u8>) -> &mut Trace {
+        let (meta, bytes) = &mut self.frames[i];
+        *bytes = f(bytes);
+        meta.orig_len = bytes.len() as u32;
+        self
+    }
+
+    /// Rewrites every frame with `f` (a link layer, a tunnel), wire lengths following.
+    pub fn rewrite_all(&mut self, f: impl Fn(&[u8]) -> Vec<u8>) -> &mut Trace {
+        for i in 0..self.frames.len() {
+            self.rewrite(i, &f);
+        }
+        self
     }
 
     /// Decoded segments, in order.

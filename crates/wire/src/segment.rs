@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{LaxNetSlice, LenSource};
 
-use super::ip::{IPV6_HEADER_LEN, Ipv4Packet, Ipv6Packet, PROTO_TCP};
+use super::ip::{Destination, IPV6_HEADER_LEN, Ipv4Packet, Ipv6Packet, PROTO_TCP};
 use super::link::{self, LinkType};
 use super::seq::SeqNumber;
 use super::tcp::{MIN_HEADER_LEN, TcpFlags, TcpPacket};
@@ -75,6 +75,9 @@ pub enum Decoded<'a> {
     Fragment,
     /// The frame ends before the TCP header does.
     Truncated,
+    /// An IPv4 header whose options Wireshark finds malformed (an option
+    /// shorter than its kind's fields): its TCP is not dissected.
+    MalformedIp,
 }
 
 /// The IP layer of a frame, as far as TCP needs it.
@@ -118,9 +121,13 @@ fn plain_ethernet_tcp(link: LinkType, frame: &[u8]) -> Option<IpPart<'_>> {
             if total < v4.header_len() || v4.is_fragment() || v4.protocol() != PROTO_TCP {
                 return None;
             }
+            let (Destination::Header(dst) | Destination::SourceRoute(dst)) = v4.destination()
+            else {
+                return None;
+            };
             Some(IpPart {
                 src: v4.src_addr().into(),
-                dst: v4.dst_addr().into(),
+                dst: dst.into(),
                 ip_start: ETHERNET_HEADER_LEN,
                 claimed: Some(total),
                 tcp: v4.payload(),
@@ -155,9 +162,18 @@ fn decode_lax(link: LinkType, frame: &[u8], meta: FrameMeta) -> Decoded<'_> {
     let (src, dst, ip_start, ip_claimed_len, ip_payload) = match net {
         LaxNetSlice::Ipv4(v4) => {
             let h = v4.header();
+            let dst = match Ipv4Packet::new_checked(h.slice()).map(|p| p.destination()) {
+                Ok(Destination::Header(dst) | Destination::SourceRoute(dst)) => dst,
+                Ok(Destination::Malformed)
+                    if v4.payload().ip_number == etherparse::IpNumber::TCP =>
+                {
+                    return Decoded::MalformedIp;
+                }
+                _ => h.destination_addr(),
+            };
             (
                 IpAddr::V4(h.source_addr()),
-                IpAddr::V4(h.destination_addr()),
+                IpAddr::V4(dst),
                 h.slice().as_ptr(),
                 usize::from(h.total_len()),
                 v4.payload(),
