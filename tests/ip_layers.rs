@@ -5,14 +5,18 @@
 
 use std::path::Path;
 
-use recvscope_testkit::{Pkt, Trace, tshark_count, wrap};
+use recvscope_testkit::{Pkt, Trace, pcap, tshark_count, wrap};
 
 /// A handshake, one HTTP/1.1 exchange and both FINs: six frames.
 fn http_exchange() -> Trace {
+    exchange_in(Trace::new())
+}
+
+/// [`http_exchange`] appended to `t`.
+fn exchange_in(mut t: Trace) -> Trace {
     let req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
     let (rq, rs) = (req.len() as u32, resp.len() as u32);
-    let mut t = Trace::new();
     t.push(Pkt::c2s(1000, b"").syn())
         .push(Pkt::s2c(9000, b"").syn().ack(1001))
         .push(Pkt::c2s(1001, b"").ack(9001))
@@ -197,4 +201,265 @@ fn a_source_route_whose_pointer_is_not_at_an_address_keeps_the_headers_destinati
             "pointer {ptr}: {conns:?}"
         );
     }
+}
+
+/// An encapsulation: how each raw IP packet is wrapped into an Ethernet
+/// frame, the tunnel recvscope names in JSON and in words.
+struct Encapsulation {
+    name: &'static str,
+    ipv6: bool,
+    wrap: fn(&[u8]) -> Vec<u8>,
+    json: &'static [&'static str],
+    words: &'static str,
+}
+
+fn ip_ether_type(ip: &[u8]) -> u16 {
+    if ip[0] >> 4 == 6 { 0x86dd } else { 0x0800 }
+}
+
+const ENCAPSULATIONS: &[Encapsulation] = &[
+    Encapsulation {
+        name: "pppoe",
+        ipv6: false,
+        wrap: |ip| wrap::ethernet(&wrap::pppoe(ip, 0x0021), 0x8864),
+        json: &["pppoe"],
+        words: "PPPoE",
+    },
+    Encapsulation {
+        name: "pppoe-ipv6-in-qinq",
+        ipv6: true,
+        wrap: |ip| {
+            wrap::tagged(
+                &wrap::pppoe(ip, 0x0057),
+                0x8864,
+                &[(0x88a8, 10), (0x8100, 20)],
+            )
+        },
+        json: &["pppoe"],
+        words: "PPPoE",
+    },
+    Encapsulation {
+        name: "mpls",
+        ipv6: false,
+        wrap: |ip| wrap::ethernet(&wrap::mpls(ip, 2), 0x8847),
+        json: &["mpls"],
+        words: "MPLS",
+    },
+    Encapsulation {
+        name: "gre",
+        ipv6: false,
+        wrap: |ip| wrap::ethernet(&wrap::outer_ipv4(&wrap::gre(ip, 0x0800), 47), 0x0800),
+        json: &["gre"],
+        words: "GRE",
+    },
+    Encapsulation {
+        name: "gre-ethernet",
+        ipv6: false,
+        wrap: |ip| {
+            let inner = wrap::ethernet(ip, 0x0800);
+            wrap::ethernet(&wrap::outer_ipv4(&wrap::gre(&inner, 0x6558), 47), 0x0800)
+        },
+        json: &["gre"],
+        words: "GRE",
+    },
+    Encapsulation {
+        name: "4in4",
+        ipv6: false,
+        wrap: |ip| wrap::ethernet(&wrap::outer_ipv4(ip, 4), 0x0800),
+        json: &["4in4"],
+        words: "IPv4 in IPv4",
+    },
+    Encapsulation {
+        name: "6in4",
+        ipv6: true,
+        wrap: |ip| wrap::ethernet(&wrap::outer_ipv4(ip, 41), 0x0800),
+        json: &["6in4"],
+        words: "IPv6 in IPv4",
+    },
+    Encapsulation {
+        name: "4in6",
+        ipv6: false,
+        wrap: |ip| wrap::ethernet(&wrap::outer_ipv6(ip, 4), 0x86dd),
+        json: &["4in6"],
+        words: "IPv4 in IPv6",
+    },
+    Encapsulation {
+        name: "vxlan",
+        ipv6: false,
+        wrap: |ip| {
+            let inner = wrap::ethernet(ip, ip_ether_type(ip));
+            let udp = wrap::udp(&wrap::vxlan(&inner), 4789);
+            wrap::ethernet(&wrap::outer_ipv4(&udp, 17), 0x0800)
+        },
+        json: &["vxlan"],
+        words: "VXLAN",
+    },
+    Encapsulation {
+        name: "geneve",
+        ipv6: false,
+        wrap: |ip| {
+            let inner = wrap::ethernet(ip, ip_ether_type(ip));
+            let udp = wrap::udp(&wrap::geneve(&inner, 0x6558), 6081);
+            wrap::ethernet(&wrap::outer_ipv6(&udp, 17), 0x86dd)
+        },
+        json: &["geneve"],
+        words: "GENEVE",
+    },
+    Encapsulation {
+        name: "gtp-u",
+        ipv6: false,
+        wrap: |ip| {
+            let udp = wrap::udp(&wrap::gtp_u(ip), 2152);
+            wrap::ethernet(&wrap::outer_ipv4(&udp, 17), 0x0800)
+        },
+        json: &["gtp_u"],
+        words: "GTP-U",
+    },
+    Encapsulation {
+        name: "802.2-snap",
+        ipv6: false,
+        wrap: |ip| wrap::snap(ip, 0x0800),
+        json: &[],
+        words: "",
+    },
+    Encapsulation {
+        name: "vxlan-over-mpls-over-gre",
+        ipv6: false,
+        wrap: |ip| {
+            let inner = wrap::ethernet(ip, 0x0800);
+            let udp = wrap::outer_ipv4(&wrap::udp(&wrap::vxlan(&inner), 4789), 17);
+            let gre = wrap::gre(&wrap::mpls(&udp, 1), 0x8847);
+            wrap::ethernet(&wrap::outer_ipv4(&gre, 47), 0x0800)
+        },
+        json: &["gre", "mpls", "vxlan"],
+        words: "GRE, then MPLS, then VXLAN",
+    },
+];
+
+/// The exchange of [`http_exchange`], each packet wrapped by `e`, as an
+/// Ethernet capture.
+fn encapsulated(e: &Encapsulation) -> Trace {
+    let mut t = Trace::new();
+    if e.ipv6 {
+        t.ipv6();
+    }
+    let mut t = exchange_in(t);
+    t.rewrite_all(e.wrap);
+    t
+}
+
+#[test]
+fn tcp_inside_each_decoded_encapsulation_is_one_connection_with_its_http_and_its_tunnel_named() {
+    const TSHARK_STREAM_0_FRAMES: usize = 6;
+    const TSHARK_RESPONSES: usize = 1;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for e in ENCAPSULATIONS {
+        let file = write(
+            &dir,
+            &format!("{}.pcap", e.name),
+            &pcap(1, &encapsulated(e).frames),
+        );
+        tshark_agrees(&file, "tcp.stream == 0", TSHARK_STREAM_0_FRAMES);
+        tshark_agrees(&file, "tcp.stream > 0", 0);
+        tshark_agrees(&file, "http.response", TSHARK_RESPONSES);
+        let r = report(&file);
+        let conns = r["connections"].as_array().expect("connections");
+        assert_eq!(conns.len(), 1, "{}: {conns:?}", e.name);
+        let c = &conns[0];
+        assert_eq!(
+            c["http"].as_array().map(Vec::len),
+            Some(TSHARK_RESPONSES),
+            "{}",
+            e.name
+        );
+        assert_eq!(c["http"][0]["status"], 200, "{}", e.name);
+        assert_eq!(
+            r["tcp_packets"], TSHARK_STREAM_0_FRAMES as u64,
+            "{}",
+            e.name
+        );
+        assert_eq!(r["flags"]["retransmission"], 0, "{}", e.name);
+        let server = if e.ipv6 {
+            "[fd00::2]:80"
+        } else {
+            "10.0.0.2:80"
+        };
+        assert_eq!(c["server"], server, "{}", e.name);
+        if e.json.is_empty() {
+            assert_eq!(c["tunnel"], serde_json::Value::Null, "{}", e.name);
+            assert!(!text(&file).contains("tunnel:"), "{}", e.name);
+        } else {
+            assert_eq!(c["tunnel"], serde_json::json!(e.json), "{}", e.name);
+            let words = format!("tunnel: {}\n", e.words);
+            assert!(text(&file).contains(&words), "{}: no {words:?}", e.name);
+        }
+    }
+}
+
+#[test]
+fn an_encapsulation_not_decoded_is_counted_in_one_line() {
+    // L2TP (UDP port 1701) carrying PPP: recognised, not decoded.
+    let mut t = http_exchange();
+    t.rewrite_all(|ip| {
+        let mut l2tp = vec![0x00, 0x02, 0, 1, 0, 1, 0xff, 0x03, 0x00, 0x21];
+        l2tp.extend_from_slice(ip);
+        wrap::ethernet(&wrap::outer_ipv4(&wrap::udp(&l2tp, 1701), 17), 0x0800)
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "l2tp.pcap", &pcap(1, &t.frames));
+    const TSHARK_TCP_FRAMES: usize = 6;
+    tshark_agrees(&file, "l2tp", TSHARK_TCP_FRAMES);
+    let r = report(&file);
+    assert_eq!(r["connections"].as_array().map(Vec::len), Some(0));
+    assert_eq!(r["warnings"][0]["kind"], "undecoded_encapsulation");
+    assert_eq!(r["warnings"][0]["frames"], 6);
+    assert_eq!(r["warnings"][0]["first"], "l2tp");
+    let said: Vec<String> = text(&file)
+        .lines()
+        .filter(|l| l.contains("encapsulation"))
+        .map(|l| l.trim().to_string())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "warning: 6 frame(s) are in an encapsulation recvscope does not decode (the first: L2TP): their TCP, if any, is not analysed"
+        ]
+    );
+}
+
+#[test]
+fn one_connection_seen_in_a_tunnel_and_directly_is_two_connections_and_said_once() {
+    // A capture at two points: each packet directly, then again in GRE.
+    let direct = http_exchange();
+    let mut t = Trace::new();
+    for (meta, ip) in &direct.frames {
+        let gre = wrap::ethernet(&wrap::outer_ipv4(&wrap::gre(ip, 0x0800), 47), 0x0800);
+        t.frames.push((*meta, wrap::ethernet(ip, 0x0800)));
+        t.frames.push((*meta, gre));
+    }
+    for (n, (meta, bytes)) in t.frames.iter_mut().enumerate() {
+        meta.number = n as u64 + 1;
+        meta.orig_len = bytes.len() as u32;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "twice.pcap", &pcap(1, &t.frames));
+    // tshark merges the two into one stream and calls every second copy a
+    // retransmission; recvscope keeps them apart and says so.
+    const TSHARK_STREAMS_FRAMES: usize = 12;
+    const TSHARK_RETRANSMISSIONS: usize = 5;
+    tshark_agrees(&file, "tcp.stream == 0", TSHARK_STREAMS_FRAMES);
+    tshark_agrees(&file, "tcp.analysis.retransmission", TSHARK_RETRANSMISSIONS);
+    let r = report(&file);
+    let conns = r["connections"].as_array().expect("connections");
+    assert_eq!(conns.len(), 2);
+    for c in conns {
+        assert_eq!(c["http"][0]["status"], 200);
+        assert_eq!(c["flags"]["retransmission"], 0);
+        assert_eq!(c["flags"]["lost_segment"], 0);
+    }
+    let warning = serde_json::json!({"kind": "seen_in_tunnel_and_directly", "connections": 1, "first": [0, 1]});
+    assert_eq!(r["warnings"], serde_json::json!([warning]));
+    assert!(text(&file).contains(
+        "warning: 1 connection(s) have the addresses of another seen in a different tunnel or directly (the first: #0 and #1)"
+    ));
 }

@@ -23,7 +23,7 @@ pub mod tcplab;
 use serde::Serialize;
 
 use recvscope_tcp::{self as tcp, FlagCounts, Tracker};
-use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
+use recvscope_wire::{Decoded, FrameMeta, LinkType, Undecoded, decode};
 
 pub use capture_warning::CaptureWarning;
 pub use connection::{ConnectionSummary, ConnectionWarning, HttpExchange};
@@ -72,6 +72,9 @@ pub struct Analyzer {
     fragments: u64,
     cut_headers: u64,
     malformed_ip: u64,
+    /// Frames in an encapsulation not decoded, and the first one's kind.
+    undecoded: u64,
+    first_undecoded: Option<Undecoded>,
     cut_payloads: u64,
     /// The captured length of the longest frame whose payload was cut.
     snaplen: u32,
@@ -93,6 +96,8 @@ impl Analyzer {
             fragments: 0,
             cut_headers: 0,
             malformed_ip: 0,
+            undecoded: 0,
+            first_undecoded: None,
             cut_payloads: 0,
             snaplen: 0,
             first_ts: None,
@@ -137,6 +142,10 @@ impl Analyzer {
             Decoded::Fragment => self.fragments += 1,
             Decoded::Truncated => self.cut_headers += 1,
             Decoded::MalformedIp => self.malformed_ip += 1,
+            Decoded::Undecoded(kind) => {
+                self.undecoded += 1;
+                self.first_undecoded.get_or_insert(kind);
+            }
         }
     }
 
@@ -159,6 +168,7 @@ impl Analyzer {
     /// one at a time; the report comes back without them.
     pub fn finish_each(self, sink: &mut Bodies, each: &mut dyn FnMut(ConnectionSummary)) -> Report {
         let evicted = self.tracker.evicted();
+        let seen_twice = self.tracker.seen_twice();
         for c in self.finished {
             each(c);
         }
@@ -212,12 +222,28 @@ impl Analyzer {
                 warnings.push(w);
             }
         }
+        if let Some(kind) = self.first_undecoded {
+            warnings.push(CaptureWarning::UndecodedEncapsulation {
+                frames: self.undecoded,
+                first: kind,
+            });
+        }
+        if let Some(seen) = seen_twice {
+            warnings.push(CaptureWarning::SeenInTunnelAndDirectly {
+                connections: seen.connections,
+                first: seen.first,
+            });
+        }
         Report {
             packets: self.packets,
             link_type: self.link.name(),
             link_type_code: self.link.code(),
             tcp_packets: self.tcp_packets,
-            other_packets: self.other + self.fragments + self.cut_headers + self.malformed_ip,
+            other_packets: self.other
+                + self.fragments
+                + self.cut_headers
+                + self.malformed_ip
+                + self.undecoded,
             malformed_ip: self.malformed_ip,
             first_ts_ns: self.first_ts,
             last_ts_ns: self.last_ts,

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use recvscope_wire::{HeaderState, Segment, SeqNumber, Side, TcpFlags};
+use recvscope_wire::{HeaderState, Segment, SeqNumber, Side, TcpFlags, Tunnel};
 
 use super::analysis::{Analysis, WindowScale};
 use super::dir::Dir;
@@ -52,6 +52,8 @@ pub(crate) struct Connection<S> {
     pub id: u64,
     /// The sender in each direction.
     pub addrs: [SocketAddr; 2],
+    /// The encapsulations its segments came through.
+    pub tunnel: Tunnel,
     /// Which direction the client sends in, once known.
     client_dir: Option<Dir>,
     pub first_ts: i64,
@@ -78,6 +80,7 @@ impl<S: StreamSink> Connection<S> {
         Connection {
             id,
             addrs: [seg.src, seg.dst],
+            tunnel: seg.tunnel,
             client_dir: None,
             first_ts: seg.meta.ts_ns,
             last_ts: seg.meta.ts_ns,

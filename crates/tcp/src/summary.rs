@@ -1,5 +1,6 @@
 //! The finished figures of one connection, shaped for the reports.
 
+use recvscope_wire::Tunnel;
 use serde::Serialize;
 
 use super::analysis::WindowScale;
@@ -112,6 +113,9 @@ pub struct TcpSummary {
     pub id: u64,
     pub client: String,
     pub server: String,
+    /// The encapsulations its segments came through, outermost first;
+    /// `None` for a connection seen directly.
+    pub tunnel: Option<Tunnel>,
     pub first_frame: u64,
     pub start_ns: i64,
     pub duration_ns: i64,
@@ -175,6 +179,7 @@ impl TcpSummary {
             id: conn.id,
             client: conn.addrs[c].to_string(),
             server: conn.addrs[s].to_string(),
+            tunnel: (!conn.tunnel.is_empty()).then_some(conn.tunnel),
             first_frame: conn.first_frame,
             start_ns: conn.first_ts,
             duration_ns: conn.last_ts - conn.first_ts,

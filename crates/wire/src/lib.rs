@@ -20,6 +20,7 @@ mod side;
 mod tcp;
 mod tcp_options;
 mod text;
+mod tunnel;
 mod view;
 
 pub use gap::Gap;
@@ -30,6 +31,7 @@ pub use side::Side;
 pub use tcp::TcpFlags;
 pub use tcp_options::{SackBlock, SackBlocks, TcpOptions};
 pub use text::WireText;
+pub use tunnel::{Layer, MAX_LAYERS, Tunnel, Undecoded};
 
 #[cfg(test)]
 mod tests {
