@@ -463,3 +463,25 @@ fn one_connection_seen_in_a_tunnel_and_directly_is_two_connections_and_said_once
         "warning: 1 connection(s) have the addresses of another seen in a different tunnel or directly (the first: #0 and #1)"
     ));
 }
+
+#[test]
+fn tcp_in_fddi_frames_is_one_connection_with_its_http() {
+    let mut t = http_exchange();
+    t.rewrite_all(|ip| wrap::fddi(ip, 0x0800));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(&dir, "fddi.pcap", &pcap(10, &t.frames));
+    const TSHARK_STREAM_0_FRAMES: usize = 6;
+    const TSHARK_RESPONSES: usize = 1;
+    tshark_agrees(&file, "tcp.stream == 0", TSHARK_STREAM_0_FRAMES);
+    tshark_agrees(&file, "http.response", TSHARK_RESPONSES);
+    let r = report(&file);
+    assert_eq!(r["link_type"], "FDDI");
+    assert_eq!(r["tcp_packets"], TSHARK_STREAM_0_FRAMES as u64);
+    let conns = r["connections"].as_array().expect("connections");
+    assert_eq!(conns.len(), 1);
+    assert_eq!(
+        conns[0]["http"].as_array().map(Vec::len),
+        Some(TSHARK_RESPONSES)
+    );
+    assert_eq!(conns[0]["tunnel"], serde_json::Value::Null);
+}

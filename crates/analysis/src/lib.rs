@@ -324,7 +324,7 @@ pub(crate) mod tests {
             .ack(1028)
             .ipv4(),
         ];
-        for code in [0, 1, 101, 108, 113, 228, 229, 276] {
+        for code in [0, 1, 10, 101, 108, 113, 228, 229, 276] {
             let link = LinkType::from_code(code).expect("supported");
             let mut a = Analyzer::new(link, Limits::default(), Some(0));
             for n in 0..20_000u64 {

@@ -282,6 +282,16 @@ pub mod wrap {
         f.extend_from_slice(payload);
         f
     }
+    /// An FDDI frame (LINKTYPE 10): frame control, two addresses, then
+    /// 802.2 LLC and SNAP before `payload` of `ether_type`.
+    pub fn fddi(payload: &[u8], ether_type: u16) -> Vec<u8> {
+        let mut f = vec![0x50];
+        f.extend_from_slice(&[0u8; 12]);
+        f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0]);
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
     /// The IPv4 packet `ip` with `options` (zero-padded to a multiple of 4)
     /// after its fixed header; lengths and header checksum made right.
     pub fn ipv4_options(ip: &[u8], options: &[u8]) -> Vec<u8> {

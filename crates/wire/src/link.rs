@@ -21,11 +21,13 @@ pub enum LinkType {
     LinuxSll,
     /// Linux cooked capture v2 (LINKTYPE 276).
     LinuxSll2,
+    /// FDDI, with 802.2 LLC/SNAP framing (LINKTYPE 10).
+    Fddi,
 }
 
 /// The names of the supported link types, for error messages.
 pub const SUPPORTED: &str =
-    "EN10MB (Ethernet, VLAN), NULL, LOOP, RAW (101/12/14), IPV4, IPV6, LINUX_SLL, LINUX_SLL2";
+    "EN10MB (Ethernet, VLAN), NULL, LOOP, RAW (101/12/14), IPV4, IPV6, LINUX_SLL, LINUX_SLL2, FDDI";
 
 impl LinkType {
     /// Maps a LINKTYPE_ or DLT_ value (as libpcap reports it) to a supported type.
@@ -39,6 +41,7 @@ impl LinkType {
             229 => LinkType::Ipv6,
             113 => LinkType::LinuxSll,
             276 => LinkType::LinuxSll2,
+            10 => LinkType::Fddi,
             _ => return None,
         })
     }
@@ -54,6 +57,7 @@ impl LinkType {
             LinkType::Ipv6 => 229,
             LinkType::LinuxSll => 113,
             LinkType::LinuxSll2 => 276,
+            LinkType::Fddi => 10,
         }
     }
 
@@ -68,6 +72,7 @@ impl LinkType {
             LinkType::Ipv6 => "IPV6",
             LinkType::LinuxSll => "LINUX_SLL",
             LinkType::LinuxSll2 => "LINUX_SLL2",
+            LinkType::Fddi => "FDDI",
         }
     }
 }
@@ -83,6 +88,8 @@ pub(crate) fn start(link: LinkType, frame: &[u8]) -> Option<Inner<'_>> {
         LinkType::Ipv6 => ip_version(frame, 6)?,
         LinkType::LinuxSll => Inner::Ether(be16(frame.get(14..16)?), frame.get(16..)?),
         LinkType::LinuxSll2 => Inner::Ether(be16(frame.get(0..2)?), frame.get(20..)?),
+        // Frame control, then the two 6-byte addresses.
+        LinkType::Fddi => tunnel::snap(frame.get(13..)?)?,
     })
 }
 
@@ -135,7 +142,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for code in [0, 1, 101, 108, 113, 228, 229, 276] {
+        for code in [0, 1, 10, 101, 108, 113, 228, 229, 276] {
             let link = LinkType::from_code(code).map(LinkType::code);
             assert_eq!(link, Some(code));
         }
@@ -146,6 +153,7 @@ mod tests {
         assert!(start(LinkType::LinuxSll2, &[0x08, 0x00, 0]).is_none());
         assert!(start(LinkType::LinuxSll, &[0; 15]).is_none());
         assert!(start(LinkType::Null, &[2, 0]).is_none());
+        assert!(start(LinkType::Fddi, &[0x50; 20]).is_none());
         assert!(start(LinkType::Ipv4, &[0x60]).is_none());
         assert!(ethernet(&[0; 5]).is_none());
         assert!(vlan(&[0; 3]).is_none());
