@@ -49,8 +49,8 @@ pub struct Report {
     /// Frames that were not TCP (ARP, UDP, ICMP, ...), or whose TCP was
     /// not analysed (fragments, cut headers, malformed IPv4 headers).
     pub other_packets: u64,
-    /// Frames carrying TCP under an IPv4 header Wireshark finds malformed
-    /// (an option shorter than its kind's fields): their TCP is not analysed.
+    /// Frames carrying TCP (or a tunnel) under an IPv4 header Wireshark finds
+    /// malformed (an option shorter than its kind's fields): not analysed.
     pub malformed_ip: u64,
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,

@@ -80,8 +80,9 @@ pub enum Decoded<'a> {
     Fragment,
     /// The frame ends before the TCP header does.
     Truncated,
-    /// An IPv4 header whose options Wireshark finds malformed (an option
-    /// shorter than its kind's fields): its TCP is not dissected.
+    /// An IPv4 header carrying TCP (or a tunnel) whose options Wireshark
+    /// finds malformed (an option shorter than its kind's fields): what it
+    /// carries is not dissected.
     MalformedIp,
     /// An encapsulation recognised but not decoded.
     Undecoded(Undecoded),
@@ -281,13 +282,13 @@ fn ip_part<'a>(net: &LaxNetSlice<'a>, frame: &'a [u8]) -> Result<IpLayer<'a>, En
         LaxNetSlice::Ipv4(v4) => {
             let h = v4.header();
             let dst = match Ipv4Packet::new_checked(h.slice()).map(|p| p.destination()) {
-                Ok(Destination::Header(dst) | Destination::SourceRoute(dst)) => dst,
-                Ok(Destination::Malformed) => return Err(Ends::MalformedIp),
-                Err(_) => h.destination_addr(),
+                Ok(Destination::Header(dst) | Destination::SourceRoute(dst)) => Some(dst),
+                Ok(Destination::Malformed) => None,
+                Err(_) => Some(h.destination_addr()),
             };
             (
                 IpAddr::V4(h.source_addr()),
-                IpAddr::V4(dst),
+                dst.map(IpAddr::V4),
                 h.slice().as_ptr(),
                 usize::from(h.total_len()),
                 v4.payload(),
@@ -297,7 +298,7 @@ fn ip_part<'a>(net: &LaxNetSlice<'a>, frame: &'a [u8]) -> Result<IpLayer<'a>, En
             let h = v6.header();
             (
                 IpAddr::V6(h.source_addr()),
-                IpAddr::V6(h.destination_addr()),
+                Some(IpAddr::V6(h.destination_addr())),
                 h.slice().as_ptr(),
                 40 + usize::from(h.payload_length()),
                 v6.payload(),
@@ -306,17 +307,21 @@ fn ip_part<'a>(net: &LaxNetSlice<'a>, frame: &'a [u8]) -> Result<IpLayer<'a>, En
         LaxNetSlice::Arp(_) => return Err(Ends::NotTcp),
     };
     let protocol = ip_payload.ip_number;
-    let carried = [
-        IpNumber::TCP,
-        IpNumber::IPV4,
-        IpNumber::IPV6,
-        IpNumber::GRE,
-        IpNumber::UDP,
-        L2TP_V3,
-    ];
-    if !carried.contains(&protocol) {
+    let carried = match protocol {
+        IpNumber::TCP | IpNumber::IPV4 | IpNumber::IPV6 | IpNumber::GRE | L2TP_V3 => true,
+        IpNumber::UDP => ip_payload
+            .payload
+            .get(..4)
+            .is_some_and(|h| tunnel::udp_layer(be16(h, 0), be16(h, 2)).is_some()),
+        _ => false,
+    };
+    if !carried {
         return Err(Ends::NotTcp);
     }
+    // Options Wireshark finds malformed: what the packet carries is not read.
+    let Some(dst) = dst else {
+        return Err(Ends::MalformedIp);
+    };
     if ip_payload.fragmented {
         return Err(Ends::Fragment);
     }
@@ -415,6 +420,36 @@ mod tests {
     use recvscope_testkit::{Pkt, Rng, wrap};
 
     #[test]
+    fn a_malformed_ipv4_header_is_malformed_only_when_it_carries_tcp_or_a_tunnel() {
+        let meta = |f: &[u8]| FrameMeta {
+            number: 1,
+            ts_ns: 0,
+            orig_len: f.len() as u32,
+        };
+        let short_security = [130, 2];
+        let tcp = wrap::ipv4_options(&Pkt::c2s(1, b"x").ipv4(), &short_security);
+        let mut udp = Pkt::c2s(1, b"x").ipv4();
+        udp[9] = 17;
+        let udp = wrap::ipv4_options(&udp, &short_security);
+        let vxlan = wrap::ipv4_options(
+            &wrap::outer_ipv4(&wrap::udp(&[0; 30], 4789), 17),
+            &short_security,
+        );
+        let gre = wrap::ipv4_options(
+            &wrap::outer_ipv4(&wrap::gre(&Pkt::c2s(1, b"x").ipv4(), 0x0800), 47),
+            &short_security,
+        );
+        for (frame, decoded) in [
+            (wrap::ethernet(&tcp, 0x0800), Decoded::MalformedIp),
+            (wrap::ethernet(&udp, 0x0800), Decoded::NotTcp),
+            (wrap::ethernet(&gre, 0x0800), Decoded::MalformedIp),
+            (wrap::ethernet(&vxlan, 0x0800), Decoded::MalformedIp),
+        ] {
+            assert_eq!(decode(LinkType::Ethernet, &frame, meta(&frame)), decoded);
+        }
+    }
+
+    #[test]
     fn the_fixed_offset_path_decodes_exactly_as_etherparse_does() {
         let bases = [
             wrap::ethernet(
@@ -432,6 +467,13 @@ mod tests {
             ),
             wrap::ethernet(&Pkt::c2s(1, b"x").ipv6(), 0x86dd),
             wrap::ethernet(&Pkt::s2c(1, &[1; 100]).window(0).ipv6(), 0x86dd),
+            wrap::ethernet(
+                &wrap::ipv4_options(
+                    &Pkt::c2s(5, b"routed").ipv4(),
+                    &[131, 11, 4, 10, 9, 9, 2, 10, 0, 0, 2],
+                ),
+                0x0800,
+            ),
         ];
         let mut rng = Rng(0x0dec_0de5_eed5_1234);
         let mut fast = 0;
