@@ -8,7 +8,7 @@ use recvscope::wire::LinkType;
 use recvscope::{report, tcplab};
 
 /// Every link type the decoder supports, indexed by the fuzz targets' selector byte.
-pub const LINKS: [LinkType; 8] = [
+pub const LINKS: [LinkType; 9] = [
     LinkType::Ethernet,
     LinkType::Null,
     LinkType::Loop,
@@ -17,6 +17,7 @@ pub const LINKS: [LinkType; 8] = [
     LinkType::Ipv6,
     LinkType::LinuxSll,
     LinkType::LinuxSll2,
+    LinkType::Fddi,
 ];
 
 /// A per-process scratch file in memory-backed storage, for targets whose

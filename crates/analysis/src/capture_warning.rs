@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use recvscope_wire::Undecoded;
+
 use crate::recv::RecvFault;
 
 /// Why a recv log could not be used.
@@ -30,6 +32,15 @@ pub enum CaptureWarning {
     SnaplenCut { segments: u64, snaplen: u32 },
     /// Frames that end before their TCP header does, skipped.
     HeadersCut { frames: u64 },
+    /// Frames whose IPv4 options Wireshark finds malformed, skipped as it
+    /// skips their TCP.
+    MalformedIp { frames: u64 },
+    /// Frames in an encapsulation recognised but not decoded (`first`: the
+    /// first one's kind): their TCP, if any, is not analysed.
+    UndecodedEncapsulation { frames: u64, first: Undecoded },
+    /// Connections whose addresses were also seen in another tunnel or
+    /// directly (`first`: the first pair's ids): kept apart, not merged.
+    SeenInTunnelAndDirectly { connections: u64, first: (u64, u64) },
     /// IP fragments, skipped: TCP inside fragments is not reassembled.
     Fragments { frames: u64 },
     /// Timestamps earlier than the frame before; analysis follows capture order.

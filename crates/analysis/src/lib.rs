@@ -23,7 +23,7 @@ pub mod tcplab;
 use serde::Serialize;
 
 use recvscope_tcp::{self as tcp, FlagCounts, Tracker};
-use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
+use recvscope_wire::{Decoded, FrameMeta, LinkType, Undecoded, decode};
 
 pub use capture_warning::{CaptureWarning, RecvLogProblem};
 pub use connection::{ConnectionSummary, ConnectionWarning, HttpExchange};
@@ -46,8 +46,12 @@ pub struct Report {
     pub link_type: &'static str,
     pub link_type_code: i32,
     pub tcp_packets: u64,
-    /// Frames that were not TCP (ARP, UDP, ICMP, ...).
+    /// Frames that were not TCP (ARP, UDP, ICMP, ...), or whose TCP was
+    /// not analysed (fragments, cut headers, malformed IPv4 headers).
     pub other_packets: u64,
+    /// Frames carrying TCP (or a tunnel) under an IPv4 header Wireshark finds
+    /// malformed (an option shorter than its kind's fields): not analysed.
+    pub malformed_ip: u64,
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
     /// Flag counts over every connection.
@@ -67,6 +71,10 @@ pub struct Analyzer {
     other: u64,
     fragments: u64,
     cut_headers: u64,
+    malformed_ip: u64,
+    /// Frames in an encapsulation not decoded, and the first one's kind.
+    undecoded: u64,
+    first_undecoded: Option<Undecoded>,
     cut_payloads: u64,
     /// The captured length of the longest frame whose payload was cut.
     snaplen: u32,
@@ -87,6 +95,9 @@ impl Analyzer {
             other: 0,
             fragments: 0,
             cut_headers: 0,
+            malformed_ip: 0,
+            undecoded: 0,
+            first_undecoded: None,
             cut_payloads: 0,
             snaplen: 0,
             first_ts: None,
@@ -130,6 +141,11 @@ impl Analyzer {
             Decoded::NotTcp => self.other += 1,
             Decoded::Fragment => self.fragments += 1,
             Decoded::Truncated => self.cut_headers += 1,
+            Decoded::MalformedIp => self.malformed_ip += 1,
+            Decoded::Undecoded(kind) => {
+                self.undecoded += 1;
+                self.first_undecoded.get_or_insert(kind);
+            }
         }
     }
 
@@ -152,6 +168,7 @@ impl Analyzer {
     /// one at a time; the report comes back without them.
     pub fn finish_each(self, sink: &mut Bodies, each: &mut dyn FnMut(ConnectionSummary)) -> Report {
         let evicted = self.tracker.evicted();
+        let seen_twice = self.tracker.seen_twice();
         for c in self.finished {
             each(c);
         }
@@ -182,6 +199,12 @@ impl Analyzer {
                 },
             ),
             (
+                self.malformed_ip,
+                CaptureWarning::MalformedIp {
+                    frames: self.malformed_ip,
+                },
+            ),
+            (
                 self.fragments,
                 CaptureWarning::Fragments {
                     frames: self.fragments,
@@ -199,12 +222,29 @@ impl Analyzer {
                 warnings.push(w);
             }
         }
+        if let Some(kind) = self.first_undecoded {
+            warnings.push(CaptureWarning::UndecodedEncapsulation {
+                frames: self.undecoded,
+                first: kind,
+            });
+        }
+        if let Some(seen) = seen_twice {
+            warnings.push(CaptureWarning::SeenInTunnelAndDirectly {
+                connections: seen.connections,
+                first: seen.first,
+            });
+        }
         Report {
             packets: self.packets,
             link_type: self.link.name(),
             link_type_code: self.link.code(),
             tcp_packets: self.tcp_packets,
-            other_packets: self.other + self.fragments + self.cut_headers,
+            other_packets: self.other
+                + self.fragments
+                + self.cut_headers
+                + self.malformed_ip
+                + self.undecoded,
+            malformed_ip: self.malformed_ip,
             first_ts_ns: self.first_ts,
             last_ts_ns: self.last_ts,
             flags,
@@ -284,7 +324,7 @@ pub(crate) mod tests {
             .ack(1028)
             .ipv4(),
         ];
-        for code in [0, 1, 101, 108, 113, 228, 229, 276] {
+        for code in [0, 1, 10, 101, 108, 113, 228, 229, 276] {
             let link = LinkType::from_code(code).expect("supported");
             let mut a = Analyzer::new(link, Limits::default(), Some(0));
             for n in 0..20_000u64 {

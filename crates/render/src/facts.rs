@@ -43,6 +43,9 @@ pub(crate) fn connection_facts(c: &ConnectionSummary) -> Vec<Fact> {
     let t = &c.tcp;
     let mut facts = Vec::new();
     let mut fact = |label, value| facts.push(Fact { label, value });
+    if let Some(tunnel) = &t.tunnel {
+        fact("tunnel", crate::tunnel_words::tunnel(tunnel));
+    }
     let h = &t.handshake;
     fact(
         "handshake",

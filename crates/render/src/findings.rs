@@ -98,6 +98,19 @@ pub fn capture_warning(w: &CaptureWarning) -> String {
         CaptureWarning::HeadersCut { frames } => {
             format!("{frames} frame(s) end before their TCP header does and were skipped")
         }
+        CaptureWarning::MalformedIp { frames } => format!(
+            "{frames} frame(s) have a malformed IPv4 header (an option too short for its kind) and were skipped, as Wireshark skips their TCP"
+        ),
+        CaptureWarning::UndecodedEncapsulation { frames, first } => format!(
+            "{frames} frame(s) are in an encapsulation recvscope does not decode (the first: {}): their TCP, if any, is not analysed",
+            crate::tunnel_words::undecoded(*first)
+        ),
+        CaptureWarning::SeenInTunnelAndDirectly {
+            connections,
+            first: (a, b),
+        } => format!(
+            "{connections} connection(s) have the addresses of another seen in a different tunnel or directly (the first: #{a} and #{b}): one TCP connection captured at two points, kept apart, not merged"
+        ),
         CaptureWarning::Fragments { frames } => {
             format!("{frames} IP fragment(s) skipped: TCP inside IP fragments is not reassembled")
         }

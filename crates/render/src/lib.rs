@@ -21,6 +21,7 @@ mod shown;
 pub mod tcp_lab;
 mod terms;
 pub mod text;
+mod tunnel_words;
 mod units;
 
 pub use shown::{Shown, shown, shown_lines};

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use recvscope_wire::{HeaderState, Segment, SeqNumber, Side, TcpFlags};
+use recvscope_wire::{HeaderState, Segment, SeqNumber, Side, TcpFlags, Tunnel};
 
 use super::analysis::{Analysis, WindowScale};
 use super::dir::Dir;
@@ -58,6 +58,8 @@ pub(crate) struct Connection<S> {
     /// Which direction the client sends in, once known, and the rule
     /// that decided it.
     roles: Option<(Dir, RoleRule)>,
+    /// The encapsulations its segments came through.
+    pub tunnel: Tunnel,
     pub first_ts: i64,
     pub last_ts: i64,
     pub first_frame: u64,
@@ -83,6 +85,7 @@ impl<S: StreamSink> Connection<S> {
             id,
             addrs: [seg.src, seg.dst],
             roles: None,
+            tunnel: seg.tunnel,
             first_ts: seg.meta.ts_ns,
             last_ts: seg.meta.ts_ns,
             first_frame: seg.meta.number,

@@ -31,7 +31,7 @@ pub use roles::{RoleRule, well_known};
 pub use stream::StreamSink;
 pub use summary::{ByDirection, Finished, FlowControl, TcpSummary, TcpWarning, WindowScaling};
 
-use recvscope_wire::Segment;
+use recvscope_wire::{Segment, Tunnel};
 
 /// Memory bounds per connection.
 #[derive(Clone, Debug)]
@@ -55,6 +55,9 @@ struct Key {
     addrs: [u128; 2],
     ports: [u16; 2],
     v6: bool,
+    /// The encapsulations peeled: the same addresses inside a tunnel and
+    /// directly are two connections.
+    tunnel: Tunnel,
 }
 
 fn key(seg: &Segment<'_>) -> Key {
@@ -71,6 +74,7 @@ fn key(seg: &Segment<'_>) -> Key {
         addrs: [lo.0, hi.0],
         ports: [lo.1, hi.1],
         v6: seg.src.is_ipv6(),
+        tunnel: seg.tunnel,
     }
 }
 
@@ -110,6 +114,22 @@ pub struct Tracker<S: StreamSink> {
     totals: FlagCounts,
     /// Connections dropped while still open because of [`MAX_LIVE`].
     evicted: u64,
+    /// The first connection of each address pair seen in a tunnel, by its
+    /// key without the tunnel: filled only by tunnelled connections.
+    tunnelled: HashMap<Key, u64, RandomState>,
+    /// The first connection seen both in a tunnel and directly (or in two
+    /// tunnels): the two ids, and how many such pairs there were.
+    seen_twice: Option<SeenTwice>,
+}
+
+/// One TCP connection's addresses seen inside a tunnel and directly (or in
+/// two different tunnels): kept as two connections, not merged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeenTwice {
+    /// The first such pair: the earlier connection's id, then the later's.
+    pub first: (u64, u64),
+    /// Connections found so.
+    pub connections: u64,
 }
 
 impl<S: StreamSink> Tracker<S> {
@@ -127,7 +147,40 @@ impl<S: StreamSink> Tracker<S> {
             list_all: false,
             totals: FlagCounts::default(),
             evicted: 0,
+            tunnelled: HashMap::with_hasher(RandomState::default()),
+            seen_twice: None,
         }
+    }
+
+    /// A new connection's addresses against those seen in tunnels: a pair
+    /// seen before under another tunnel (or none) is noted.
+    fn note_tunnel(&mut self, k: Key, id: u64) {
+        if k.tunnel.is_empty() && self.tunnelled.is_empty() {
+            return;
+        }
+        let bare = Key {
+            tunnel: Tunnel::default(),
+            ..k
+        };
+        let earlier = if k.tunnel.is_empty() {
+            self.tunnelled.get(&bare).copied()
+        } else {
+            let first = *self.tunnelled.entry(bare).or_insert(id);
+            let direct = self.live.get(&bare).map(|c| c.id);
+            direct.or((first != id).then_some(first))
+        };
+        if let Some(earlier) = earlier {
+            let seen = self.seen_twice.get_or_insert(SeenTwice {
+                first: (earlier, id),
+                connections: 0,
+            });
+            seen.connections += 1;
+        }
+    }
+
+    /// The first connection seen both in a tunnel and directly, if any.
+    pub fn seen_twice(&self) -> Option<SeenTwice> {
+        self.seen_twice
     }
 
     /// Keeps the packet records of every connection, not only `list`'s:
@@ -143,6 +196,7 @@ impl<S: StreamSink> Tracker<S> {
             self.evict(out);
         }
         let mut replaced = None;
+        let mut new_conn = None;
         let conn = match self.live.entry(k) {
             Entry::Occupied(e) => {
                 let conn = e.into_mut();
@@ -162,6 +216,7 @@ impl<S: StreamSink> Tracker<S> {
             Entry::Vacant(e) => {
                 let id = self.next_id;
                 self.next_id += 1;
+                new_conn = Some(id);
                 e.insert(Box::new(Connection::new(
                     id,
                     seg,
@@ -177,6 +232,9 @@ impl<S: StreamSink> Tracker<S> {
         let now_closed = !was_closed && conn.closed();
         if let Some(old) = replaced {
             self.finish_one(*old, out);
+        }
+        if let Some(new) = new_conn {
+            self.note_tunnel(k, new);
         }
         if now_closed {
             self.closed.push_back((k, id, seg.meta.ts_ns));
@@ -336,6 +394,46 @@ mod tests {
         let twin = decode(&v6);
         assert_eq!((twin.addrs, twin.ports), (there.addrs, there.ports));
         assert_ne!(twin, there);
+    }
+
+    #[test]
+    fn addresses_seen_in_a_tunnel_and_directly_are_two_connections_noted_once() {
+        use recvscope_testkit::wrap;
+        use recvscope_wire::{Decoded, FrameMeta, LinkType, decode};
+        let gre = |ip: &[u8]| wrap::ethernet(&wrap::outer_ipv4(&wrap::gre(ip, 0x0800), 47), 0x0800);
+        let vxlan = |ip: &[u8]| {
+            let udp = wrap::udp(&wrap::vxlan(&wrap::ethernet(ip, 0x0800)), 4789);
+            wrap::ethernet(&wrap::outer_ipv4(&udp, 17), 0x0800)
+        };
+        let syn = Pkt::c2s(1, b"").syn().ipv4();
+        // In GRE first, then directly, then in VXLAN, then in GRE again.
+        let frames = [
+            gre(&syn),
+            wrap::ethernet(&syn, 0x0800),
+            vxlan(&syn),
+            gre(&syn),
+        ];
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
+        let mut ids = Vec::new();
+        for (n, f) in frames.iter().enumerate() {
+            let meta = FrameMeta {
+                number: n as u64 + 1,
+                ts_ns: n as i64,
+                orig_len: f.len() as u32,
+            };
+            match decode(LinkType::Ethernet, f, meta) {
+                Decoded::Tcp(seg) => ids.push(tracker.segment(&seg, &mut ()).0),
+                other => panic!("not TCP: {other:?}"),
+            }
+        }
+        assert_eq!(ids, [0, 1, 2, 0]);
+        assert_eq!(
+            tracker.seen_twice(),
+            Some(SeenTwice {
+                first: (0, 1),
+                connections: 2
+            })
+        );
     }
 
     #[test]

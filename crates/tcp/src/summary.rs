@@ -1,6 +1,7 @@
 //! The finished figures of one connection, shaped for the reports.
 
 use recvscope_wire::Side;
+use recvscope_wire::Tunnel;
 use serde::Serialize;
 
 use super::analysis::WindowScale;
@@ -124,6 +125,9 @@ pub struct TcpSummary {
     pub server: String,
     /// The rule that decided which end is the client.
     pub roles_from: RoleRule,
+    /// The encapsulations its segments came through, outermost first;
+    /// `None` for a connection seen directly.
+    pub tunnel: Option<Tunnel>,
     pub first_frame: u64,
     pub start_ns: i64,
     pub duration_ns: i64,
@@ -198,6 +202,7 @@ impl TcpSummary {
             client: conn.addrs[c].to_string(),
             server: conn.addrs[s].to_string(),
             roles_from,
+            tunnel: (!conn.tunnel.is_empty()).then_some(conn.tunnel),
             first_frame: conn.first_frame,
             start_ns: conn.first_ts,
             duration_ns: conn.last_ts - conn.first_ts,

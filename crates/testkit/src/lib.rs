@@ -176,6 +176,155 @@ pub mod wrap {
         f.extend_from_slice(ip);
         f
     }
+    /// An Ethernet frame of `ether_type` under VLAN tags, outermost first,
+    /// each `(TPID, VLAN id)`: `[(0x88a8, 10), (0x8100, 20)]` is QinQ.
+    pub fn tagged(payload: &[u8], ether_type: u16, tags: &[(u16, u16)]) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        for (tpid, id) in tags {
+            f.extend_from_slice(&tpid.to_be_bytes());
+            f.extend_from_slice(&id.to_be_bytes());
+        }
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+    /// A PPPoE session payload (EtherType 0x8864) carrying `ip` as PPP
+    /// protocol `ppp` (0x0021 IPv4, 0x0057 IPv6).
+    pub fn pppoe(ip: &[u8], ppp: u16) -> Vec<u8> {
+        let mut f = vec![0x11, 0, 0x12, 0x34];
+        f.extend_from_slice(&(ip.len() as u16 + 2).to_be_bytes());
+        f.extend_from_slice(&ppp.to_be_bytes());
+        f.extend_from_slice(ip);
+        f
+    }
+    /// `payload` under `labels` MPLS labels (EtherType 0x8847), the last
+    /// with the bottom-of-stack bit.
+    pub fn mpls(payload: &[u8], labels: u32) -> Vec<u8> {
+        let mut f = Vec::new();
+        for i in 1..=labels {
+            let entry = (100 + i) << 12 | u32::from(i == labels) << 8 | 64;
+            f.extend_from_slice(&entry.to_be_bytes());
+        }
+        f.extend_from_slice(payload);
+        f
+    }
+    /// A GRE (version 0) packet of protocol `proto`, with a key field.
+    pub fn gre(payload: &[u8], proto: u16) -> Vec<u8> {
+        let mut f = vec![0x20, 0];
+        f.extend_from_slice(&proto.to_be_bytes());
+        f.extend_from_slice(&7u32.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+    /// An outer IPv4 packet (192.0.2.1 to 192.0.2.2) of protocol `proto`.
+    pub fn outer_ipv4(payload: &[u8], proto: u8) -> Vec<u8> {
+        let mut f = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
+        f.extend_from_slice(&[192, 0, 2, 1, 192, 0, 2, 2]);
+        f[2..4].copy_from_slice(&(20 + payload.len() as u16).to_be_bytes());
+        f.extend_from_slice(payload);
+        ipv4_checksum(f)
+    }
+    /// An outer IPv6 packet (2001:db8::1 to 2001:db8::2) of next header `next`.
+    pub fn outer_ipv6(payload: &[u8], next: u8) -> Vec<u8> {
+        let mut f = vec![0x60, 0, 0, 0];
+        f.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[next, 64]);
+        for last in [1, 2] {
+            f.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+            f.extend_from_slice(&[0; 11]);
+            f.push(last);
+        }
+        f.extend_from_slice(payload);
+        f
+    }
+    /// A UDP datagram to `port` (checksum 0, as tunnels send).
+    pub fn udp(payload: &[u8], port: u16) -> Vec<u8> {
+        let mut f = 50000u16.to_be_bytes().to_vec();
+        f.extend_from_slice(&port.to_be_bytes());
+        f.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[0, 0]);
+        f.extend_from_slice(payload);
+        f
+    }
+    /// A VXLAN header (VNI 42) before an Ethernet frame.
+    pub fn vxlan(frame: &[u8]) -> Vec<u8> {
+        let mut f = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+        f.extend_from_slice(frame);
+        f
+    }
+    /// A GENEVE header (VNI 42, one 4-byte option) before a payload of
+    /// protocol `proto` (0x6558 Ethernet).
+    pub fn geneve(payload: &[u8], proto: u16) -> Vec<u8> {
+        let mut f = vec![0x02, 0];
+        f.extend_from_slice(&proto.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 42, 0]);
+        f.extend_from_slice(&[0x01, 0x02, 0x03, 0x01, 0, 0, 0, 0]);
+        f.extend_from_slice(payload);
+        f
+    }
+    /// A GTP-U G-PDU (TEID 1) before `ip`, with a sequence number and one
+    /// PDU session container extension header.
+    pub fn gtp_u(ip: &[u8]) -> Vec<u8> {
+        let mut f = vec![0x36, 0xff];
+        f.extend_from_slice(&(ip.len() as u16 + 8).to_be_bytes());
+        f.extend_from_slice(&1u32.to_be_bytes());
+        f.extend_from_slice(&[0, 1, 0, 0x85, 1, 0x00, 0x01, 0]);
+        f.extend_from_slice(ip);
+        f
+    }
+    /// An 802.3 frame (a length, not an EtherType) with 802.2 LLC and SNAP
+    /// before `payload` of `ether_type`.
+    pub fn snap(payload: &[u8], ether_type: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0]);
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+    /// An FDDI frame (LINKTYPE 10): frame control, two addresses, then
+    /// 802.2 LLC and SNAP before `payload` of `ether_type`.
+    pub fn fddi(payload: &[u8], ether_type: u16) -> Vec<u8> {
+        let mut f = vec![0x50];
+        f.extend_from_slice(&[0u8; 12]);
+        f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0]);
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+    /// The IPv4 packet `ip` with `options` (zero-padded to a multiple of 4)
+    /// after its fixed header; lengths and header checksum made right.
+    pub fn ipv4_options(ip: &[u8], options: &[u8]) -> Vec<u8> {
+        let mut opts = options.to_vec();
+        opts.resize(options.len().div_ceil(4) * 4, 0);
+        let hlen = usize::from(ip[0] & 0x0f) * 4;
+        let mut out = ip[..20].to_vec();
+        out.extend_from_slice(&opts);
+        out.extend_from_slice(&ip[hlen..]);
+        out[0] = 0x40 | ((20 + opts.len()) / 4) as u8;
+        let total = out.len() as u16;
+        out[2..4].copy_from_slice(&total.to_be_bytes());
+        ipv4_checksum(out)
+    }
+    /// The IPv4 packet `ip` sent to `dst`, header checksum made right.
+    pub fn ipv4_dst(ip: &[u8], dst: [u8; 4]) -> Vec<u8> {
+        let mut out = ip.to_vec();
+        out[16..20].copy_from_slice(&dst);
+        ipv4_checksum(out)
+    }
+    fn ipv4_checksum(mut ip: Vec<u8>) -> Vec<u8> {
+        let hlen = usize::from(ip[0] & 0x0f) * 4;
+        ip[10..12].copy_from_slice(&[0, 0]);
+        let mut sum: u32 = ip[..hlen]
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        ip
+    }
     pub fn sll2(ip: &[u8], proto: u16) -> Vec<u8> {
         let mut f = proto.to_be_bytes().to_vec();
         f.extend_from_slice(&[0u8; 18]);
@@ -184,13 +333,14 @@ pub mod wrap {
     }
 }
 
-/// Frames of a conversation (raw IPv4), numbered and stamped 1 ms apart
+/// Frames of a conversation (raw IPv4, or IPv6 once asked), numbered and stamped 1 ms apart
 /// unless told, kept whole unless a snaplen is set.
 #[derive(Default)]
 pub struct Trace {
     pub frames: Vec<(FrameMeta, Vec<u8>)>,
     next_ts: i64,
     snaplen: Option<usize>,
+    v6: bool,
 }
 
 impl Trace {
@@ -205,10 +355,16 @@ impl Trace {
         self
     }
 
+    /// Builds the segments appended from now on as IPv6 packets.
+    pub fn ipv6(&mut self) -> &mut Trace {
+        self.v6 = true;
+        self
+    }
+
     /// Appends a segment `gap_us` microseconds after the previous one.
     pub fn at(&mut self, gap_us: i64, p: Pkt) -> &mut Trace {
         self.next_ts += gap_us * 1000;
-        let mut bytes = p.ipv4();
+        let mut bytes = if self.v6 { p.ipv6() } else { p.ipv4() };
         let meta = FrameMeta {
             number: self.frames.len() as u64 + 1,
             ts_ns: self.next_ts,
@@ -224,6 +380,22 @@ impl Trace {
     /// Appends a segment 1 ms after the previous one.
     pub fn push(&mut self, p: Pkt) -> &mut Trace {
         self.at(1000, p)
+    }
+
+    /// Rewrites frame `i` (0-based) with `f`, its wire length following.
+    pub fn rewrite(&mut self, i: usize, f: impl FnOnce(&[u8]) -> Vec<u8>) -> &mut Trace {
+        let (meta, bytes) = &mut self.frames[i];
+        *bytes = f(bytes);
+        meta.orig_len = bytes.len() as u32;
+        self
+    }
+
+    /// Rewrites every frame with `f` (a link layer, a tunnel), wire lengths following.
+    pub fn rewrite_all(&mut self, f: impl Fn(&[u8]) -> Vec<u8>) -> &mut Trace {
+        for i in 0..self.frames.len() {
+            self.rewrite(i, &f);
+        }
+        self
     }
 
     /// Decoded segments, in order.

@@ -20,6 +20,7 @@ mod side;
 mod tcp;
 mod tcp_options;
 mod text;
+mod tunnel;
 mod view;
 
 pub use gap::Gap;
@@ -30,6 +31,7 @@ pub use side::Side;
 pub use tcp::TcpFlags;
 pub use tcp_options::{SackBlock, SackBlocks, TcpOptions};
 pub use text::WireText;
+pub use tunnel::{Layer, MAX_LAYERS, Tunnel, Undecoded};
 
 #[cfg(test)]
 mod tests {
@@ -69,6 +71,9 @@ mod tests {
             (LinkType::Ipv6, ip6.clone()),
             (LinkType::LinuxSll, wrap::sll(&ip4, 0x0800)),
             (LinkType::LinuxSll2, wrap::sll2(&ip6, 0x86dd)),
+            (LinkType::Fddi, wrap::fddi(&ip4, 0x0800)),
+            (LinkType::Fddi, wrap::fddi(&ip6, 0x86dd)),
+            (LinkType::Ethernet, wrap::snap(&ip6, 0x86dd)),
         ];
         for (link, frame) in &cases {
             let s = tcp_of(*link, frame);
@@ -166,7 +171,7 @@ mod tests {
             Decoded::NotTcp
         ));
         let garbage = [0xffu8; 3];
-        for code in [0, 1, 101, 108, 113, 228, 229, 276] {
+        for code in [0, 1, 10, 101, 108, 113, 228, 229, 276] {
             let link = LinkType::from_code(code).expect("supported");
             let _ = decode(link, &garbage, meta(3));
         }
