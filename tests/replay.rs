@@ -838,3 +838,51 @@ fn a_trace_the_tests_build_is_a_capture_recvscope_and_tshark_both_read() {
         assert_eq!(n, 1);
     }
 }
+
+/// A built trace written to a fresh directory: the directory (kept alive
+/// by the caller) and the file's path.
+fn built(t: &recvscope_testkit::Trace) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("built.pcap");
+    std::fs::write(&file, t.pcap()).expect("write");
+    (dir, file)
+}
+
+/// `replay --json` of one file.
+fn replay_json(file: &Path) -> serde_json::Value {
+    let out = recvscope(&["replay", "--json", file.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// Handshake and ten bytes from the client (its next sequence number 111),
+/// then one more client segment `past` bytes beyond that.
+fn a_segment_past_nextseq(past: u32) -> recvscope_testkit::Trace {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn())
+        .push(Pkt::s2c(500, b"").syn().ack(101))
+        .push(Pkt::c2s(101, b"").ack(501))
+        .push(Pkt::c2s(101, b"0123456789").ack(501))
+        .push(Pkt::s2c(501, b"").ack(111))
+        .push(Pkt::c2s(111u32.wrapping_add(past), b"fuzz").ack(501));
+    t
+}
+
+#[test]
+fn a_segment_exactly_two_to_the_31_past_nextseq_is_a_lost_segment_as_in_tshark() {
+    // tshark 4.0.17 flags the segment 2^31 - 1 and 2^31 past nextseq
+    // (GT_SEQ holds), not the one 2^31 + 1 past (that is behind).
+    for (past, tshark) in [(0x7fff_ffff, 1), (0x8000_0000, 1), (0x8000_0001, 0)] {
+        let (_dir, file) = built(&a_segment_past_nextseq(past));
+        let json = replay_json(&file);
+        assert_eq!(json["flags"]["lost_segment"], tshark, "{past:#x}: {json}");
+        if let Some(n) = recvscope_testkit::tshark_count(&file, "tcp.analysis.lost_segment") {
+            assert_eq!(n, tshark, "{past:#x}: tshark");
+        }
+    }
+}
