@@ -886,3 +886,87 @@ fn a_segment_exactly_two_to_the_31_past_nextseq_is_a_lost_segment_as_in_tshark()
         }
     }
 }
+
+/// tshark's `tcp.stream` numbers in `file`, each once.
+fn tshark_streams(file: &Path) -> Option<usize> {
+    let out = match Command::new("tshark")
+        .arg("-n")
+        .arg("-r")
+        .arg(file)
+        .args(["-T", "fields", "-e", "tcp.stream"])
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            recvscope_testkit::tool_missing("tshark", "the comparison with tshark");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let streams: std::collections::BTreeSet<&str> = std::str::from_utf8(&out.stdout)
+        .expect("utf-8")
+        .lines()
+        .collect();
+    Some(streams.len())
+}
+
+/// `gap_us` after the last frame: a handshake, 18 bytes from the client,
+/// 19 from the server, and the client's reset.
+fn reset_by_the_client(t: &mut recvscope_testkit::Trace, gap_us: i64, isn: u32) {
+    use recvscope_testkit::Pkt;
+    t.at(gap_us, Pkt::c2s(isn, b"").syn())
+        .push(Pkt::s2c(9000, b"").syn().ack(isn + 1))
+        .push(Pkt::c2s(isn + 1, b"").ack(9001))
+        .push(Pkt::c2s(isn + 1, b"GET / HTTP/1.1\r\n\r\n").ack(9001))
+        .push(Pkt::s2c(9001, b"HTTP/1.1 204 OK\r\n\r\n").ack(isn + 19))
+        .push(Pkt::c2s(isn + 19, b"").rst().ack(9020));
+}
+
+const SEVENTY_SEVEN_S_US: i64 = 77_000_000;
+
+#[test]
+fn a_reset_77_s_after_a_reset_stays_in_its_connection_as_one_tcp_stream() {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    reset_by_the_client(&mut t, 1000, 1000);
+    // Other traffic goes on (a minute and more after the close), then a
+    // stray reset on the same ports, far out of window.
+    t.at(
+        SEVENTY_SEVEN_S_US - 1000,
+        Pkt::c2s(1, b"").syn().client_port(40001),
+    )
+    .push(Pkt::c2s(2_094_169_081, b"").rst().ack(9020));
+    let (_dir, file) = built(&t);
+    let json = replay_json(&file);
+    const TSHARK_STREAMS: usize = 2;
+    let conns = json["connections"].as_array().expect("connections");
+    assert_eq!(conns.len(), TSHARK_STREAMS, "{json}");
+    assert_eq!(conns[0]["client"], "10.0.0.1:40000", "{json}");
+    assert_eq!(conns[0]["bytes"]["client_to_server"], 18, "{json}");
+    assert_eq!(conns[0]["bytes"]["server_to_client"], 19, "{json}");
+    if let Some(n) = tshark_streams(&file) {
+        assert_eq!(n, TSHARK_STREAMS, "tshark");
+    }
+}
+
+#[test]
+fn a_syn_with_a_new_isn_77_s_after_a_reset_starts_a_second_tcp_stream() {
+    let mut t = recvscope_testkit::Trace::new();
+    reset_by_the_client(&mut t, 1000, 1000);
+    reset_by_the_client(&mut t, SEVENTY_SEVEN_S_US, 555_000);
+    let (_dir, file) = built(&t);
+    let json = replay_json(&file);
+    const TSHARK_STREAMS: usize = 2;
+    let conns = json["connections"].as_array().expect("connections");
+    assert_eq!(conns.len(), TSHARK_STREAMS, "{json}");
+    for c in conns {
+        assert_eq!(c["bytes"]["client_to_server"], 18, "{json}");
+    }
+    if let Some(n) = tshark_streams(&file) {
+        assert_eq!(n, TSHARK_STREAMS, "tshark");
+    }
+}
