@@ -970,3 +970,54 @@ fn a_syn_with_a_new_isn_77_s_after_a_reset_starts_a_second_tcp_stream() {
         assert_eq!(n, TSHARK_STREAMS, "tshark");
     }
 }
+
+/// `replay` of one file, as printed.
+fn replay_text(file: &Path) -> String {
+    let out = recvscope(&["replay", file.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn an_ssh_connection_captured_from_its_handshake_is_not_http_not_entered_mid_message() {
+    use recvscope_testkit::{Pkt, Trace};
+    let banner = b"SSH-2.0-OpenSSH_9.2\r\n";
+    let n = banner.len() as u32;
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn().ports(40000, 22))
+        .push(Pkt::s2c(500, b"").syn().ack(101).ports(40000, 22))
+        .push(Pkt::c2s(101, b"").ack(501).ports(40000, 22))
+        .push(Pkt::s2c(501, banner).ack(101).ports(40000, 22))
+        .push(Pkt::c2s(101, banner).ack(501 + n).ports(40000, 22))
+        .push(Pkt::s2c(501 + n, b"").ack(101 + n).ports(40000, 22));
+    let (_dir, file) = built(&t);
+    let text = replay_text(&file);
+    assert!(
+        text.contains("client: skipped 21 bytes (not HTTP)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("server: skipped 21 bytes (not HTTP)"),
+        "{text}"
+    );
+    assert!(!text.contains("capture started inside a message"), "{text}");
+}
+
+#[test]
+fn a_capture_that_starts_inside_a_body_says_so() {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    t.push(Pkt::s2c(5000, b"the middle of a body").ack(900))
+        .push(Pkt::c2s(900, b"").ack(5020));
+    let (_dir, file) = built(&t);
+    let text = replay_text(&file);
+    assert!(
+        text.contains("server: skipped 20 bytes (capture started inside a message)"),
+        "{text}"
+    );
+    assert!(!text.contains("not HTTP"), "{text}");
+}

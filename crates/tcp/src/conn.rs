@@ -339,7 +339,9 @@ impl<S: StreamSink> Connection<S> {
             self.reasm[dir.peer()].acked(seg.ack, &mut |c| deliver(side.peer(), c));
         }
         if seg.flags.syn() {
-            self.reasm[dir].syn(seg.seq);
+            if self.reasm[dir].syn(seg.seq) {
+                sink.began(out, id, side);
+            }
         } else if matches!(seg.header, HeaderState::Complete | HeaderState::OptionsCut)
             && (seg.payload_len > 0 || seg.flags.fin())
         {

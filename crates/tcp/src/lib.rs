@@ -648,6 +648,9 @@ mod tests {
         fn close(&mut self, _: &mut (), conn: u64, side: Side, _: i64) {
             self.0.push((conn, side, "<close>".into()));
         }
+        fn began(&mut self, _: &mut (), conn: u64, side: Side) {
+            self.0.push((conn, side, "<began>".into()));
+        }
     }
 
     #[test]
@@ -681,7 +684,13 @@ mod tests {
             .collect();
         assert_eq!(
             gaps,
-            ["<NotCaptured(940)>", "<Lost(500)>", "<NotCaptured(940)>"]
+            [
+                "<began>",
+                "<began>",
+                "<NotCaptured(940)>",
+                "<Lost(500)>",
+                "<NotCaptured(940)>"
+            ]
         );
     }
 
@@ -720,6 +729,8 @@ mod tests {
         assert_eq!(
             told,
             [
+                (0, Side::Client, "<began>"),
+                (0, Side::Server, "<began>"),
                 (0, Side::Client, "GET / HTTP/1.0\r\n\r\n"),
                 (0, Side::Server, "HTTP/1.0 200 OK\r\n\r\nhi"),
                 (0, Side::Server, "<close>"),
