@@ -1173,3 +1173,186 @@ fn a_retransmission_of_the_same_bytes_is_no_conflict() {
         assert_eq!(n, 1);
     }
 }
+
+/// A built trace written to a fresh directory: the directory (kept alive
+/// by the caller) and the file's path.
+fn built(t: &recvscope_testkit::Trace) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("built.pcap");
+    std::fs::write(&file, t.pcap()).expect("write");
+    (dir, file)
+}
+
+/// `replay --json` of one file.
+fn replay_json(file: &Path) -> serde_json::Value {
+    let out = recvscope(&["replay", "--json", file.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// Handshake and ten bytes from the client (its next sequence number 111),
+/// then one more client segment `past` bytes beyond that.
+fn a_segment_past_nextseq(past: u32) -> recvscope_testkit::Trace {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn())
+        .push(Pkt::s2c(500, b"").syn().ack(101))
+        .push(Pkt::c2s(101, b"").ack(501))
+        .push(Pkt::c2s(101, b"0123456789").ack(501))
+        .push(Pkt::s2c(501, b"").ack(111))
+        .push(Pkt::c2s(111u32.wrapping_add(past), b"fuzz").ack(501));
+    t
+}
+
+#[test]
+fn a_segment_exactly_two_to_the_31_past_nextseq_is_a_lost_segment_as_in_tshark() {
+    // tshark 4.0.17 flags the segment 2^31 - 1 and 2^31 past nextseq
+    // (GT_SEQ holds), not the one 2^31 + 1 past (that is behind).
+    for (past, tshark) in [(0x7fff_ffff, 1), (0x8000_0000, 1), (0x8000_0001, 0)] {
+        let (_dir, file) = built(&a_segment_past_nextseq(past));
+        let json = replay_json(&file);
+        assert_eq!(json["flags"]["lost_segment"], tshark, "{past:#x}: {json}");
+        if let Some(n) = recvscope_testkit::tshark_count(&file, "tcp.analysis.lost_segment") {
+            assert_eq!(n, tshark, "{past:#x}: tshark");
+        }
+    }
+}
+
+/// tshark's `tcp.stream` numbers in `file`, each once.
+fn tshark_streams(file: &Path) -> Option<usize> {
+    let out = match Command::new("tshark")
+        .arg("-n")
+        .arg("-r")
+        .arg(file)
+        .args(["-T", "fields", "-e", "tcp.stream"])
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            recvscope_testkit::tool_missing("tshark", "the comparison with tshark");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let streams: std::collections::BTreeSet<&str> = std::str::from_utf8(&out.stdout)
+        .expect("utf-8")
+        .lines()
+        .collect();
+    Some(streams.len())
+}
+
+/// `gap_us` after the last frame: a handshake, 18 bytes from the client,
+/// 19 from the server, and the client's reset.
+fn reset_by_the_client(t: &mut recvscope_testkit::Trace, gap_us: i64, isn: u32) {
+    use recvscope_testkit::Pkt;
+    t.at(gap_us, Pkt::c2s(isn, b"").syn())
+        .push(Pkt::s2c(9000, b"").syn().ack(isn + 1))
+        .push(Pkt::c2s(isn + 1, b"").ack(9001))
+        .push(Pkt::c2s(isn + 1, b"GET / HTTP/1.1\r\n\r\n").ack(9001))
+        .push(Pkt::s2c(9001, b"HTTP/1.1 204 OK\r\n\r\n").ack(isn + 19))
+        .push(Pkt::c2s(isn + 19, b"").rst().ack(9020));
+}
+
+const SEVENTY_SEVEN_S_US: i64 = 77_000_000;
+
+#[test]
+fn a_reset_77_s_after_a_reset_stays_in_its_connection_as_one_tcp_stream() {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    reset_by_the_client(&mut t, 1000, 1000);
+    // Other traffic goes on (a minute and more after the close), then a
+    // stray reset on the same ports, far out of window.
+    t.at(
+        SEVENTY_SEVEN_S_US - 1000,
+        Pkt::c2s(1, b"").syn().client_port(40001),
+    )
+    .push(Pkt::c2s(2_094_169_081, b"").rst().ack(9020));
+    let (_dir, file) = built(&t);
+    let json = replay_json(&file);
+    const TSHARK_STREAMS: usize = 2;
+    let conns = json["connections"].as_array().expect("connections");
+    assert_eq!(conns.len(), TSHARK_STREAMS, "{json}");
+    assert_eq!(conns[0]["client"], "10.0.0.1:40000", "{json}");
+    assert_eq!(conns[0]["bytes"]["client_to_server"], 18, "{json}");
+    assert_eq!(conns[0]["bytes"]["server_to_client"], 19, "{json}");
+    if let Some(n) = tshark_streams(&file) {
+        assert_eq!(n, TSHARK_STREAMS, "tshark");
+    }
+}
+
+#[test]
+fn a_syn_with_a_new_isn_77_s_after_a_reset_starts_a_second_tcp_stream() {
+    let mut t = recvscope_testkit::Trace::new();
+    reset_by_the_client(&mut t, 1000, 1000);
+    reset_by_the_client(&mut t, SEVENTY_SEVEN_S_US, 555_000);
+    let (_dir, file) = built(&t);
+    let json = replay_json(&file);
+    const TSHARK_STREAMS: usize = 2;
+    let conns = json["connections"].as_array().expect("connections");
+    assert_eq!(conns.len(), TSHARK_STREAMS, "{json}");
+    for c in conns {
+        assert_eq!(c["bytes"]["client_to_server"], 18, "{json}");
+    }
+    if let Some(n) = tshark_streams(&file) {
+        assert_eq!(n, TSHARK_STREAMS, "tshark");
+    }
+}
+
+/// `replay` of one file, as printed.
+fn replay_text(file: &Path) -> String {
+    let out = recvscope(&["replay", file.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn an_ssh_connection_captured_from_its_handshake_is_not_http_not_entered_mid_message() {
+    use recvscope_testkit::{Pkt, Trace};
+    let banner = b"SSH-2.0-OpenSSH_9.2\r\n";
+    let n = banner.len() as u32;
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn().ports(40000, 22))
+        .push(Pkt::s2c(500, b"").syn().ack(101).ports(40000, 22))
+        .push(Pkt::c2s(101, b"").ack(501).ports(40000, 22))
+        .push(Pkt::s2c(501, banner).ack(101).ports(40000, 22))
+        .push(Pkt::c2s(101, banner).ack(501 + n).ports(40000, 22))
+        .push(Pkt::s2c(501 + n, b"").ack(101 + n).ports(40000, 22));
+    let (_dir, file) = built(&t);
+    let text = replay_text(&file);
+    assert!(
+        text.contains("client: skipped 21 bytes (not HTTP)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("server: skipped 21 bytes (not HTTP)"),
+        "{text}"
+    );
+    assert!(!text.contains("capture started inside a message"), "{text}");
+}
+
+#[test]
+fn a_capture_that_starts_inside_a_body_says_so() {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    t.push(Pkt::s2c(5000, b"the middle of a body").ack(900))
+        .push(Pkt::c2s(900, b"").ack(5020));
+    let (_dir, file) = built(&t);
+    let text = replay_text(&file);
+    assert!(
+        text.contains("server: skipped 20 bytes (capture started inside a message)"),
+        "{text}"
+    );
+    assert!(!text.contains("not HTTP"), "{text}");
+}

@@ -408,3 +408,33 @@ fn the_cli_prints_the_numbered_answers_and_json_adds_tcp_lab() {
     );
     assert!(out.stdout.is_empty(), "nothing before the error");
 }
+
+#[test]
+fn a_connection_without_data_has_no_rtt_table_and_no_list_of_lengths() {
+    use recvscope_testkit::{Pkt, Trace};
+    let mut t = Trace::new();
+    t.push(Pkt::c2s(100, b"").syn())
+        .push(Pkt::s2c(500, b"").syn().ack(101))
+        .push(Pkt::c2s(101, b"").ack(501))
+        .push(Pkt::c2s(101, b"").fin().ack(501))
+        .push(Pkt::s2c(501, b"").fin().ack(102))
+        .push(Pkt::c2s(102, b"").ack(502));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("no-data.pcap");
+    std::fs::write(&file, t.pcap()).expect("write");
+    let out = recvscope(&["replay", "--tcp-lab", file.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    for expected in [
+        "\n 7. RTT: the server sent no data segments, so there is none to measure.\n",
+        "\n 8. Lengths of those segments: none (the server sent no data).\n",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+    }
+    assert!(!text.contains("  B."), "{text}");
+    assert!(!text.contains("SampleRTT ms"), "no empty table:\n{text}");
+}

@@ -72,4 +72,7 @@ impl StreamSink for HttpStream {
         let mut bodies = ConnBodies { conn, inner: out };
         self.0.close(side, ts_ns, &mut bodies);
     }
+    fn began(&mut self, _: &mut Self::Out, _: u64, side: Side) {
+        self.0.began(side);
+    }
 }

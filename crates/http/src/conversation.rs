@@ -153,6 +153,13 @@ impl Conversation {
         self.follow_tunnel(sink);
     }
 
+    /// `side`'s stream is captured from its first byte (its SYN was seen):
+    /// bytes skipped before its first message are not HTTP, rather than
+    /// the inside of a message the capture started in.
+    pub fn began(&mut self, side: Side) {
+        self.parts(side).0.began();
+    }
+
     /// This side sent FIN or RST: a close-delimited body ends here; any
     /// other unfinished message on this side is incomplete.
     pub fn close(&mut self, side: Side, ts_ns: i64, sink: &mut dyn BodySink) {

@@ -67,8 +67,12 @@ pub enum HttpWarning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
-    /// The capture started inside a message.
+    /// The capture started inside a message: the side's SYN was not
+    /// captured, and its first bytes did not start a message.
     CaptureStartedInsideMessage,
+    /// The side's stream was captured from its first byte (its SYN was
+    /// seen) and did not start with an HTTP message.
+    NotHttp,
     /// The bytes did not start an HTTP message.
     NotAMessageStart,
     /// A capture gap came before them.

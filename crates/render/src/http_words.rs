@@ -138,6 +138,7 @@ fn cut(c: Cut) -> &'static str {
 fn skip_reason(r: SkipReason) -> &'static str {
     match r {
         SkipReason::CaptureStartedInsideMessage => "capture started inside a message",
+        SkipReason::NotHttp => "not HTTP",
         SkipReason::NotAMessageStart => "data that is not an HTTP message start",
         SkipReason::AfterGap => "after a capture gap",
         SkipReason::AfterUnparseableMessage => "after an unparseable message",
@@ -195,6 +196,10 @@ mod tests {
         assert_eq!(
             said(C, 30, SkipReason::CaptureStartedInsideMessage),
             "client: skipped 30 bytes (capture started inside a message)"
+        );
+        assert_eq!(
+            said(S, 21, SkipReason::NotHttp),
+            "server: skipped 21 bytes (not HTTP)"
         );
         assert_eq!(
             said(C, 9, SkipReason::NotAMessageStart),

@@ -157,6 +157,14 @@ fn request(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
 
 fn rtt(out: &mut dyn Write, a: &TcpLabAnswers) -> io::Result<()> {
     let t = &a.rtt;
+    if t.rows.is_empty() {
+        return writeln!(
+            out,
+            " 7. RTT: the {0} sent no data segments, so there is none to measure.\n \
+             8. Lengths of those segments: none (the {0} sent no data).",
+            t.sender
+        );
+    }
     writeln!(
         out,
         " 7. RTT of the {}'s first {} data segments (α = {}; EstimatedRTT starts at the first \

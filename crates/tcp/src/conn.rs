@@ -15,6 +15,14 @@ use super::roles::{self, RoleRule};
 use super::stream::StreamSink;
 use super::summary::{Finished, Gaps, TcpSummary};
 
+/// True when `seg` starts a new connection on a 4-tuple whose sender of
+/// `seg` had sequence base `base`: a SYN whose ISN differs from the one
+/// seen (Wireshark's "TCP port numbers reused"), the only segment that does.
+pub(crate) fn starts_anew(base: Option<SeqNumber>, seg: &Segment<'_>) -> bool {
+    let pure_syn = seg.flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
+    pure_syn && base.is_some_and(|b| b != seg.seq)
+}
+
 /// What one direction (one sender) did: the figures behind a [`Dir`].
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Direction {
@@ -135,14 +143,9 @@ impl<S: StreamSink> Connection<S> {
         self.dirs.iter().any(|d| d.rst) || self.dirs.iter().all(|d| d.fin)
     }
 
-    /// True when `seg` starts a new connection on this 4-tuple: a SYN whose
-    /// ISN differs from the one seen (Wireshark's "TCP port numbers reused").
+    /// True when `seg` starts a new connection on this 4-tuple.
     pub(crate) fn reused_by(&self, seg: &Segment<'_>) -> bool {
-        let pure_syn = seg.flags.0 & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN;
-        pure_syn
-            && self.dirs[self.dir_of(seg)]
-                .base_seq
-                .is_some_and(|b| b != seg.seq)
+        starts_anew(self.dirs[self.dir_of(seg)].base_seq, seg)
     }
 
     /// Tracks one segment; returns its analysis flags.
@@ -357,11 +360,19 @@ impl<S: StreamSink> Connection<S> {
             Chunk::Data(b) => sink.data(out, id, side, ts, b),
             Chunk::Gap(n) => sink.gap(out, id, side, ts, n),
         };
+        if seg.flags.rst() {
+            // A reset's numbers may be anything (a stray one, far out of
+            // window): they never move either stream.
+            sink.close(out, id, side, ts);
+            return;
+        }
         if seg.flags.ack() {
             self.reasm[dir.peer()].acked(seg.ack, &mut |c| deliver(side.peer(), c));
         }
         if seg.flags.syn() {
-            self.reasm[dir].syn(seg.seq);
+            if self.reasm[dir].syn(seg.seq) {
+                sink.began(out, id, side);
+            }
         } else if matches!(seg.header, HeaderState::Complete | HeaderState::OptionsCut)
             && (seg.payload_len > 0 || seg.flags.fin())
         {
@@ -378,7 +389,7 @@ impl<S: StreamSink> Connection<S> {
                 self.dirs[dir].first_conflict.get_or_insert(seg.meta.number);
             }
         }
-        if seg.flags.fin() || seg.flags.rst() {
+        if seg.flags.fin() {
             sink.close(out, id, side, ts);
         }
     }

@@ -31,7 +31,8 @@ pub use roles::{RoleRule, well_known};
 pub use stream::StreamSink;
 pub use summary::{ByDirection, Finished, FlowControl, TcpSummary, TcpWarning, WindowScaling};
 
-use recvscope_wire::{Segment, Tunnel};
+use dir::Dir;
+use recvscope_wire::{Segment, SeqNumber, Tunnel};
 
 /// Memory bounds per connection.
 #[derive(Clone, Debug)]
@@ -60,14 +61,20 @@ struct Key {
     tunnel: Tunnel,
 }
 
-fn key(seg: &Segment<'_>) -> Key {
-    let endpoint = |a: SocketAddr| {
-        let ip = match a.ip() {
-            IpAddr::V4(ip) => u128::from(u32::from(ip)),
-            IpAddr::V6(ip) => u128::from(ip),
-        };
-        (ip, a.port())
+fn endpoint(a: SocketAddr) -> (u128, u16) {
+    let ip = match a.ip() {
+        IpAddr::V4(ip) => u128::from(u32::from(ip)),
+        IpAddr::V6(ip) => u128::from(ip),
     };
+    (ip, a.port())
+}
+
+/// The key's slot (0 or 1) of the endpoint `src` sending to `dst`.
+fn slot(src: SocketAddr, dst: SocketAddr) -> usize {
+    usize::from(endpoint(src) > endpoint(dst))
+}
+
+fn key(seg: &Segment<'_>) -> Key {
     let (a, b) = (endpoint(seg.src), endpoint(seg.dst));
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
     Key {
@@ -78,12 +85,46 @@ fn key(seg: &Segment<'_>) -> Key {
     }
 }
 
+/// What is kept of a closed connection once it is reported: enough for
+/// Wireshark's rule that only a SYN with a new ISN starts a new stream on
+/// the same 4-tuple, however long after the close.
+#[derive(Clone, Copy, Debug)]
+struct Tombstone {
+    id: u64,
+    /// Base sequence number of each sender, by key slot.
+    base_seq: [Option<SeqNumber>; 2],
+}
+
+impl Tombstone {
+    fn of<S>(conn: &Connection<S>) -> Tombstone {
+        let mut base_seq = [None; 2];
+        for dir in Dir::BOTH {
+            let slot = slot(conn.addrs[dir], conn.addrs[dir.peer()]);
+            base_seq[slot] = conn.dirs[dir].base_seq;
+        }
+        Tombstone {
+            id: conn.id,
+            base_seq,
+        }
+    }
+
+    /// True when `seg` starts a new connection, by the rule of
+    /// `Connection::reused_by`.
+    fn reused_by(&self, seg: &Segment<'_>) -> bool {
+        conn::starts_anew(self.base_seq[slot(seg.src, seg.dst)], seg)
+    }
+}
+
 /// Closed connections kept open for late segments (a retransmitted FIN,
 /// a last ACK) before they are reported and dropped; beyond this many the
 /// oldest closed one goes first.
 pub(crate) const MAX_CLOSED_KEPT: usize = 1024;
 /// Capture time after its last segment that a closed connection is kept for.
 pub(crate) const CLOSED_LINGER_NS: i64 = 60_000_000_000;
+/// Reported closed connections remembered (as a [`Tombstone`], a few dozen
+/// bytes each) so that their late segments do not open new ones; beyond
+/// this many the oldest is forgotten.
+pub(crate) const MAX_TOMBSTONES: usize = 65_536;
 /// Connections tracked at once; beyond this the least recently active
 /// eighth is reported (marked cut short) and dropped, so memory stays
 /// bounded on a capture of endless connections.
@@ -103,6 +144,9 @@ pub struct Tracker<S: StreamSink> {
     /// Connections that closed, oldest first: key, id, capture time of the close.
     closed: VecDeque<(Key, u64, i64)>,
     finished: Vec<Finished<S>>,
+    /// Closed connections already reported, and their keys and ids oldest first.
+    tombstones: HashMap<Key, Tombstone, RandomState>,
+    buried: VecDeque<(Key, u64)>,
     next_id: u64,
     limits: Limits,
     config: S::Config,
@@ -140,6 +184,8 @@ impl<S: StreamSink> Tracker<S> {
             live: HashMap::with_hasher(RandomState::default()),
             closed: VecDeque::new(),
             finished: Vec::new(),
+            tombstones: HashMap::with_hasher(RandomState::default()),
+            buried: VecDeque::new(),
             next_id: 0,
             limits,
             config,
@@ -190,8 +236,17 @@ impl<S: StreamSink> Tracker<S> {
     }
 
     /// Tracks one segment; returns its connection's id and analysis flags.
+    /// A late segment of a closed connection already reported is in that
+    /// connection (Wireshark's `tcp.stream`) but no longer analysed: it
+    /// has no flags, and its figures are not in the report.
     pub fn segment(&mut self, seg: &Segment<'_>, out: &mut S::Out) -> (u64, FlagSet) {
         let k = key(seg);
+        if let Some(t) = self.tombstones.get(&k) {
+            if !t.reused_by(seg) {
+                return (t.id, FlagSet::default());
+            }
+            self.tombstones.remove(&k);
+        }
         if self.live.len() >= MAX_LIVE && !self.live.contains_key(&k) {
             self.evict(out);
         }
@@ -264,7 +319,23 @@ impl<S: StreamSink> Tracker<S> {
             }
             self.closed.pop_front();
             if let Some(conn) = self.live.remove(&k) {
+                self.bury(k, Tombstone::of(&conn));
                 self.finish_one(*conn, out);
+            }
+        }
+    }
+
+    /// Remembers a reported closed connection, forgetting the oldest
+    /// beyond [`MAX_TOMBSTONES`].
+    fn bury(&mut self, k: Key, t: Tombstone) {
+        self.tombstones.insert(k, t);
+        self.buried.push_back((k, t.id));
+        while self.buried.len() > MAX_TOMBSTONES {
+            // A key reused since keeps its newer tombstone.
+            if let Some((old, id)) = self.buried.pop_front()
+                && self.tombstones.get(&old).is_some_and(|o| o.id == id)
+            {
+                self.tombstones.remove(&old);
             }
         }
     }
@@ -495,6 +566,7 @@ mod tests {
         fn data(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: &[u8]) {}
         fn gap(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: Gap) {}
         fn close(&mut self, _: &mut (), _: u64, _: Side, _: i64) {}
+        fn began(&mut self, _: &mut (), _: u64, _: Side) {}
     }
 
     #[test]
@@ -562,6 +634,67 @@ mod tests {
         assert_eq!(run(&t, &mut tracker), [0]);
     }
 
+    /// Segment ids the tracker gives `t`'s segments, and the connections
+    /// it reports.
+    fn ids(t: &Trace) -> (Vec<u64>, Vec<TcpSummary>) {
+        let mut tracker = Tracker::<()>::new(Limits::default(), (), None);
+        let ids = t
+            .segments()
+            .iter()
+            .map(|s| tracker.segment(s, &mut ()).0)
+            .collect();
+        let (done, _) = tracker.finish(&mut ());
+        (ids, done.into_iter().map(|f| f.tcp).collect())
+    }
+
+    /// A reset connection on port 20_000, then (past the linger) a segment
+    /// on port 20_001 that retires it.
+    fn reset_and_retired(t: &mut Trace) {
+        t.push(Pkt::c2s(1, b"").syn().client_port(20_000))
+            .push(Pkt::s2c(9, b"").syn().ack(2).client_port(20_000))
+            .push(Pkt::c2s(2, b"").rst().ack(10).client_port(20_000))
+            .at(
+                CLOSED_LINGER_NS / 1000 + 1,
+                Pkt::c2s(1, b"").syn().client_port(20_001),
+            );
+    }
+
+    #[test]
+    fn a_late_reset_of_a_reported_connection_is_in_it_and_opens_none() {
+        let mut t = Trace::new();
+        reset_and_retired(&mut t);
+        t.push(Pkt::c2s(2_094_168_062, b"").rst().client_port(20_000))
+            .push(Pkt::s2c(9, b"").syn().ack(2).client_port(20_000))
+            .push(Pkt::c2s(1, b"").syn().client_port(20_000));
+        let (ids, done) = ids(&t);
+        assert_eq!(ids, [0, 0, 0, 1, 0, 0, 0], "a SYN repeating the ISN too");
+        assert_eq!(done.len(), 2);
+    }
+
+    #[test]
+    fn a_syn_with_a_new_isn_after_a_reported_close_starts_a_new_connection() {
+        let mut t = Trace::new();
+        reset_and_retired(&mut t);
+        t.push(Pkt::c2s(5000, b"").syn().client_port(20_000))
+            .push(Pkt::s2c(7000, b"").syn().ack(5001).client_port(20_000));
+        let (ids, done) = ids(&t);
+        assert_eq!(ids, [0, 0, 0, 1, 2, 2]);
+        assert_eq!(done[2].handshake.client_isn, Some(5000));
+    }
+
+    #[test]
+    fn a_stray_reset_far_out_of_window_moves_neither_stream() {
+        let mut t = Trace::new();
+        exchange(&mut t, 1000);
+        t.push(Pkt::c2s(2_094_168_062, b"").rst().ack(2_000_000_000))
+            .push(Pkt::s2c(1_500_000_000, b"oops").rst().ack(1020));
+        let s = summaries(&t);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].bytes.client_to_server, 18);
+        assert_eq!(s[0].bytes.server_to_client, 21);
+        assert_eq!(s[0].missing_bytes.server_to_client, 0);
+    }
+
     #[test]
     fn a_late_segment_of_a_closed_connection_stays_in_it() {
         let mut t = Trace::new();
@@ -614,7 +747,9 @@ mod tests {
             }
             streamed += tracker.take_finished().count() as u64;
             assert!(tracker.live.len() <= MAX_CLOSED_KEPT + 1);
+            assert!(tracker.buried.len() <= MAX_TOMBSTONES);
         }
+        assert_eq!(tracker.tombstones.len(), MAX_TOMBSTONES);
         let (rest, _) = tracker.finish(&mut ());
         assert_eq!(streamed + rest.len() as u64, 1_000_000);
     }
@@ -649,6 +784,9 @@ mod tests {
         fn close(&mut self, _: &mut (), conn: u64, side: Side, _: i64) {
             self.0.push((conn, side, "<close>".into()));
         }
+        fn began(&mut self, _: &mut (), conn: u64, side: Side) {
+            self.0.push((conn, side, "<began>".into()));
+        }
     }
 
     #[test]
@@ -682,7 +820,13 @@ mod tests {
             .collect();
         assert_eq!(
             gaps,
-            ["<NotCaptured(940)>", "<Lost(500)>", "<NotCaptured(940)>"]
+            [
+                "<began>",
+                "<began>",
+                "<NotCaptured(940)>",
+                "<Lost(500)>",
+                "<NotCaptured(940)>"
+            ]
         );
     }
 
@@ -721,6 +865,8 @@ mod tests {
         assert_eq!(
             told,
             [
+                (0, Side::Client, "<began>"),
+                (0, Side::Server, "<began>"),
                 (0, Side::Client, "GET / HTTP/1.0\r\n\r\n"),
                 (0, Side::Server, "HTTP/1.0 200 OK\r\n\r\nhi"),
                 (0, Side::Server, "<close>"),

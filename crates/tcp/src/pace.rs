@@ -224,7 +224,7 @@ impl WindowFullWatch {
     pub(crate) fn advertised(&mut self, edge: SeqNumber, ts: i64) {
         if let Some(f) = &mut self.pending
             && f.opened_ns.is_none()
-            && edge > f.edge
+            && edge.gt_seq(f.edge)
         {
             f.opened_ns = Some(ts);
         }
@@ -241,7 +241,7 @@ impl WindowFullWatch {
         prompt_ns: Option<i64>,
         evidence: &mut Vec<u64>,
     ) {
-        let Some(f) = self.pending.take_if(|f| end > f.edge) else {
+        let Some(f) = self.pending.take_if(|f| end.gt_seq(f.edge)) else {
             return;
         };
         let waiting = f
@@ -287,7 +287,7 @@ struct Resent {
 
 impl Resent {
     fn overlaps(&self, start: SeqNumber, end: SeqNumber) -> bool {
-        self.start < end && start < self.end
+        self.start.lt_seq(end) && start.lt_seq(self.end)
     }
 }
 

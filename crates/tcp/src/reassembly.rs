@@ -122,11 +122,15 @@ impl Reassembler {
         i128::from(self.next_off) + i128::from(seq - next_seq)
     }
 
-    /// A SYN: the stream starts after its sequence number.
-    pub(crate) fn syn(&mut self, seq: SeqNumber) {
-        if self.next_seq.is_none() {
+    /// A SYN: the stream starts after its sequence number. True when this
+    /// SYN came before anything else of the stream, which is then whole
+    /// from its first byte.
+    pub(crate) fn syn(&mut self, seq: SeqNumber) -> bool {
+        let first = self.next_seq.is_none();
+        if first {
             self.next_seq = Some(seq + 1);
         }
+        first
     }
 
     /// A segment carrying `payload_len` bytes from `seq`, of which `captured`

@@ -27,6 +27,9 @@ pub trait StreamSink: Sized {
     fn gap(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64, gap: Gap);
     /// `side` sent a FIN or RST: its stream ends here.
     fn close(&mut self, out: &mut Self::Out, conn: u64, side: Side, ts_ns: i64);
+    /// `side`'s SYN was captured before any of its bytes: its stream is
+    /// whole from its first byte, not entered in the middle.
+    fn began(&mut self, out: &mut Self::Out, conn: u64, side: Side);
 }
 
 /// No consumer: for callers that want only the TCP figures.
@@ -37,4 +40,5 @@ impl StreamSink for () {
     fn data(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: &[u8]) {}
     fn gap(&mut self, _: &mut (), _: u64, _: Side, _: i64, _: Gap) {}
     fn close(&mut self, _: &mut (), _: u64, _: Side, _: i64) {}
+    fn began(&mut self, _: &mut (), _: u64, _: Side) {}
 }

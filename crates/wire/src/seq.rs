@@ -1,20 +1,45 @@
 //! Wrapping TCP sequence-number arithmetic (RFC 1982 serial numbers).
 //!
-//! Sequence numbers wrap at 2^32, so they are never compared as plain `u32`:
-//! `a` is before `b` when the signed distance from `a` to `b` is positive.
+//! Sequence numbers wrap at 2^32, so they are never compared as plain `u32`
+//! and have no `PartialOrd`: every comparison names the Wireshark macro it
+//! is (`lt_seq`, `le_seq`, `gt_seq`, `ge_seq`, from `packet-tcp.h`). Those
+//! macros are not one order: at a distance of exactly 2^31 all four hold
+//! in both directions, and `!lt_seq` is not `ge_seq` there.
 
-use std::cmp::Ordering;
 use std::ops::{Add, AddAssign, Sub};
 
 /// A TCP sequence or acknowledgement number, as on the wire.
 ///
-/// Ordered by signed distance, as Wireshark's `LT_SEQ`/`GT_SEQ` order them;
-/// that order is not total: numbers exactly 2^31 apart are each before the
-/// other. Adding a length wraps at 2^32.
+/// Compared only through Wireshark's macros (see the module); adding a
+/// length wraps at 2^32.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SeqNumber(pub u32);
 
 impl SeqNumber {
+    /// Wireshark's `LT_SEQ(self, other)`: `(gint32)(self - other) < 0`.
+    #[inline]
+    pub fn lt_seq(self, other: SeqNumber) -> bool {
+        self - other < 0
+    }
+
+    /// Wireshark's `LE_SEQ(self, other)`: `(gint32)(self - other) <= 0`.
+    #[inline]
+    pub fn le_seq(self, other: SeqNumber) -> bool {
+        self - other <= 0
+    }
+
+    /// Wireshark's `GT_SEQ(self, other)`: `(gint32)(other - self) < 0`.
+    #[inline]
+    pub fn gt_seq(self, other: SeqNumber) -> bool {
+        other - self < 0
+    }
+
+    /// Wireshark's `GE_SEQ(self, other)`: `(gint32)(other - self) <= 0`.
+    #[inline]
+    pub fn ge_seq(self, other: SeqNumber) -> bool {
+        other - self <= 0
+    }
+
     /// This number relative to `base`, modulo 2^32 (Wireshark's relative
     /// sequence numbers).
     #[inline]
@@ -26,13 +51,6 @@ impl SeqNumber {
 impl From<SeqNumber> for u32 {
     fn from(s: SeqNumber) -> u32 {
         s.0
-    }
-}
-
-impl PartialOrd for SeqNumber {
-    #[inline]
-    fn partial_cmp(&self, other: &SeqNumber) -> Option<Ordering> {
-        Some((*self - *other).cmp(&0))
     }
 }
 
@@ -70,22 +88,22 @@ impl Sub for SeqNumber {
     }
 }
 
-/// `a < b` for relative sequence numbers kept as `u32` (packet records).
+/// `LT_SEQ(a, b)` for relative sequence numbers kept as `u32` (packet records).
 #[inline]
 pub fn lt(a: u32, b: u32) -> bool {
-    SeqNumber(a) < SeqNumber(b)
+    SeqNumber(a).lt_seq(SeqNumber(b))
 }
 
-/// `a > b` for relative sequence numbers kept as `u32`.
+/// `GT_SEQ(a, b)` for relative sequence numbers kept as `u32`.
 #[inline]
 pub fn gt(a: u32, b: u32) -> bool {
-    SeqNumber(a) > SeqNumber(b)
+    SeqNumber(a).gt_seq(SeqNumber(b))
 }
 
-/// `a >= b` for relative sequence numbers kept as `u32`.
+/// `GE_SEQ(a, b)` for relative sequence numbers kept as `u32`.
 #[inline]
 pub fn ge(a: u32, b: u32) -> bool {
-    SeqNumber(a) >= SeqNumber(b)
+    SeqNumber(a).ge_seq(SeqNumber(b))
 }
 
 /// The later of two relative sequence numbers kept as `u32`.
@@ -124,22 +142,40 @@ mod tests {
 
     #[test]
     fn comparisons_wrap_around_zero() {
-        assert!(s(u32::MAX) < s(0));
-        assert!(s(0) > s(u32::MAX));
-        assert!(s(0xffff_ff00) < s(0x10));
-        assert!(s(5) <= s(5) && s(5) >= s(5));
-        assert!(!lt(5, 5) && !gt(5, 5));
+        assert!(s(u32::MAX).lt_seq(s(0)));
+        assert!(s(0).gt_seq(s(u32::MAX)));
+        assert!(s(0xffff_ff00).lt_seq(s(0x10)));
+        assert!(s(5).le_seq(s(5)) && s(5).ge_seq(s(5)));
+        assert!(!s(5).lt_seq(s(5)) && !s(5).gt_seq(s(5)));
         assert!(lt(u32::MAX, 0) && gt(0, u32::MAX) && ge(7, 7));
         assert_eq!(max(u32::MAX - 1, 3), 3);
     }
 
+    /// Each of the four macros at distance `d` from 0 to `d`, and back.
+    fn macros_at(d: u32) -> [[bool; 4]; 2] {
+        let (a, b) = (s(0), s(d));
+        [
+            [a.lt_seq(b), a.le_seq(b), a.gt_seq(b), a.ge_seq(b)],
+            [b.lt_seq(a), b.le_seq(a), b.gt_seq(a), b.ge_seq(a)],
+        ]
+    }
+
     #[test]
-    fn half_the_space_apart_is_ordered_by_sign() {
-        assert!(s(0) < s(0x7fff_ffff));
-        assert!(s(0) > s(0x8000_0001));
-        // Exactly 2^31 apart: each is before the other, as in Wireshark.
-        assert!(s(0) < s(0x8000_0000) && s(0x8000_0000) < s(0));
-        assert!(!gt(0, 0x8000_0000) && !ge(0, 0x8000_0000));
+    fn exactly_two_to_the_31_apart_every_macro_holds_both_ways() {
+        // GT_SEQ(x, y) is (gint32)(y - x) < 0: i32::MIN both ways.
+        assert_eq!(macros_at(0x8000_0000), [[true; 4]; 2]);
+        assert!(gt(0, 0x8000_0000) && gt(0x8000_0000, 0));
+        assert!(lt(0, 0x8000_0000) && lt(0x8000_0000, 0));
+        assert!(ge(0, 0x8000_0000) && ge(0x8000_0000, 0));
+    }
+
+    #[test]
+    fn one_short_of_or_past_two_to_the_31_the_order_is_by_sign() {
+        // 0 before 2^31 - 1; 2^31 + 1 before 0 (it is 2^31 - 1 behind).
+        let before = [[true, true, false, false], [false, false, true, true]];
+        assert_eq!(macros_at(0x7fff_ffff), before);
+        let after = [[false, false, true, true], [true, true, false, false]];
+        assert_eq!(macros_at(0x8000_0001), after);
     }
 
     #[test]

@@ -60,8 +60,10 @@ impl SackBlocks {
     /// least as far. It names bytes the receiver got twice.
     pub fn dsack(&self, ack: SeqNumber) -> Option<SackBlock> {
         match self.as_slice() {
-            [first, ..] if first.right <= ack => Some(*first),
-            [first, second, ..] if second.left < first.right && second.right >= first.right => {
+            [first, ..] if first.right.le_seq(ack) => Some(*first),
+            [first, second, ..]
+                if second.left.lt_seq(first.right) && second.right.ge_seq(first.right) =>
+            {
                 Some(*first)
             }
             _ => None,

@@ -18,6 +18,7 @@ const KEEP_BUF_CAPACITY: usize = 8 * 1024;
 
 /// Why a side is resynchronising (told in the skipped-bytes warning).
 const MID_STREAM: SkipReason = SkipReason::CaptureStartedInsideMessage;
+const NOT_HTTP: SkipReason = SkipReason::NotHttp;
 const NOT_A_START: SkipReason = SkipReason::NotAMessageStart;
 const AFTER_GAP: SkipReason = SkipReason::AfterGap;
 const AFTER_BROKEN: SkipReason = SkipReason::AfterUnparseableMessage;
@@ -96,6 +97,14 @@ impl Dir {
             skipped: 0,
             sync_reason: Some(MID_STREAM),
             tunnel_bytes: 0,
+        }
+    }
+
+    /// The side's stream is captured from its first byte: what it skips
+    /// before a message starts is not HTTP.
+    pub(super) fn began(&mut self) {
+        if self.sync_reason == Some(MID_STREAM) && self.skipped == 0 {
+            self.sync_reason = Some(NOT_HTTP);
         }
     }
 

@@ -447,3 +447,41 @@ fn a_gap_with_no_request_waiting_marks_nothing() {
     assert_eq!(resp(&s, 0).status, 204);
     assert_eq!(s.warnings, []);
 }
+
+#[test]
+fn a_stream_captured_from_its_first_byte_that_is_not_http_is_not_http() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    let banner = b"SSH-2.0-OpenSSH_9.2\r\n";
+    c.began(C);
+    c.began(S);
+    c.data(S, 1, banner, &mut sink);
+    c.data(C, 2, banner, &mut sink);
+    let s = c.finish(&mut sink);
+    assert!(s.transactions.is_empty());
+    let n = banner.len() as u64;
+    assert_eq!(
+        s.warnings,
+        [
+            skipped(C, n, SkipReason::NotHttp),
+            skipped(S, n, SkipReason::NotHttp)
+        ]
+    );
+}
+
+#[test]
+fn only_the_side_whose_start_was_captured_is_not_http() {
+    let mut c = conv();
+    let mut sink = Collect::default();
+    c.began(C);
+    c.data(S, 1, b"tail of a body", &mut sink);
+    c.data(C, 2, b"\x16\x03\x01", &mut sink);
+    let s = c.finish(&mut sink);
+    assert_eq!(
+        s.warnings,
+        [
+            skipped(C, 3, SkipReason::NotHttp),
+            skipped(S, 14, SkipReason::CaptureStartedInsideMessage)
+        ]
+    );
+}

@@ -93,7 +93,7 @@ impl Analysis {
             if win == 0 && !sfr {
                 ta.insert(Flag::ZeroWindow);
             }
-            if fwd.nextseq != UNSEEN && s > fwd.nextseq && !flags.rst() {
+            if fwd.nextseq != UNSEEN && s.gt_seq(fwd.nextseq) && !flags.rst() {
                 ta.insert(Flag::LostSegment);
             }
             if seglen <= 1 && s == fwd.nextseq - 1 && !sfr {
@@ -138,8 +138,8 @@ impl Analysis {
             fwd.dupacks = 0;
         }
 
-        if rev.maxseqtobeacked != UNSEEN && a > rev.maxseqtobeacked && flags.ack() {
-            if rev.maxseqtobeacked < rev.nextseq {
+        if rev.maxseqtobeacked != UNSEEN && a.gt_seq(rev.maxseqtobeacked) && flags.ack() {
+            if rev.maxseqtobeacked.lt_seq(rev.nextseq) {
                 rev.maxseqtobeacked = rev.nextseq;
                 ta.insert(Flag::AckLostSegment);
             } else {
@@ -154,11 +154,11 @@ impl Analysis {
             if !(seglen > 0 || flags.syn() || flags.fin()) || ta.contains(Flag::KeepAlive) {
                 break 'retrans;
             }
-            let mut not_advanced = fwd.nextseq != UNSEEN && s < fwd.nextseq;
+            let mut not_advanced = fwd.nextseq != UNSEEN && s.lt_seq(fwd.nextseq);
             if seglen > 1 && fwd.nextseq - 1 == s {
                 not_advanced = false;
             }
-            if seglen > 0 && rev.lastack != UNSEEN && s + seglen <= rev.lastack {
+            if seglen > 0 && rev.lastack != UNSEEN && (s + seglen).le_seq(rev.lastack) {
                 ta.insert(Flag::SpuriousRetransmission);
                 ta.insert(Flag::Retransmission);
                 break 'retrans;
@@ -198,7 +198,7 @@ impl Analysis {
             fwd.unacked.push(Unacked { seq: s, nextseq });
         }
         let probe = ta.contains(Flag::ZeroWindowProbe);
-        if (nextseq > fwd.nextseq || fwd.nextseq == UNSEEN) && !probe {
+        if (nextseq.gt_seq(fwd.nextseq) || fwd.nextseq == UNSEEN) && !probe {
             fwd.nextseq = nextseq;
             fwd.nextseq_time = ts;
         }
@@ -211,10 +211,10 @@ impl Analysis {
         fwd.last_flags = ta;
 
         rev.unacked.retain_mut(|u| {
-            if u.nextseq <= a {
+            if a.ge_seq(u.nextseq) {
                 false
             } else {
-                if a > u.seq {
+                if a.gt_seq(u.seq) {
                     u.seq = a;
                 }
                 true
