@@ -665,14 +665,15 @@ fn iface(link: u16, snaplen: u32, tsresol: Option<u8>) -> Interface {
 
 #[test]
 fn a_mergecap_pcapng_of_interfaces_with_different_snaplens_reads_whole() {
-    // libpcap refused this as "damaged after frame 0"; tshark reads all 16 frames.
+    // libpcap refused this as "damaged after frame 0" (an interface has a
+    // snapshot length 65535 different from the first's); tshark reads all 16.
     const TSHARK_FRAMES: usize = 16;
     const TSHARK_RESPONSES: usize = 2;
     let file = pcapng(
-        &[iface(ETHERNET, 65535, None), iface(ETHERNET, 128, None)],
+        &[iface(ETHERNET, 128, None), iface(ETHERNET, 65535, None)],
         &merged(vec![
-            (0, ethernet(exchange(40000, 300, 0))),
-            (1, ethernet(exchange(40001, 300, 500_000))),
+            (0, ethernet(exchange(40001, 300, 0))),
+            (1, ethernet(exchange(40000, 300, 500_000))),
         ]),
     );
     let dir = tempfile::tempdir().expect("tempdir");
