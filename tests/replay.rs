@@ -654,6 +654,7 @@ fn replay_json(dir: &tempfile::TempDir, name: &str, file: &[u8]) -> (serde_json:
 
 const ETHERNET: u16 = 1;
 const RAW: u16 = 101;
+const LINUX_SLL: u16 = 113;
 
 fn iface(link: u16, snaplen: u32, tsresol: Option<u8>) -> Interface {
     Interface {
@@ -713,13 +714,26 @@ fn a_mergecap_pcapng_of_interfaces_with_different_snaplens_reads_whole() {
 }
 
 #[test]
-fn a_pcapng_of_an_ethernet_and_a_raw_ip_interface_analyses_both_connections() {
-    const TSHARK_TCP: usize = 16;
+fn a_pcapng_of_ethernet_raw_ip_and_cooked_interfaces_analyses_each_connection() {
+    const TSHARK_TCP: usize = 24;
+    let cooked: Frames = exchange(40002, 30, 700_000)
+        .into_iter()
+        .map(|(mut m, ip)| {
+            let f = wrap::sll(&ip, 0x0800);
+            m.orig_len = f.len() as u32;
+            (m, f)
+        })
+        .collect();
     let file = pcapng(
-        &[iface(ETHERNET, 65535, None), iface(RAW, 65535, None)],
+        &[
+            iface(ETHERNET, 65535, None),
+            iface(RAW, 65535, None),
+            iface(LINUX_SLL, 65535, None),
+        ],
         &merged(vec![
             (0, ethernet(exchange(40000, 10, 0))),
             (1, exchange(40001, 20, 500_000)),
+            (2, cooked),
         ]),
     );
     let dir = tempfile::tempdir().expect("tempdir");
@@ -732,7 +746,8 @@ fn a_pcapng_of_an_ethernet_and_a_raw_ip_interface_analyses_both_connections() {
         v["interfaces"],
         serde_json::json!([
             {"interface": 0, "link_type": "EN10MB", "link_type_code": 1},
-            {"interface": 1, "link_type": "RAW", "link_type_code": 101}
+            {"interface": 1, "link_type": "RAW", "link_type_code": 101},
+            {"interface": 2, "link_type": "LINUX_SLL", "link_type_code": 113}
         ])
     );
     let bodies: Vec<&serde_json::Value> = v["connections"]
@@ -741,13 +756,13 @@ fn a_pcapng_of_an_ethernet_and_a_raw_ip_interface_analyses_both_connections() {
         .iter()
         .map(|c| &c["http"][0]["body_bytes"])
         .collect();
-    assert_eq!(bodies, [10, 20]);
+    assert_eq!(bodies, [10, 20, 30]);
     let text = recvscope(&["replay", f.to_str().expect("utf8")]);
     assert_eq!(
         String::from_utf8_lossy(&text.stdout).lines().next(),
         Some(
             format!(
-                "{} (link types: interface 0 EN10MB, interface 1 RAW):",
+                "{} (link types: interface 0 EN10MB, interface 1 RAW, interface 2 LINUX_SLL):",
                 f.display()
             )
             .as_str()
