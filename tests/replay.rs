@@ -439,7 +439,7 @@ fn an_unreadable_file_cannot_be_read_exit_1_not_a_capture() {
     let out = cmd.output().expect("run recvscope");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        one_line_error(&out).trim_end(),
+        one_line_error(&out),
         format!(
             "recvscope: cannot read {}: Permission denied (os error 13)\n",
             f.display()
