@@ -580,36 +580,301 @@ fn packet(iface: u32, frame: &[u8]) -> Vec<u8> {
     pcapng_block(6, &body)
 }
 
+use recvscope::wire::FrameMeta;
+use recvscope_testkit::{Interface, Pkt, Trace, pcapng, tshark_count, wrap};
+
+/// Frames with their times and captured bytes.
+type Frames = Vec<(FrameMeta, Vec<u8>)>;
+
+/// An HTTP exchange on client port `port` whose response body is `body`
+/// bytes, as raw IPv4 frames from `start_ns`, 1 ms apart.
+fn exchange(port: u16, body: usize, start_ns: i64) -> Frames {
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut response = format!("HTTP/1.1 200 OK\r\nContent-Length: {body}\r\n\r\n").into_bytes();
+    let head = response.len() as u32;
+    response.resize(head as usize + body, b'b');
+    let end = 9001 + response.len() as u32;
+    let mut t = Trace::new();
+    t.at(0, Pkt::c2s(1000, b"").syn().client_port(port))
+        .push(Pkt::s2c(9000, b"").syn().ack(1001).client_port(port))
+        .push(Pkt::c2s(1001, b"").ack(9001).client_port(port))
+        .push(Pkt::c2s(1001, request).ack(9001).client_port(port))
+        .push(Pkt::s2c(9001, &response).ack(1028).client_port(port))
+        .push(Pkt::c2s(1028, b"").ack(end).fin().client_port(port))
+        .push(Pkt::s2c(end, b"").ack(1029).fin().client_port(port))
+        .push(Pkt::c2s(1029, b"").ack(end + 1).client_port(port));
+    t.frames
+        .into_iter()
+        .map(|(mut m, b)| {
+            m.ts_ns += start_ns;
+            (m, b)
+        })
+        .collect()
+}
+
+/// Frames on interfaces, interleaved in time order and renumbered: each
+/// `(interface, frames)` part keeps its own frames' times.
+fn merged(parts: Vec<(u32, Frames)>) -> Vec<(u32, FrameMeta, Vec<u8>)> {
+    let mut all: Vec<(u32, FrameMeta, Vec<u8>)> = parts
+        .into_iter()
+        .flat_map(|(i, frames)| frames.into_iter().map(move |(m, b)| (i, m, b)))
+        .collect();
+    all.sort_by_key(|(_, m, _)| m.ts_ns);
+    for (n, (_, m, _)) in all.iter_mut().enumerate() {
+        m.number = n as u64 + 1;
+    }
+    all
+}
+
+fn ethernet(frames: Frames) -> Frames {
+    frames
+        .into_iter()
+        .map(|(mut m, ip)| {
+            let f = wrap::ethernet(&ip, 0x0800);
+            m.orig_len = f.len() as u32;
+            (m, f)
+        })
+        .collect()
+}
+
+/// Replays `file` written to a tempdir as `name`: its JSON report, and
+/// the file's path (for tshark) while `dir` lives.
+fn replay_written(
+    dir: &tempfile::TempDir,
+    name: &str,
+    file: &[u8],
+) -> (serde_json::Value, PathBuf) {
+    let f = dir.path().join(name);
+    std::fs::write(&f, file).expect("write");
+    (replay_json(&f), f)
+}
+
+const ETHERNET: u16 = 1;
+const RAW: u16 = 101;
+const LINUX_SLL: u16 = 113;
+
+fn iface(link: u16, snaplen: u32, tsresol: Option<u8>) -> Interface {
+    Interface {
+        link,
+        snaplen,
+        tsresol,
+    }
+}
+
 #[test]
-fn a_pcapng_mixing_link_types_reports_the_first_part_and_says_how_to_split() {
-    let mut ip = Vec::new();
-    etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-        .tcp(40000, 80, 1, 1000)
-        .write(&mut ip, b"x")
-        .expect("build");
-    let mut ether = vec![0u8; 12];
-    ether.extend_from_slice(&[0x08, 0x00]);
-    ether.extend_from_slice(&ip);
-
-    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
-    shb.extend_from_slice(&1u16.to_le_bytes());
-    shb.extend_from_slice(&0u16.to_le_bytes());
-    shb.extend_from_slice(&(-1i64).to_le_bytes());
-    let mut file = pcapng_block(0x0a0d_0d0a, &shb);
-    file.extend(interface(1));
-    file.extend(packet(0, &ether));
-    file.extend(interface(101));
-    file.extend(packet(1, &ip));
-
+fn a_mergecap_pcapng_of_interfaces_with_different_snaplens_reads_whole() {
+    // libpcap refused this as "damaged after frame 0" (an interface has a
+    // snapshot length 65535 different from the first's); tshark reads all 16.
+    const TSHARK_FRAMES: usize = 16;
+    const TSHARK_RESPONSES: usize = 2;
+    let file = pcapng(
+        &[iface(ETHERNET, 128, None), iface(ETHERNET, 65535, None)],
+        &merged(vec![
+            (0, ethernet(exchange(40001, 300, 0))),
+            (1, ethernet(exchange(40000, 300, 500_000))),
+        ]),
+    );
     let dir = tempfile::tempdir().expect("tempdir");
-    let f = dir.path().join("mixed.pcapng");
+    let (v, f) = replay_written(&dir, "merged.pcapng", &file);
+    assert_eq!(v["packets"], TSHARK_FRAMES as u64);
+    assert_eq!(v["tcp_packets"], TSHARK_FRAMES as u64);
+    assert_eq!(v["link_type"], "EN10MB", "one link type: not mixed");
+    assert!(v.get("interfaces").is_none());
+    let c = v["connections"].as_array().expect("connections");
+    let responses: usize = c
+        .iter()
+        .map(|c| c["http"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(responses, TSHARK_RESPONSES);
+    let by_port = |port: &str| {
+        c.iter()
+            .find(|c| c["client"].as_str().is_some_and(|s| s.ends_with(port)))
+            .expect("connection")
+    };
+    let whole = by_port(":40000");
+    assert_eq!(whole["snaplen"], serde_json::Value::Null);
+    assert_eq!(whole["http"][0]["body_bytes"], 300);
+    let cut = by_port(":40001");
+    assert_eq!(cut["snaplen"], 128, "its own interface's snaplen");
+    // 14 + 20 + 20 of headers and 40 of response head leave 34 body bytes.
+    assert_eq!(cut["not_captured_bytes"]["server_to_client"], 300 - 34);
+    assert_eq!(
+        cut["missing_bytes"]["server_to_client"], 0,
+        "not captured, never lost"
+    );
+    if let Some(n) = tshark_count(&f, "frame") {
+        assert_eq!(n, TSHARK_FRAMES);
+    }
+    if let Some(n) = tshark_count(&f, "http.response") {
+        assert_eq!(n, TSHARK_RESPONSES);
+    }
+}
+
+#[test]
+fn a_pcapng_of_ethernet_raw_ip_and_cooked_interfaces_analyses_each_connection() {
+    const TSHARK_TCP: usize = 24;
+    let cooked: Frames = exchange(40002, 30, 700_000)
+        .into_iter()
+        .map(|(mut m, ip)| {
+            let f = wrap::sll(&ip, 0x0800);
+            m.orig_len = f.len() as u32;
+            (m, f)
+        })
+        .collect();
+    let file = pcapng(
+        &[
+            iface(ETHERNET, 65535, None),
+            iface(RAW, 65535, None),
+            iface(LINUX_SLL, 65535, None),
+        ],
+        &merged(vec![
+            (0, ethernet(exchange(40000, 10, 0))),
+            (1, exchange(40001, 20, 500_000)),
+            (2, cooked),
+        ]),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v, f) = replay_written(&dir, "mixed.pcapng", &file);
+    assert_eq!(v["packets"], TSHARK_TCP as u64);
+    assert_eq!(v["tcp_packets"], TSHARK_TCP as u64);
+    assert_eq!(v["link_type"], "mixed");
+    assert_eq!(v["link_type_code"], serde_json::Value::Null);
+    assert_eq!(
+        v["interfaces"],
+        serde_json::json!([
+            {"interface": 0, "link_type": "EN10MB", "link_type_code": 1},
+            {"interface": 1, "link_type": "RAW", "link_type_code": 101},
+            {"interface": 2, "link_type": "LINUX_SLL", "link_type_code": 113}
+        ])
+    );
+    let bodies: Vec<&serde_json::Value> = v["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .map(|c| &c["http"][0]["body_bytes"])
+        .collect();
+    assert_eq!(bodies, [10, 20, 30]);
+    let text = recvscope(&["replay", f.to_str().expect("utf8")]);
+    assert_eq!(
+        String::from_utf8_lossy(&text.stdout).lines().next(),
+        Some(
+            format!(
+                "{} (link types: interface 0 EN10MB, interface 1 RAW, interface 2 LINUX_SLL):",
+                f.display()
+            )
+            .as_str()
+        )
+    );
+    if let Some(n) = tshark_count(&f, "tcp") {
+        assert_eq!(n, TSHARK_TCP);
+    }
+}
+
+#[test]
+fn a_nanosecond_interface_beside_a_microsecond_one_keeps_each_ones_times() {
+    let us = 1_700_000_000_000_001_000;
+    let ns = 1_700_000_000_000_500_789;
+    let file = pcapng(
+        &[iface(RAW, 65535, None), iface(RAW, 65535, Some(9))],
+        &merged(vec![
+            (0, exchange(40000, 1, us)),
+            (1, exchange(40001, 1, ns)),
+        ]),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v, f) = replay_written(&dir, "times.pcapng", &file);
+    assert_eq!(v["link_type"], "RAW");
+    assert_eq!(v["first_ts_ns"], us);
+    assert_eq!(v["last_ts_ns"], ns + 7_000_000);
+    let starts: Vec<&serde_json::Value> = v["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .map(|c| &c["start_ns"])
+        .collect();
+    assert_eq!(starts, [us, ns]);
+    if let Ok(t) = Command::new("tshark")
+        .args([
+            "-r",
+            f.to_str().expect("utf8"),
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+            "-c",
+            "2",
+        ])
+        .output()
+    {
+        assert_eq!(
+            String::from_utf8_lossy(&t.stdout),
+            "1700000000.000001000\n1700000000.000500789\n"
+        );
+    }
+}
+
+#[test]
+fn frames_on_an_interface_of_an_unsupported_link_type_are_counted_and_said_once() {
+    let mut frames = merged(vec![(0, exchange(40000, 5, 0))]);
+    let wifi = |ts_ns| FrameMeta {
+        number: 0,
+        ts_ns,
+        orig_len: 24,
+    };
+    frames.insert(1, (1, wifi(500_000), vec![0x08; 24]));
+    frames.insert(3, (1, wifi(1_500_000), vec![0x08; 24]));
+    let file = pcapng(&[iface(RAW, 65535, None), iface(105, 65535, None)], &frames);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (v, f) = replay_written(&dir, "wifi.pcapng", &file);
+    assert_eq!(v["packets"], 10);
+    assert_eq!(v["tcp_packets"], 8);
+    assert_eq!(v["other_packets"], 2);
+    assert_eq!(v["link_type"], "mixed");
+    assert_eq!(v["interfaces"][1]["link_type"], serde_json::Value::Null);
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([{"kind": "link_type_not_supported", "interface": 1, "link_type_code": 105, "frames": 2}])
+    );
+    let text = recvscope(&["replay", f.to_str().expect("utf8")]);
+    let said: Vec<String> = String::from_utf8_lossy(&text.stdout)
+        .lines()
+        .filter(|l| l.contains("not supported"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(said.len(), 2, "the heading and one warning: {said:?}");
+    assert!(
+        said[1]
+            .contains("2 frame(s) on interface 1 not analysed: its link type 105 is not supported"),
+        "{said:?}"
+    );
+}
+
+#[test]
+fn a_packet_on_an_interface_no_block_declared_is_damage_naming_its_frame() {
+    let mut frames = merged(vec![(0, exchange(40000, 5, 0))]);
+    let mut file = pcapng(&[iface(RAW, 65535, None)], &frames[..3]);
+    frames[3].0 = 1;
+    let rest = pcapng(
+        &[iface(RAW, 65535, None), iface(RAW, 65535, None)],
+        &frames[3..4],
+    );
+    // The section header and its two interfaces are left off: only the packet.
+    let header = 28 + 2 * 20;
+    file.extend_from_slice(&rest[header..]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("undeclared.pcapng");
     std::fs::write(&f, file).expect("write");
     let out = recvscope(&["replay", "--json", f.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(3));
-    let err = one_line_error(&out);
-    assert!(err.contains("mixes link types"), "{err}");
+    assert_eq!(
+        one_line_error(&out).trim_end(),
+        format!(
+            "recvscope: warning: {}: capture is damaged after frame 3 (frame 4 is on interface 1, which no interface description block declared); the report covers the 3 frames read",
+            f.display()
+        )
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(v["packets"], 1);
+    assert_eq!(v["packets"], 3);
 }
 
 /// A section header: little-endian, version 1.0, length unknown.

@@ -1,5 +1,7 @@
 //! A capture file end to end, as `replay` reads a user's file: libpcap's
-//! reader, decoding, tracking, HTTP and every rendering of the report.
+//! header check and recvscope's readers (classic pcap records, or pcapng
+//! blocks when the bytes start as one), decoding, tracking, HTTP and every
+//! rendering of the report.
 #![no_main]
 
 use std::sync::LazyLock;

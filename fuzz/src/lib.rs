@@ -34,7 +34,7 @@ pub fn scratch_file(name: &str) -> PathBuf {
 pub fn render(file: &Path, r: &Report) {
     let mut out = std::io::sink();
     let t0 = r.first_ts_ns.unwrap_or(0);
-    report::text::heading(&mut out, file, r.link_type).expect("sink");
+    report::text::heading(&mut out, file, r.link_type, &r.interfaces).expect("sink");
     let mut json = report::JsonStream::start(&mut out, file).expect("sink");
     for c in &r.connections {
         report::text::connection(&mut out, c, t0).expect("sink");

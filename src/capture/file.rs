@@ -1,16 +1,20 @@
 //! Reading saved captures (pcap, nanosecond pcap, pcapng): libpcap checks
-//! the file and reads pcapng; classic pcap records are read directly.
+//! a classic pcap's header, and its records are read directly; pcapng is
+//! read by recvscope's own reader, every interface with its own link type,
+//! snaplen and timestamp resolution. A pipe is read by libpcap.
 
+use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 
 use pcap::{Capture, Offline, Precision};
 
-use super::pcapng;
 use super::records::{self, Format, Reading};
 use super::timestamp::{Fraction, timestamp_ns};
+use super::{blocks, pcapng};
+use crate::analysis::{CaptureWarning, InterfaceLink, Report};
 
 use crate::wire::{FrameMeta, LinkType, SUPPORTED};
 
@@ -45,26 +49,57 @@ pub enum ReadEnd {
     Damaged(String),
 }
 
+/// How a file's frames are read.
+enum Kind {
+    /// Classic pcap on a regular file: its record format and snapshot
+    /// length, for reading the records without libpcap's copies.
+    Classic(Format, u32),
+    /// pcapng on a regular file, read by [`pcapng::Reader`]: its
+    /// interfaces (before reading, the ones before its first packet).
+    Pcapng(Vec<pcapng::Interface>),
+    /// Anything else (a pipe, an old pcap version): libpcap's reader.
+    Libpcap(Capture<Offline>),
+}
+
 /// An open capture file.
 pub(crate) struct CaptureFile {
-    cap: Capture<Offline>,
+    kind: Kind,
     link: LinkType,
     path: PathBuf,
-    /// Classic pcap: its record format and snapshot length, for reading
-    /// the records without libpcap's copies.
-    classic: Option<(Format, u32)>,
-    /// A regular file, which can be read again from its start (a pipe
-    /// cannot).
-    regular: bool,
+    /// Frames read per interface whose link type is not supported.
+    unsupported: BTreeMap<usize, (u16, u64)>,
 }
 
 impl CaptureFile {
     /// Opens a capture, checking it is one and that its link type is
     /// supported. A regular file is read as such; a pipe, and `-` for
     /// standard input, are read once as a stream (`tcpdump -w - |
-    /// recvscope replay -`).
+    /// recvscope replay -`) by libpcap.
     pub(crate) fn open(path: &Path) -> Result<CaptureFile, OpenError> {
         let regular = path != Path::new("-") && regular_file(path)?;
+        let file = |kind, link| CaptureFile {
+            kind,
+            link,
+            path: path.to_owned(),
+            unsupported: BTreeMap::new(),
+        };
+        if regular && starts_pcapng(path) {
+            let interfaces = pcapng_interfaces(path)?;
+            let link = interfaces.iter().find_map(|i| i.link.ok()).ok_or_else(|| {
+                let code = interfaces.first().map_or(0, |i| match i.link {
+                    Ok(l) => l.code(),
+                    Err(c) => i32::from(c),
+                });
+                OpenError::UnknownLinkType {
+                    path: path.to_owned(),
+                    code,
+                    name: pcap::Linktype(code)
+                        .get_name()
+                        .unwrap_or_else(|_| "unknown".into()),
+                }
+            })?;
+            return Ok(file(Kind::Pcapng(interfaces), link));
+        }
         let cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| {
             OpenError::NotACapture {
                 path: path.to_owned(),
@@ -86,98 +121,170 @@ impl CaptureFile {
             code: dl.0,
             name: dl.get_name().unwrap_or_else(|_| "unknown".into()),
         })?;
-        Ok(CaptureFile {
-            cap,
-            link,
-            path: path.to_owned(),
-            classic: regular.then(|| classic_header(path)).flatten(),
-            regular,
-        })
+        let kind = match regular.then(|| classic_header(path)).flatten() {
+            Some((format, snaplen)) => Kind::Classic(format, snaplen),
+            None => Kind::Libpcap(cap),
+        };
+        Ok(file(kind, link))
     }
 
-    /// The capture's link type.
+    /// The capture's link type (a mixed pcapng's first supported one).
     pub(crate) fn link(&self) -> LinkType {
         self.link
     }
 
-    /// Calls `f` for every frame in file order. A damaged record ends the
-    /// read with [`ReadEnd::Damaged`] rather than an error, so the frames
-    /// before it are still reported. `reading` matters for classic pcap only:
-    /// libpcap reads pcapng on the calling thread.
-    pub(crate) fn for_each(
-        &mut self,
-        reading: Reading,
-        mut f: impl FnMut(FrameMeta, &[u8]),
-    ) -> ReadEnd {
-        if let Some((format, snaplen)) = self.classic {
-            let mut read = 0u64;
-            let result = std::fs::File::open(&self.path)
-                .map_err(|e| format!("error reading dump file: {e}"))
-                .and_then(|file| {
-                    records::for_each(&file, format, snaplen, reading, |meta, data| {
-                        read = meta.number;
-                        f(meta, data);
-                    })
-                });
-            return match result {
-                Ok(()) => ReadEnd::Complete,
-                Err(msg) => ReadEnd::Damaged(damage_message(&msg, read, &self.path)),
-            };
+    /// A pcapng's interfaces when their link types differ (known before
+    /// reading: the ones before its first packet; after: all of them).
+    pub(crate) fn mixed_links(&self) -> Vec<InterfaceLink> {
+        let Kind::Pcapng(interfaces) = &self.kind else {
+            return Vec::new();
+        };
+        let first = interfaces.first().map(|i| i.link);
+        if interfaces.iter().all(|i| Some(i.link) == first) {
+            return Vec::new();
         }
-        let mut number = 0u64;
-        loop {
-            match self.cap.next_packet() {
-                Ok(p) => {
-                    number += 1;
-                    let ts = p.header.ts;
-                    let meta = FrameMeta {
-                        number,
-                        // Opened with nanosecond precision: tv_usec holds nanoseconds.
-                        ts_ns: timestamp_ns(ts.tv_sec, ts.tv_usec, Fraction::Nanos),
-                        orig_len: p.header.len,
-                    };
-                    f(meta, p.data);
-                }
-                Err(pcap::Error::NoMorePackets) => return ReadEnd::Complete,
-                Err(e) => {
-                    let msg = libpcap_reason(&e);
-                    if self.regular && msg.contains(MIXED) {
-                        return self.pcapng_after(number, f);
-                    }
-                    return ReadEnd::Damaged(damage_message(&msg, number, &self.path));
-                }
-            }
+        interfaces
+            .iter()
+            .enumerate()
+            .map(|(n, i)| InterfaceLink {
+                interface: n,
+                link_type: i.link.ok().map(LinkType::name),
+                link_type_code: match i.link {
+                    Ok(l) => u16::try_from(l.code()).unwrap_or(u16::MAX),
+                    Err(code) => code,
+                },
+            })
+            .collect()
+    }
+
+    /// What the reading adds to the report: the link types of a mixed
+    /// pcapng, the frames of interfaces that were not analysed, the damage.
+    pub(crate) fn annotate(&self, report: &mut Report, end: &ReadEnd) {
+        let mixed = self.mixed_links();
+        if !mixed.is_empty() {
+            report.mixed_links(mixed);
+        }
+        for (&interface, &(link_type_code, frames)) in &self.unsupported {
+            report.warnings.push(CaptureWarning::LinkTypeNotSupported {
+                interface,
+                link_type_code,
+                frames,
+            });
+        }
+        if let ReadEnd::Damaged(why) = end {
+            report
+                .warnings
+                .push(CaptureWarning::Damaged { why: why.clone() });
         }
     }
 
-    /// The pcapng libpcap refused at an interface of another LINKTYPE,
-    /// read on by recvscope's reader after the `read` frames libpcap
-    /// gave: the same link type by another code (101, 12, 14) reads on.
-    fn pcapng_after(&self, read: u64, mut f: impl FnMut(FrameMeta, &[u8])) -> ReadEnd {
-        let mut last = read;
-        let result = std::fs::File::open(&self.path)
-            .map_err(|e| format!("error reading dump file: {e}"))
-            .and_then(|file| {
-                pcapng::for_each(
-                    std::io::BufReader::new(file),
-                    self.link,
-                    read,
-                    |meta, data| {
-                        last = meta.number;
-                        f(meta, data);
-                    },
-                )
-            });
+    /// Calls `f` for every frame in file order, with its link type (none
+    /// for a pcapng interface of a link type that is not supported). A
+    /// damaged record ends the read with [`ReadEnd::Damaged`] rather than
+    /// an error, so the frames before it are still reported. `reading`
+    /// matters for files read by recvscope: libpcap reads on the calling
+    /// thread.
+    pub(crate) fn for_each(
+        &mut self,
+        reading: Reading,
+        mut f: impl FnMut(FrameMeta, Option<LinkType>, &[u8]),
+    ) -> ReadEnd {
+        let link = self.link;
+        let mut read = 0u64;
+        let result = match &mut self.kind {
+            Kind::Classic(format, snaplen) => open_again(&self.path).and_then(|file| {
+                records::for_each(&file, *format, *snaplen, reading, |meta, data| {
+                    read = meta.number;
+                    f(meta, Some(link), data);
+                })
+            }),
+            Kind::Pcapng(interfaces) => {
+                let unsupported = &mut self.unsupported;
+                let mut r = pcapng::Reader::default();
+                let result = open_again(&self.path).and_then(|file| {
+                    blocks::each_block(&file, reading == Reading::Ahead, |chunk| {
+                        r.feed(chunk, &mut |p: pcapng::Frame<'_>| {
+                            read = p.meta.number;
+                            if let Err(code) = p.link {
+                                unsupported.entry(p.interface).or_insert((code, 0)).1 += 1;
+                            }
+                            f(p.meta, p.link.ok(), p.data);
+                        })
+                    })?;
+                    r.end()
+                });
+                *interfaces = r.interfaces().to_vec();
+                result
+            }
+            Kind::Libpcap(cap) => loop {
+                match cap.next_packet() {
+                    Ok(p) => {
+                        read += 1;
+                        let ts = p.header.ts;
+                        let meta = FrameMeta {
+                            number: read,
+                            // Opened with nanosecond precision: tv_usec holds nanoseconds.
+                            ts_ns: timestamp_ns(ts.tv_sec, ts.tv_usec, Fraction::Nanos),
+                            orig_len: p.header.len,
+                        };
+                        f(meta, Some(link), p.data);
+                    }
+                    Err(pcap::Error::NoMorePackets) => break Ok(()),
+                    Err(e) => break Err(libpcap_reason(&e)),
+                }
+            },
+        };
         match result {
             Ok(()) => ReadEnd::Complete,
-            Err(msg) => ReadEnd::Damaged(damage_message(&msg, last, &self.path)),
+            Err(msg) => ReadEnd::Damaged(damage_message(&msg, read, &self.path)),
         }
     }
 }
 
-/// libpcap's (and [`pcapng::for_each`]'s) reason for a pcapng interface
-/// of another link type.
-const MIXED: &str = "different from the type of the first interface";
+fn open_again(path: &Path) -> Result<std::fs::File, String> {
+    std::fs::File::open(path).map_err(|e| format!("error reading dump file: {e}"))
+}
+
+/// Whether the file starts with a pcapng Section Header Block.
+fn starts_pcapng(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| u32::from_le_bytes(magic) == pcapng::SECTION_HEADER)
+}
+
+/// The interfaces a pcapng describes before its first packet. Damage
+/// there refuses the file, as libpcap does, unless an interface came
+/// first: then the read reports it after the frames before.
+fn pcapng_interfaces(path: &Path) -> Result<Vec<pcapng::Interface>, OpenError> {
+    let refuse = |reason: String| OpenError::NotACapture {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut file = std::fs::File::open(path).map_err(|source| OpenError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut r = pcapng::Reader::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut damage = None;
+    while r.packets() == 0 && damage.is_none() {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(refuse(format!("error reading the file: {e}"))),
+        };
+        damage = r.feed(&buf[..n], &mut |_| {}).err();
+    }
+    match (r.interfaces().is_empty(), damage) {
+        (true, Some(why)) => Err(refuse(why)),
+        (true, None) => Err(refuse(
+            "the capture file has no Interface Description Blocks".into(),
+        )),
+        (false, _) => Ok(r.interfaces().to_vec()),
+    }
+}
 
 /// Whether `path` is a regular file (readable, not empty) rather than a
 /// pipe; anything else cannot hold a capture.
@@ -261,17 +368,8 @@ fn classic_header(path: &Path) -> Option<(Format, u32)> {
 }
 
 fn damage_message(msg: &str, read: u64, path: &Path) -> String {
-    if msg.contains(MIXED) {
-        format!(
-            "{}: this pcapng mixes link types and recvscope reads one per file ({msg}); \
-             analysed the {read} frames before the change. Split it per interface \
-             (e.g. `tshark -r IN -w OUT -Y frame.interface_id==N`) and replay each part",
-            path.display()
-        )
-    } else {
-        format!(
-            "{}: capture is damaged after frame {read} ({msg}); the report covers the {read} frames read",
-            path.display()
-        )
-    }
+    format!(
+        "{}: capture is damaged after frame {read} ({msg}); the report covers the {read} frames read",
+        path.display()
+    )
 }

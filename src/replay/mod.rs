@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::analysis::{Analyzer, CaptureWarning, Report};
+use crate::analysis::{Analyzer, Report};
 use crate::analysis::{Bodies, ConnectionSummary, Limits, NoBodies};
 use crate::capture::file::{CaptureFile, OpenError, ReadEnd};
 use crate::capture::records::Reading;
@@ -14,6 +14,7 @@ use crate::extract::Extractor;
 use crate::recvlog;
 use crate::report::{self, Recvs};
 use crate::tcplab::TcpLabAnswers;
+use crate::wire::{FrameMeta, LinkType, decode};
 
 mod config;
 mod keep;
@@ -42,14 +43,27 @@ pub fn analyse_file(
 ) -> Result<(Report, ReadEnd), OpenError> {
     let mut cap = CaptureFile::open(file)?;
     let mut analyzer = Analyzer::new(cap.link(), Limits::default(), list);
-    let end = cap.for_each(reading, |meta, bytes| analyzer.frame(meta, bytes, sink));
+    let end = cap.for_each(reading, |meta, link, bytes| {
+        frame(&mut analyzer, meta, link, bytes, sink);
+    });
     let mut report = analyzer.finish(sink);
-    if let ReadEnd::Damaged(why) = &end {
-        report
-            .warnings
-            .push(CaptureWarning::Damaged { why: why.clone() });
-    }
+    cap.annotate(&mut report, &end);
     Ok((report, end))
+}
+
+/// One frame to the analysis, decoded with its own link type (a pcapng's
+/// interfaces may differ), or counted when that cannot be decoded.
+fn frame(
+    analyzer: &mut Analyzer,
+    meta: FrameMeta,
+    link: Option<LinkType>,
+    bytes: &[u8],
+    sink: &mut Bodies,
+) {
+    match link {
+        Some(link) => analyzer.decoded(meta, decode(link, bytes, meta), sink),
+        None => analyzer.not_decoded(meta),
+    }
 }
 
 /// Runs `recvscope replay`: each file's report on stdout, in order.
@@ -169,7 +183,7 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
     let mut emit = if cfg.json {
         Emit::Json(report::JsonStream::start(out, file)?)
     } else {
-        report::text::heading(out, file, cap.link().name())?;
+        report::text::heading(out, file, cap.link().name(), &cap.mixed_links())?;
         Emit::Text {
             connections: !cfg.tcp_lab,
         }
@@ -201,9 +215,9 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
             keep.offer(c);
             Ok(())
         };
-    let end = cap.for_each(cfg.reading, |meta, bytes| {
+    let end = cap.for_each(cfg.reading, |meta, link, bytes| {
         let t0 = *t0.get_or_insert(meta.ts_ns);
-        analyzer.frame(meta, bytes, sink);
+        frame(&mut analyzer, meta, link, bytes, sink);
         for c in analyzer.take_finished() {
             if failed.is_none()
                 && let Err(e) = emit_one(c, t0, out)
@@ -235,11 +249,7 @@ fn replay_file(file: &Path, cfg: &ReplayConfig, out: &mut dyn Write) -> anyhow::
         }
         .into());
     }
-    if let ReadEnd::Damaged(why) = &end {
-        report
-            .warnings
-            .push(CaptureWarning::Damaged { why: why.clone() });
-    }
+    cap.annotate(&mut report, &end);
     report.connections = keep.into_connections();
     let saved = extractor.map(Extractor::finish).transpose()?;
     let recvs = log.and_then(|l| outputs::recvs_beside(&log_path, l, &mut report));

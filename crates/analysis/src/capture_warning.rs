@@ -45,6 +45,13 @@ pub enum CaptureWarning {
     Fragments { frames: u64 },
     /// Timestamps earlier than the frame before; analysis follows capture order.
     TimestampsBackwards { frames: u64 },
+    /// Frames on a pcapng interface whose link type recvscope cannot
+    /// decode (`link_type_code`, its LINKTYPE_ value): counted, not analysed.
+    LinkTypeNotSupported {
+        interface: usize,
+        link_type_code: u16,
+        frames: u64,
+    },
     /// The file is damaged from some record on; `why` is the reader's account.
     Damaged { why: String },
     /// The recv log beside the capture could not be used: `file`, and at

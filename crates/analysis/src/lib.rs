@@ -43,11 +43,18 @@ pub struct Limits {
 pub struct Report {
     /// Frames in the capture.
     pub packets: u64,
+    /// tcpdump's name of the frames' link type, or `mixed` for a pcapng
+    /// whose interfaces have several (listed in `interfaces`).
     pub link_type: &'static str,
-    pub link_type_code: i32,
+    /// Its LINKTYPE_ value; none when mixed.
+    pub link_type_code: Option<i32>,
+    /// A pcapng's interfaces when their link types differ, in file order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub interfaces: Vec<InterfaceLink>,
     pub tcp_packets: u64,
-    /// Frames that were not TCP (ARP, UDP, ICMP, ...), or whose TCP was
-    /// not analysed (fragments, cut headers, malformed IPv4 headers).
+    /// Frames not analysed as TCP: not TCP (ARP, UDP, ICMP, ...), TCP not
+    /// analysed (fragments, cut headers, malformed IPv4 headers), or of a
+    /// link type that cannot be decoded.
     pub other_packets: u64,
     /// Frames carrying TCP (or a tunnel) under an IPv4 header Wireshark finds
     /// malformed (an option shorter than its kind's fields): not analysed.
@@ -58,6 +65,27 @@ pub struct Report {
     pub flags: FlagCounts,
     pub connections: Vec<ConnectionSummary>,
     pub warnings: Vec<CaptureWarning>,
+}
+
+/// One pcapng interface's link layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InterfaceLink {
+    /// Numbered in file order over every section, as `frame.interface_id`.
+    pub interface: usize,
+    /// tcpdump's name; none for a link type recvscope cannot decode.
+    pub link_type: Option<&'static str>,
+    /// The LINKTYPE_ value of its Interface Description Block.
+    pub link_type_code: u16,
+}
+
+impl Report {
+    /// Marks the report as one of frames of several link types, each
+    /// interface's listed.
+    pub fn mixed_links(&mut self, interfaces: Vec<InterfaceLink>) {
+        self.link_type = "mixed";
+        self.link_type_code = None;
+        self.interfaces = interfaces;
+    }
 }
 
 /// Feeds frames through decoding and TCP tracking.
@@ -115,6 +143,12 @@ impl Analyzer {
     /// One captured frame, in capture order.
     pub fn frame(&mut self, meta: FrameMeta, bytes: &[u8], sink: &mut Bodies) {
         self.decoded(meta, decode(self.link, bytes, meta), sink);
+    }
+
+    /// One captured frame of a link type that cannot be decoded: counted
+    /// with its time, among the frames not analysed as TCP.
+    pub fn not_decoded(&mut self, meta: FrameMeta) {
+        self.decoded(meta, Decoded::NotTcp, &mut NoBodies);
     }
 
     /// One captured frame its caller already decoded (with this link
@@ -237,7 +271,8 @@ impl Analyzer {
         Report {
             packets: self.packets,
             link_type: self.link.name(),
-            link_type_code: self.link.code(),
+            link_type_code: Some(self.link.code()),
+            interfaces: Vec::new(),
             tcp_packets: self.tcp_packets,
             other_packets: self.other
                 + self.fragments

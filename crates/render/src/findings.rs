@@ -117,6 +117,14 @@ pub fn capture_warning(w: &CaptureWarning) -> String {
         CaptureWarning::TimestampsBackwards { frames } => {
             format!("{frames} timestamp(s) go backwards: analysis follows capture order")
         }
+        CaptureWarning::LinkTypeNotSupported {
+            interface,
+            link_type_code,
+            frames,
+        } => format!(
+            "{frames} frame(s) on interface {interface} not analysed: its link type {link_type_code} is not supported; supported: {}",
+            recvscope_wire::SUPPORTED
+        ),
         CaptureWarning::Damaged { why } => why.clone(),
         CaptureWarning::RecvLogIgnored {
             file,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use recvscope_analysis::{ConnectionSummary, HttpExchange, Report};
+use recvscope_analysis::{ConnectionSummary, HttpExchange, InterfaceLink, Report};
 use recvscope_tcp::Flag;
 
 use crate::facts::connection_facts;
@@ -28,9 +28,28 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-/// The first line of a capture's report, before its connections.
-pub fn heading(out: &mut dyn Write, file: &Path, link_type: &str) -> io::Result<()> {
-    writeln!(out, "{} (link type {link_type}):", file.display())
+/// The first line of a capture's report, before its connections: its
+/// link type, or each interface's when a pcapng's differ.
+pub fn heading(
+    out: &mut dyn Write,
+    file: &Path,
+    link_type: &str,
+    interfaces: &[InterfaceLink],
+) -> io::Result<()> {
+    if interfaces.is_empty() {
+        return writeln!(out, "{} (link type {link_type}):", file.display());
+    }
+    let each: Vec<String> = interfaces
+        .iter()
+        .map(|i| match i.link_type {
+            Some(name) => format!("interface {} {name}", i.interface),
+            None => format!(
+                "interface {} {} (not supported)",
+                i.interface, i.link_type_code
+            ),
+        })
+        .collect();
+    writeln!(out, "{} (link types: {}):", file.display(), each.join(", "))
 }
 
 /// The end of a capture's report, after its connections: counts,

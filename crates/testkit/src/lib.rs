@@ -524,3 +524,59 @@ pub fn tshark_count_with(file: &std::path::Path, prefs: &[&str], filter: &str) -
             .count(),
     )
 }
+
+/// One interface of a built pcapng.
+#[derive(Clone, Copy, Debug)]
+pub struct Interface {
+    /// Its LINKTYPE_ value.
+    pub link: u16,
+    pub snaplen: u32,
+    /// `if_tsresol`: timestamps in 10^-n seconds (none: microseconds).
+    pub tsresol: Option<u8>,
+}
+
+/// A little-endian pcapng block of `kind` around `body`.
+pub fn pcapng_block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let mut body = body.to_vec();
+    body.resize(body.len().next_multiple_of(4), 0);
+    let len = (12 + body.len()) as u32;
+    let mut b = kind.to_le_bytes().to_vec();
+    b.extend_from_slice(&len.to_le_bytes());
+    b.extend_from_slice(&body);
+    b.extend_from_slice(&len.to_le_bytes());
+    b
+}
+
+/// A pcapng (one little-endian section) of `interfaces`, then `frames`,
+/// each an Enhanced Packet Block on its interface, stamped in that
+/// interface's resolution and cut to its snaplen: what `mergecap` makes.
+pub fn pcapng(interfaces: &[Interface], frames: &[(u32, FrameMeta, Vec<u8>)]) -> Vec<u8> {
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut out = pcapng_block(0x0a0d_0d0a, &shb);
+    for i in interfaces {
+        let mut idb = i.link.to_le_bytes().to_vec();
+        idb.extend_from_slice(&[0, 0]);
+        idb.extend_from_slice(&i.snaplen.to_le_bytes());
+        if let Some(r) = i.tsresol {
+            idb.extend_from_slice(&[9, 0, 1, 0, r, 0, 0, 0]);
+        }
+        out.extend(pcapng_block(1, &idb));
+    }
+    for (iface, meta, bytes) in frames {
+        let i = interfaces[*iface as usize];
+        let per_unit = 10u64.pow(9 - u32::from(i.tsresol.unwrap_or(6)));
+        let ts = meta.ts_ns as u64 / per_unit;
+        let kept = &bytes[..bytes.len().min(i.snaplen as usize)];
+        let mut epb = iface.to_le_bytes().to_vec();
+        epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ts as u32).to_le_bytes());
+        epb.extend_from_slice(&(kept.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&meta.orig_len.max(bytes.len() as u32).to_le_bytes());
+        epb.extend_from_slice(kept);
+        out.extend(pcapng_block(6, &epb));
+    }
+    out
+}
