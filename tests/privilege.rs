@@ -205,7 +205,16 @@ fn a_setcap_replay_holds_no_capability_from_the_start() {
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     );
-    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.id();
+    recvscope_testkit::wait_until(
+        || {
+            let call = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+            call.split_whitespace()
+                .take(2)
+                .eq([libc::SYS_read.to_string(), "0x0".to_string()])
+        },
+        "replay to wait in read(0, ...) for its standard input",
+    );
     let caps = assert_no_caps(&child, "while replay waits for its input");
     assert!(!caps.is_empty(), "no thread of replay was seen");
     drop(child.stdin.take());

@@ -1,6 +1,6 @@
 //! The README followed in order on this checkout: its first command builds
 //! and runs `recvscope lab` in the repository, its second is
-//! `cargo test --release` (this suite). The lab must leave `git status` as
+//! `cargo test --profile checked` (this suite). The lab must leave `git status` as
 //! it was, the tests' sample captures with it, and put its runs in a new
 //! directory of its own under `runs/`, beside every earlier run untouched.
 
@@ -64,7 +64,7 @@ fn the_readmes_first_command_leaves_git_status_as_it_was_and_its_runs_in_a_new_d
         blocks[0]
     );
     assert_eq!(
-        blocks[1], "cargo test --release",
+        blocks[1], "cargo test --profile checked",
         "and its second the tests"
     );
     let Some(before) = git_status(repo) else {

@@ -173,7 +173,11 @@ mod tests {
         let garbage = [0xffu8; 3];
         for code in [0, 1, 10, 101, 108, 113, 228, 229, 276] {
             let link = LinkType::from_code(code).expect("supported");
-            let _ = decode(link, &garbage, meta(3));
+            let got = decode(link, &garbage, meta(3));
+            assert!(
+                matches!(got, Decoded::NotTcp | Decoded::Truncated),
+                "link type {code}: {got:?}"
+            );
         }
     }
 
