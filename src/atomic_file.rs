@@ -157,20 +157,14 @@ impl Drop for AtomicFile {
 /// An error when `path` is a device, a pipe or a socket: a name a rename
 /// must not take over.
 fn not_special(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::FileTypeExt;
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };
     let t = meta.file_type();
-    let what = if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_fifo() {
-        "a pipe"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
+    if t.is_dir() || t.is_symlink() {
+        return Ok(());
+    }
+    let Some(what) = crate::file_kind::not_a_file(t) else {
         return Ok(());
     };
     Err(io::Error::new(

@@ -14,6 +14,7 @@ pub mod cli;
 mod clock;
 mod extract;
 pub mod fetch;
+mod file_kind;
 mod graph;
 pub mod interrupt;
 pub mod lab;

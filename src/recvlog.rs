@@ -71,7 +71,16 @@ pub enum LogError {
         line: usize,
         fault: RecvFault,
     },
+    #[error("{}: it is {what}, not a recv log file", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error("{}: line {line}: longer than {MAX_LINE} bytes, which no recv log line is", path.display())]
+    LineTooLong { path: PathBuf, line: usize },
 }
+
+/// The longest line a recv log may have: a recv line is about 300 bytes,
+/// the run line under 1 KiB; a longer one is not a recv log, and is never
+/// read whole.
+pub const MAX_LINE: usize = 64 * 1024;
 
 impl LogError {
     /// The warning a replay gives for a log it leaves out for this error.
@@ -94,6 +103,12 @@ impl LogError {
             LogError::Invalid { path, line, fault } => {
                 (path, Some(*line), RecvLogProblem::Invalid { fault: *fault })
             }
+            LogError::NotAFile { path, what } => (path, None, RecvLogProblem::NotAFile { what }),
+            LogError::LineTooLong { path, line } => (
+                path,
+                Some(*line),
+                RecvLogProblem::LineTooLong { limit: MAX_LINE },
+            ),
         };
         CaptureWarning::RecvLogIgnored {
             file: path.display().to_string(),
@@ -109,45 +124,80 @@ pub fn path_for(capture: &Path) -> PathBuf {
     capture.with_file_name(format!("{stem}.recv.jsonl"))
 }
 
-/// Reads a recv log; a last line cut short by an interrupted run is dropped.
+/// Reads a recv log line by line, each checked as it comes; a last line
+/// cut short by an interrupted run (no line break, its JSON unfinished) is
+/// dropped. Only a regular file is read (a pipe or a device, even behind a
+/// link, is refused before a byte is read), and no line past [`MAX_LINE`].
 pub fn read(path: &Path) -> Result<RecvLog, LogError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let io = |source| LogError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let lines: Vec<String> = std::io::BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
         .map_err(io)?;
+    let kind = file.metadata().map_err(io)?.file_type();
+    if let Some(what) = crate::file_kind::not_a_file(kind) {
+        return Err(LogError::NotAFile {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
     let format = |line: usize, why: String| LogError::Format {
         path: path.to_path_buf(),
         line,
         why,
     };
-    let first = lines
-        .first()
-        .ok_or_else(|| format(1, "empty file".into()))?;
-    let run: RunInfo = serde_json::from_str(first).map_err(|e| format(1, e.to_string()))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut next_line = |buf: &mut Vec<u8>, line: usize| -> Result<Option<bool>, LogError> {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', buf)
+            .map_err(io)?;
+        let ended = buf.last() == Some(&b'\n');
+        if ended {
+            buf.pop();
+        } else if n > MAX_LINE {
+            return Err(LogError::LineTooLong {
+                path: path.to_path_buf(),
+                line,
+            });
+        }
+        Ok((n > 0).then_some(ended))
+    };
+    if next_line(&mut buf, 1)?.is_none() {
+        return Err(format(1, "empty file".into()));
+    }
+    let run: RunInfo = serde_json::from_slice(&buf).map_err(|e| format(1, e.to_string()))?;
     if run.kind != KIND {
         return Err(format(1, format!("kind is {:?}", run.kind)));
     }
     let mut recvs: Vec<RecvEvent> = Vec::new();
-    let last = lines.len() - 1;
-    for (i, line) in lines.iter().enumerate().skip(1) {
-        match serde_json::from_str::<RecvEvent>(line) {
+    let mut line = 1;
+    loop {
+        line += 1;
+        let Some(ended) = next_line(&mut buf, line)? else {
+            break;
+        };
+        match serde_json::from_slice::<RecvEvent>(&buf) {
             Ok(ev) => {
                 if let Some(fault) = ev.fault(recvs.last()) {
                     return Err(LogError::Invalid {
                         path: path.to_path_buf(),
-                        line: i + 1,
+                        line,
                         fault,
                     });
                 }
                 recvs.push(ev);
             }
-            Err(e) if i == last && e.is_eof() => break,
-            Err(e) => return Err(format(i + 1, e.to_string())),
+            Err(e) if !ended && e.is_eof() => break,
+            Err(e) => return Err(format(line, e.to_string())),
         }
     }
     Ok(RecvLog { run, recvs })

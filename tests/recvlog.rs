@@ -207,3 +207,88 @@ fn a_line_that_is_not_a_recv_log_line_is_named_with_the_parsers_reason() {
         "{text:?}"
     );
 }
+
+/// The lab recording copied into `dir` as `run.pcap`, with `log` put in
+/// place of its recv log; the capture's path.
+fn beside(dir: &Path, log: impl FnOnce(&Path)) -> PathBuf {
+    let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let pcap = dir.join("run.pcap");
+    std::fs::copy(captures.join("lab-book-delay.pcap"), &pcap).expect("copy capture");
+    log(&dir.join("run.recv.jsonl"));
+    pcap
+}
+
+/// The one warning a replay of `pcap` gives, in text and in JSON.
+fn the_warning(pcap: &Path) -> (String, serde_json::Value) {
+    let (text, doc) = replay(pcap);
+    let lines: Vec<&String> = text.iter().filter(|l| l.contains("recv log")).collect();
+    assert_eq!(lines.len(), 1, "{text:?}");
+    assert_eq!(doc["warnings"].as_array().map(Vec::len), Some(1), "{doc}");
+    assert_eq!(doc.get("recvs"), None, "no recv is correlated");
+    (lines[0].clone(), doc["warnings"][0].clone())
+}
+
+#[test]
+fn a_pipe_or_a_link_to_a_device_in_place_of_the_log_is_refused_before_a_byte_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pcap = beside(dir.path(), |log| {
+        let c = std::ffi::CString::new(log.to_str().expect("utf-8")).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    });
+    let log = dir.path().join("run.recv.jsonl").display().to_string();
+    let (line, json) = the_warning(&pcap);
+    assert_eq!(
+        line,
+        format!("  warning: recv log ignored: {log}: it is a pipe, not a recv log file")
+    );
+    assert_eq!(json["problem"], "not_a_file");
+    assert_eq!(json["what"], "a pipe");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pcap = beside(dir.path(), |log| {
+        std::os::unix::fs::symlink("/dev/zero", log).expect("symlink");
+    });
+    let log = dir.path().join("run.recv.jsonl").display().to_string();
+    let (line, _) = the_warning(&pcap);
+    assert_eq!(
+        line,
+        format!(
+            "  warning: recv log ignored: {log}: it is a character device, not a recv log file"
+        )
+    );
+}
+
+#[test]
+fn a_line_longer_than_any_recv_log_line_is_refused_without_reading_it_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pcap = corrupted(dir.path(), 2, |v| {
+        v["pad"] = "x".repeat(70_000).into();
+    });
+    let log = dir.path().join("run.recv.jsonl").display().to_string();
+    let (line, json) = the_warning(&pcap);
+    assert_eq!(
+        line,
+        format!(
+            "  warning: recv log ignored: {log}: line 2: longer than 65536 bytes, which no recv log line is"
+        )
+    );
+    assert_eq!(json["problem"], "line_too_long");
+    assert_eq!(json["limit"], 65536);
+}
+
+#[test]
+fn a_last_line_cut_short_without_its_line_break_is_dropped_and_the_rest_correlated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let captures = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let whole = std::fs::read_to_string(captures.join("lab-book-delay.recv.jsonl")).expect("log");
+    let lines = whole.lines().count();
+    let cut = &whole[..whole.trim_end().len() - 10];
+    let pcap = beside(dir.path(), |log| std::fs::write(log, cut).expect("write"));
+    let (_, doc) = replay(&pcap);
+    assert_eq!(doc["warnings"], serde_json::json!([]));
+    assert_eq!(
+        doc["recvs"].as_array().map(Vec::len),
+        Some(lines - 2),
+        "every recv but the cut one"
+    );
+}

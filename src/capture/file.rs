@@ -304,13 +304,7 @@ fn regular_file(path: &Path) -> Result<bool, OpenError> {
         } else {
             OpenError::NotAFile {
                 path: path.to_owned(),
-                kind: if kind.is_char_device() {
-                    "a character device"
-                } else if kind.is_block_device() {
-                    "a block device"
-                } else {
-                    "a socket"
-                },
+                kind: crate::file_kind::not_a_file(kind).unwrap_or("not a regular file"),
             }
         });
     }

@@ -17,6 +17,10 @@ pub enum RecvLogProblem {
     NotARecvLog { reason: String },
     /// A line is one, but says something that cannot be.
     Invalid { fault: RecvFault },
+    /// The name is `what` (a pipe, a device, ...), not a regular file.
+    NotAFile { what: &'static str },
+    /// A line is longer than `limit` bytes.
+    LineTooLong { limit: usize },
 }
 
 /// A warning about the capture as a whole, or about an output asked of it.

@@ -138,6 +138,10 @@ pub fn capture_warning(w: &CaptureWarning) -> String {
                     format!("not a recvscope recv log line ({reason})")
                 }
                 RecvLogProblem::Invalid { fault } => recv_fault(fault),
+                RecvLogProblem::NotAFile { what } => format!("it is {what}, not a recv log file"),
+                RecvLogProblem::LineTooLong { limit } => {
+                    format!("longer than {limit} bytes, which no recv log line is")
+                }
             };
             format!("recv log ignored: {file}:{at} {why}")
         }
