@@ -28,7 +28,10 @@ pub(crate) fn create_new(path: &Path) -> io::Result<File> {
 #[derive(Debug)]
 pub(crate) struct AtomicFile {
     tmp: PathBuf,
-    out: BufWriter<File>,
+    /// `None` while parked: closed, to be reopened by the next write.
+    out: Option<BufWriter<File>>,
+    /// The temporary file's device and inode, to know it again on reopening.
+    id: (u64, u64),
     committed: bool,
 }
 
@@ -73,11 +76,50 @@ impl AtomicFile {
             }
             other => other?,
         };
+        let id = file_id(&file)?;
         Ok(AtomicFile {
             tmp,
-            out: BufWriter::new(file),
+            out: Some(BufWriter::new(file)),
+            id,
             committed: false,
         })
+    }
+
+    /// Whether the file is open (not parked).
+    pub(crate) fn is_open(&self) -> bool {
+        self.out.is_some()
+    }
+
+    /// Flushes and closes the file, giving its descriptor back, while
+    /// keeping it: the next write reopens it. Bounds how many files are
+    /// open when many are written at once.
+    pub(crate) fn park(&mut self) -> io::Result<()> {
+        if let Some(mut out) = self.out.take() {
+            out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The open file: reopened if parked, never through a link and only if
+    /// it is still the file this created (same device and inode).
+    fn open(&mut self) -> io::Result<&mut BufWriter<File>> {
+        if self.out.is_none() {
+            let file = OpenOptions::new()
+                .append(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(&self.tmp)?;
+            if file_id(&file)? != self.id {
+                return Err(io::Error::other(format!(
+                    "{} was replaced while recvscope had it closed",
+                    self.tmp.display()
+                )));
+            }
+            self.out = Some(BufWriter::new(file));
+        }
+        match self.out.as_mut() {
+            Some(out) => Ok(out),
+            None => Err(io::Error::other("the file could not be reopened")),
+        }
     }
 
     /// Where the bytes are until the commit.
@@ -121,9 +163,11 @@ impl AtomicFile {
     }
 
     fn sync(&mut self) -> Result<(), CommitError> {
-        self.out
-            .flush()
-            .and_then(|()| self.out.get_ref().sync_all())
+        self.open()
+            .and_then(|out| {
+                out.flush()?;
+                out.get_ref().sync_all()
+            })
             .map_err(|source| CommitError {
                 path: self.tmp.clone(),
                 source,
@@ -131,17 +175,27 @@ impl AtomicFile {
     }
 }
 
+/// A file's device and inode.
+fn file_id(file: &File) -> io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata()?;
+    Ok((meta.dev(), meta.ino()))
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.out.write(buf)
+        self.open()?.write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.out.write_all(buf)
+        self.open()?.write_all(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        match self.out.as_mut() {
+            Some(out) => out.flush(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -210,6 +264,41 @@ pub(crate) mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn a_parked_file_reopens_for_its_next_bytes_and_commits_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = AtomicFile::create_in(dir.path(), OsStr::new("body")).unwrap();
+        f.write_all(b"first ").unwrap();
+        f.park().unwrap();
+        assert!(!f.is_open());
+        f.write_all(b"second").unwrap();
+        assert!(f.is_open());
+        let dest = dir.path().join("body");
+        f.commit(&dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"first second");
+    }
+
+    #[test]
+    fn a_parked_file_replaced_by_a_link_or_another_file_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        for replace in [
+            |tmp: &Path, victim: &Path| std::os::unix::fs::symlink(victim, tmp).unwrap(),
+            |tmp: &Path, _: &Path| std::fs::write(tmp, "other").unwrap(),
+        ] {
+            let mut f = AtomicFile::create_in(dir.path(), OsStr::new("body")).unwrap();
+            f.write_all(b"a").unwrap();
+            f.park().unwrap();
+            let tmp = f.temp().to_path_buf();
+            std::fs::remove_file(&tmp).unwrap();
+            replace(&tmp, &victim);
+            assert!(f.write_all(b"b").is_err());
+            drop(f);
+            assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        }
     }
 
     #[test]

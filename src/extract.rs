@@ -14,16 +14,24 @@ use crate::atomic_file::{self, AtomicFile};
 use crate::http::Side;
 pub(crate) use crate::report::SavedBody;
 
+/// Bodies' files kept open at once: past it, the one written least
+/// recently is parked (closed, reopened when its next bytes come), so a
+/// capture with thousands of bodies in progress needs no more descriptors.
+pub(crate) const MAX_OPEN_FILES: usize = 64;
+
 struct Open {
     out: AtomicFile,
     bytes: u64,
     head: Vec<u8>,
+    /// When it was last written, in writes made by the extractor.
+    last_write: u64,
 }
 
 /// Writes bodies into one directory.
 pub(crate) struct Extractor {
     dir: PathBuf,
     open: HashMap<(u64, usize, Side), Open>,
+    writes: u64,
     saved: Vec<SavedBody>,
     error: Option<anyhow::Error>,
 }
@@ -40,6 +48,7 @@ impl Extractor {
         Ok(Extractor {
             dir: dir.to_owned(),
             open: HashMap::new(),
+            writes: 0,
             saved: Vec::new(),
             error: None,
         })
@@ -57,6 +66,24 @@ impl Extractor {
         self.saved
             .sort_by_key(|b| (b.connection, b.transaction, b.side == Side::Server));
         Ok(self.saved)
+    }
+
+    /// Parks the least recently written open file when [`MAX_OPEN_FILES`]
+    /// are open, so that one more may be.
+    fn make_room(&mut self) {
+        let open = self.open.values_mut().filter(|o| o.out.is_open());
+        let mut count = 0;
+        let Some(oldest) = open.inspect(|_| count += 1).min_by_key(|o| o.last_write) else {
+            return;
+        };
+        if count < MAX_OPEN_FILES {
+            return;
+        }
+        if let Err(e) = oldest.out.park() {
+            let e =
+                anyhow::Error::new(e).context(format!("writing {}", oldest.out.temp().display()));
+            self.error.get_or_insert(e);
+        }
     }
 
     fn close(&mut self, conn: u64, txn: usize, side: Side, complete: bool) {
@@ -97,6 +124,9 @@ impl BodySink for Extractor {
             return;
         }
         let key = (conn, txn, side);
+        if !self.open.get(&key).is_some_and(|o| o.out.is_open()) {
+            self.make_room();
+        }
         if !self.open.contains_key(&key) {
             let name = format!("conn{conn:04}-txn{txn:03}-{side:?}");
             match AtomicFile::create_in(&self.dir, OsStr::new(&name)) {
@@ -107,6 +137,7 @@ impl BodySink for Extractor {
                             out,
                             bytes: 0,
                             head: Vec::new(),
+                            last_write: 0,
                         },
                     );
                 }
@@ -125,6 +156,8 @@ impl BodySink for Extractor {
                 o.head.extend_from_slice(&bytes[..take]);
             }
             o.bytes += bytes.len() as u64;
+            self.writes += 1;
+            o.last_write = self.writes;
             if let Err(e) = o.out.write_all(bytes) {
                 self.error = Some(anyhow::Error::new(e).context("writing an extracted body"));
             }

@@ -1622,3 +1622,66 @@ fn a_capture_that_starts_inside_a_body_says_so() {
     );
     assert!(!text.contains("not HTTP"), "{text}");
 }
+
+#[test]
+fn extract_writes_thousands_of_bodies_in_progress_at_once_within_a_few_descriptors() {
+    use recvscope_testkit::{Pkt, Trace};
+    use std::os::unix::process::CommandExt;
+    const BODIES: u16 = 1500;
+    let head = b"HTTP/1.0 200 OK\r\nContent-Length: 8\r\n\r\n";
+    let h = head.len() as u32;
+    let mut t = Trace::new();
+    for i in 0..BODIES {
+        let p = |pkt: Pkt| pkt.ports(10_000 + i, 80);
+        t.push(p(Pkt::c2s(100, b"").syn()))
+            .push(p(Pkt::s2c(500, b"").syn().ack(101)))
+            .push(p(Pkt::c2s(101, b"GET / HTTP/1.0\r\n\r\n").ack(501)))
+            .push(p(Pkt::s2c(501, head).ack(119)))
+            .push(p(Pkt::s2c(501 + h, format!("{i:04}").as_bytes()).ack(119)));
+    }
+    for i in 0..BODIES {
+        t.push(Pkt::s2c(505 + h, b"tail").ack(119).ports(10_000 + i, 80));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("many.pcap");
+    std::fs::write(&file, t.pcap()).expect("write");
+    let bodies = dir.path().join("bodies");
+    // 256 descriptors: the bodies in progress outnumber them six to one.
+    let out = unsafe {
+        Command::new(env!("CARGO_BIN_EXE_recvscope"))
+            .arg("replay")
+            .arg("--extract")
+            .arg(&bodies)
+            .arg(&file)
+            .pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 256,
+                    rlim_max: 256,
+                };
+                // SAFETY: setrlimit is async-signal-safe.
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            })
+            .output()
+            .expect("run recvscope")
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&bodies)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), usize::from(BODIES), "{:?}", &names[..3]);
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(name, &format!("conn{i:04}-txn000-response.bin"));
+        let body = std::fs::read(bodies.join(name)).expect("read");
+        assert_eq!(body, format!("{i:04}tail").into_bytes(), "{name}");
+    }
+}
