@@ -1111,6 +1111,35 @@ fn a_full_captures_directory_names_the_recv_log_it_could_not_write() {
 }
 
 #[test]
+fn a_full_captures_directory_with_the_capture_on_it_never_claims_the_wire_is_kept() {
+    if !is_root() {
+        eprintln!("not root: no private mount namespace for the full-directory test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{}/cover3.jpg", server(Reply::Image));
+    let out = on_a_tiny_disk(
+        dir.path(),
+        64,
+        &format!("fetch {url} --save x --discard-body --recv-size 1 >/dev/null"),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(
+            "recvscope: cannot write the recv log runs/x.recv.jsonl: the disk is full;"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("; writing the capture runs/x.pcap failed too ("),
+        "{err}"
+    );
+    assert!(!err.contains("the wire so far is in"), "{err}");
+}
+
+#[test]
 fn a_silent_server_leaves_no_empty_file_posing_as_a_partial_body() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("http://{}/cover3.jpg", server(Reply::Silent));

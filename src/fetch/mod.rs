@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::analysis::ConnectionSummary;
-use crate::capture::live::{self, Armed, CaptureResult, LiveConfig};
+use crate::capture::live::{self, Armed, CaptureResult, LiveConfig, Trouble};
 use crate::clock::now_ns;
 use crate::correlate::{self, RecvRow};
 use crate::graph::Pictures;
@@ -439,10 +439,11 @@ fn fail(
     if let (Some(c), Some(s)) = (capture, save)
         && c.packets > 0
     {
-        msg.push_str(&format!(
-            "; the wire so far is in {} (recvscope replay shows it)",
-            s.pcap.display()
-        ));
+        let write_error = match &c.trouble {
+            Some(Trouble::FileWrite { error, .. }) => Some(error.as_str()),
+            _ => None,
+        };
+        msg.push_str(&crate::report::fetch::wire_kept(&s.pcap, write_error));
     }
     let err = anyhow::Error::msg(msg);
     if matches!(e, FetchError::Interrupted(_)) {

@@ -194,6 +194,21 @@ pub fn partial_kept(path: &Path) -> String {
     format!("; the partial body is in {}", path.display())
 }
 
+/// Where the wire of a run that failed is, after the error: the capture
+/// file, unless writing it failed too (`write_error`), when it holds less.
+pub fn wire_kept(path: &Path, write_error: Option<&str>) -> String {
+    match write_error {
+        None => format!(
+            "; the wire so far is in {} (recvscope replay shows it)",
+            path.display()
+        ),
+        Some(error) => format!(
+            "; writing the capture {} failed too ({error}): it holds less of the wire than was seen, perhaps none",
+            path.display()
+        ),
+    }
+}
+
 fn kept(saved_to: Option<&Path>) -> String {
     saved_to.map_or_else(String::new, partial_kept)
 }
