@@ -30,8 +30,9 @@ pub(crate) struct AtomicFile {
     tmp: PathBuf,
     /// `None` while parked: closed, to be reopened by the next write.
     out: Option<BufWriter<File>>,
-    /// The temporary file's device and inode, to know it again on reopening.
-    id: (u64, u64),
+    /// The temporary file as it was when parked, to know it again on
+    /// reopening: inodes are reused, so its size and change time too.
+    id: FileId,
     committed: bool,
 }
 
@@ -96,12 +97,14 @@ impl AtomicFile {
     pub(crate) fn park(&mut self) -> io::Result<()> {
         if let Some(mut out) = self.out.take() {
             out.flush()?;
+            self.id = file_id(out.get_ref())?;
         }
         Ok(())
     }
 
     /// The open file: reopened if parked, never through a link and only if
-    /// it is still the file this created (same device and inode).
+    /// it is still the file it parked (same device, inode, size and change
+    /// time).
     fn open(&mut self) -> io::Result<&mut BufWriter<File>> {
         if self.out.is_none() {
             let file = OpenOptions::new()
@@ -175,11 +178,20 @@ impl AtomicFile {
     }
 }
 
-/// A file's device and inode.
-fn file_id(file: &File) -> io::Result<(u64, u64)> {
+/// What tells a file from one that took its place: device, inode, size
+/// and change time.
+type FileId = (u64, u64, u64, i64, i64);
+
+fn file_id(file: &File) -> io::Result<FileId> {
     use std::os::unix::fs::MetadataExt;
     let meta = file.metadata()?;
-    Ok((meta.dev(), meta.ino()))
+    Ok((
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+    ))
 }
 
 impl Write for AtomicFile {
