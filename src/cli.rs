@@ -180,8 +180,11 @@ pub(crate) fn duration(text: &str) -> Result<Duration, String> {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Capture files: pcap, nanosecond pcap or pcapng; a pipe, or - for standard input.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "read", value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
+    /// A capture file to read, as tcpdump's -r (may be repeated; read before the FILEs).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub(crate) read: Vec<PathBuf>,
     /// Print one JSON document instead of the text report.
     #[arg(long)]
     pub(crate) json: bool,

@@ -37,6 +37,8 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Damaged) => ExitCode::from(replay::EXIT_DAMAGED),
+        Ok(Outcome::BadInput) => ExitCode::from(replay::EXIT_BAD_INPUT),
+        Ok(Outcome::Unreadable) => ExitCode::FAILURE,
         Err(e) => {
             if e.chain().any(|c| {
                 c.downcast_ref::<std::io::Error>()

@@ -1685,3 +1685,62 @@ fn extract_writes_thousands_of_bodies_in_progress_at_once_within_a_few_descripto
         assert_eq!(body, format!("{i:04}tail").into_bytes(), "{name}");
     }
 }
+
+#[test]
+fn several_files_report_each_bad_one_in_a_line_and_the_rest_whole_and_exit_with_the_worst() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let garbage = dir.path().join("notes.pcap");
+    std::fs::write(&garbage, "a text file, not a capture\n").expect("write");
+    let missing = dir.path().join("missing.pcap");
+    let good = capture("book-nodelay.pcap");
+    let (g, m, f) = (
+        garbage.to_str().expect("utf-8"),
+        missing.to_str().expect("utf-8"),
+        good.to_str().expect("utf-8"),
+    );
+    let alone = recvscope(&["replay", f]);
+    let one = String::from_utf8_lossy(&alone.stdout).into_owned();
+    for jobs in ["1", "2"] {
+        for (files, code) in [(vec![g, f, f], 2), (vec![f, g, m, f], 1)] {
+            let mut args = vec!["replay", "-j", jobs];
+            args.extend(&files);
+            let out = recvscope(&args);
+            assert_eq!(out.status.code(), Some(code), "{files:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                one.repeat(2),
+                "both good reports, whole"
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            let mut expected =
+                format!("recvscope: {g} is not a pcap or pcapng capture (unknown file format)\n");
+            if files.contains(&m) {
+                expected += &format!(
+                    "recvscope: cannot read {m}: No such file or directory (os error 2)\n"
+                );
+            }
+            assert_eq!(err, expected, "{files:?}");
+        }
+    }
+    let single = recvscope(&["replay", g]);
+    assert_eq!(
+        single.status.code(),
+        Some(2),
+        "one bad file is still exit 2"
+    );
+}
+
+#[test]
+fn dash_r_reads_a_file_as_tcpdump_does_before_the_files_named() {
+    let good = capture("book-nodelay.pcap");
+    let f = good.to_str().expect("utf-8");
+    let alone = recvscope(&["replay", f]);
+    let out = recvscope(&["replay", "-r", f]);
+    assert!(out.status.success());
+    assert_eq!(out.stdout, alone.stdout);
+    let json = recvscope(&["replay", "--json", "-r", f]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(doc["file"], f);
+    let none = recvscope(&["replay"]);
+    assert_eq!(none.status.code(), Some(2), "a file is still required");
+}

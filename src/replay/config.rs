@@ -39,7 +39,8 @@ impl ReplayConfig {
             svg: args.graph.clone(),
             html: args.html.clone(),
         };
-        if pictures.wanted() && args.files.len() > 1 {
+        let files: Vec<PathBuf> = args.read.iter().chain(&args.files).cloned().collect();
+        if pictures.wanted() && files.len() > 1 {
             return Err(ReplayConfigError::PicturesOfSeveralFiles);
         }
         let jobs = args.jobs.map_or_else(
@@ -47,7 +48,7 @@ impl ReplayConfig {
             usize::from,
         );
         Ok(ReplayConfig {
-            files: args.files.clone(),
+            files,
             json: args.json,
             conn: args.conn,
             extract: args.extract.clone(),

@@ -28,10 +28,53 @@ pub const EXIT_DAMAGED: u8 = 3;
 /// Exit status for input that is not a usable capture.
 pub const EXIT_BAD_INPUT: u8 = 2;
 
-/// The outcome the binary maps to an exit code.
+/// The outcome the binary maps to an exit code: the worst that happened
+/// to any file, in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
     Ok,
+    /// A file was damaged; what was read of it was reported.
     Damaged,
+    /// A file was not a usable capture, and was skipped.
+    BadInput,
+    /// A file could not be read at all, and was skipped.
+    Unreadable,
+}
+
+impl Outcome {
+    /// The outcome of a file that could not be opened for `e`.
+    fn of_open_error(e: &OpenError) -> Outcome {
+        match e {
+            OpenError::NotACapture { .. }
+            | OpenError::UnknownLinkType { .. }
+            | OpenError::Empty { .. }
+            | OpenError::NotAFile { .. } => Outcome::BadInput,
+            _ => Outcome::Unreadable,
+        }
+    }
+}
+
+/// With several files, one that cannot be opened is told in one line and
+/// skipped, its outcome kept; anything else (an output error, or the one
+/// file there is) ends the run.
+fn skip_unopened<T>(
+    report: anyhow::Result<T>,
+    several: bool,
+    outcome: &mut Outcome,
+) -> anyhow::Result<Option<T>> {
+    match report {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if several => match e.downcast_ref::<OpenError>() {
+            Some(open) => {
+                *outcome = (*outcome).max(Outcome::of_open_error(open));
+                let msg: Vec<String> = e.chain().map(ToString::to_string).collect();
+                eprintln!("recvscope: {}", msg.join(": "));
+                Ok(None)
+            }
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 /// Analyses one capture file.
@@ -75,11 +118,15 @@ pub fn run(cfg: &ReplayConfig) -> anyhow::Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let parallel = cfg.files.len() >= 2 && cfg.jobs >= 2 && cfg.extract.is_none();
+    let several = cfg.files.len() > 1;
     if !parallel && cfg.conn.is_none() {
         for file in &cfg.files {
-            if let ReadEnd::Damaged(why) = replay_file(file, cfg, &mut out)? {
+            out.flush()?;
+            let end = skip_unopened(replay_file(file, cfg, &mut out), several, &mut outcome)?;
+            if let Some(ReadEnd::Damaged(why)) = end {
+                out.flush()?;
                 eprintln!("recvscope: warning: {why}");
-                outcome = Outcome::Damaged;
+                outcome = outcome.max(Outcome::Damaged);
             }
         }
     } else {
@@ -95,6 +142,7 @@ pub fn run(cfg: &ReplayConfig) -> anyhow::Result<Outcome> {
         // a file does not have prints its error and nothing else.
         let reports: Vec<FileReport> = if cfg.conn.is_some() {
             reports
+                .filter_map(|r| skip_unopened(r, several, &mut outcome).transpose())
                 .collect::<anyhow::Result<Vec<_>>>()?
                 .into_iter()
                 .map(Ok)
@@ -103,12 +151,14 @@ pub fn run(cfg: &ReplayConfig) -> anyhow::Result<Outcome> {
             reports.collect()
         };
         for report in reports {
-            let (text, end) = report?;
+            let Some((text, end)) = skip_unopened(report, several, &mut outcome)? else {
+                continue;
+            };
             out.write_all(&text)?;
             if let ReadEnd::Damaged(why) = end {
                 out.flush()?;
                 eprintln!("recvscope: warning: {why}");
-                outcome = Outcome::Damaged;
+                outcome = outcome.max(Outcome::Damaged);
             }
         }
     }
@@ -139,7 +189,11 @@ fn replay_parallel(cfg: &ReplayConfig) -> anyhow::Result<impl Iterator<Item = Fi
                     let Some(file) = cfg.files.get(i) else { break };
                     let mut text = Vec::new();
                     let report = replay_file(file, cfg, &mut text).map(|end| (text, end));
-                    let failed = report.is_err();
+                    // A file that cannot be opened is skipped; any other
+                    // failure ends the run.
+                    let failed = report
+                        .as_ref()
+                        .is_err_and(|e| e.downcast_ref::<OpenError>().is_none());
                     if tx.send((i, report)).is_err() || failed {
                         // Later files are not needed once one fails.
                         next.store(cfg.files.len(), std::sync::atomic::Ordering::Relaxed);
