@@ -8,6 +8,7 @@ use recvscope::capture::file::ReadEnd;
 use recvscope::capture::records::Reading;
 use recvscope::replay::analyse_file;
 use recvscope::tcp::{Flag, PaceSetter, Retransmissions};
+use recvscope_testkit::pcapng_block;
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -549,19 +550,6 @@ fn a_capture_cut_mid_record_reports_what_was_read_and_exits_3() {
     let packets = v["packets"].as_u64().expect("packets");
     assert!(packets > 10 && packets < 87, "{packets}");
     assert!(v["warnings"].to_string().contains("damaged"));
-}
-
-fn pcapng_block(kind: u32, body: &[u8]) -> Vec<u8> {
-    let mut body = body.to_vec();
-    while !body.len().is_multiple_of(4) {
-        body.push(0);
-    }
-    let len = (12 + body.len()) as u32;
-    let mut b = kind.to_le_bytes().to_vec();
-    b.extend_from_slice(&len.to_le_bytes());
-    b.extend_from_slice(&body);
-    b.extend_from_slice(&len.to_le_bytes());
-    b
 }
 
 fn interface(link: u16) -> Vec<u8> {

@@ -362,17 +362,7 @@ fn ts_ns(i: &Interface, ts: u64) -> i64 {
 mod tests {
     use super::*;
 
-    /// A pcapng block of `kind` around `body`, little-endian.
-    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
-        let mut body = body.to_vec();
-        body.resize(body.len().next_multiple_of(4), 0);
-        let len = (12 + body.len()) as u32;
-        let mut b = kind.to_le_bytes().to_vec();
-        b.extend_from_slice(&len.to_le_bytes());
-        b.extend_from_slice(&body);
-        b.extend_from_slice(&len.to_le_bytes());
-        b
-    }
+    use recvscope_testkit::pcapng_block as block;
 
     fn section_header() -> Vec<u8> {
         let mut shb = BYTE_ORDER_MAGIC.to_le_bytes().to_vec();
